@@ -1,0 +1,50 @@
+# The two commands of the README:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lint typecheck openapi openapi-check client-check pytest migrate seed demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate, load regions and demo data, and serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/inovasi migrate
+	$(BIN)/inovasi seed
+	$(BIN)/inovasi demo
+	$(BIN)/inovasi serve
+
+## Set up and run every check: lint, types, OpenAPI drift, tests, TypeScript client.
+test: $(STAMP) lint typecheck openapi-check pytest client-check
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+openapi: $(STAMP)
+	$(BIN)/python -m scripts.export_openapi openapi.json
+
+openapi-check: $(STAMP)
+	$(BIN)/python -m scripts.export_openapi --check openapi.json
+
+pytest: $(STAMP)
+	$(BIN)/python -m scripts.run_pytest
+
+client-check: $(STAMP)
+	bash scripts/check_typescript_client.sh
+
+migrate seed demo: $(STAMP)
+	$(BIN)/inovasi $@
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,14 @@
+"""Every domain router, mounted under /v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.domains.accounts.router import router as accounts_router
+from app.domains.institutions.router import router as institutions_router
+from app.domains.regions.router import router as regions_router
+
+api_router = APIRouter(prefix="/v1")
+api_router.include_router(accounts_router)
+api_router.include_router(regions_router)
+api_router.include_router(institutions_router)

@@ -1,0 +1,153 @@
+"""The `inovasi` command: serve, migrate, seed, demo, create-api-key. All read the same settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import PROJECT_ROOT, get_settings
+from app.core.errors import AppError
+from app.db.session import create_engine, create_sessionmaker
+from app.db.url import ensure_database, resolve_database_url
+from app.models.enums import Role
+
+
+def _database_url() -> URL:
+    settings = get_settings()
+    return resolve_database_url(settings.database_url, settings.embedded_pg_dir)
+
+
+@asynccontextmanager
+async def _session() -> AsyncIterator[AsyncSession]:
+    engine = create_engine(_database_url(), get_settings(), null_pool=True)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        await engine.dispose()
+
+
+def _alembic_config() -> object:
+    from alembic.config import Config
+
+    for candidate in (Path.cwd() / "alembic.ini", PROJECT_ROOT / "alembic.ini"):
+        if candidate.exists():
+            return Config(str(candidate))
+    raise SystemExit("alembic.ini not found (run from the project folder)")
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    url = _database_url()
+    if get_settings().database_url is None:
+        asyncio.run(ensure_database(url))
+    config = _alembic_config()
+    assert isinstance(config, Config)
+    config.attributes["database_url"] = url.render_as_string(hide_password=False)
+    command.upgrade(config, "head")
+    print("database migrated to head", file=sys.stderr)
+
+
+def cmd_seed(_: argparse.Namespace) -> None:
+    from app.seed.regions import load_region_rows, upsert_regions
+
+    async def run() -> int:
+        async with _session() as session:
+            return await upsert_regions(session, load_region_rows())
+
+    print(f"regions: {asyncio.run(run())} loaded", file=sys.stderr)
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    from app.seed.demo import load_demo
+
+    async def run() -> int:
+        async with _session() as session:
+            return await load_demo(session)
+
+    print(f"demo data: {asyncio.run(run())} records added", file=sys.stderr)
+
+
+def cmd_create_api_key(args: argparse.Namespace) -> None:
+    from app.domains.accounts.schemas import ApiKeyCreate
+    from app.domains.accounts.service import issue_api_key
+
+    try:
+        data = ApiKeyCreate(
+            name=args.name or f"{args.role} key (CLI)",
+            role=Role(args.role),
+            institution_id=args.institution,
+            unit_id=args.unit,
+            hub_id=args.hub,
+            expires_at=args.expires_at,
+        )
+    except ValidationError as exc:
+        raise SystemExit(f"invalid key: {exc}") from exc
+
+    async def run() -> str:
+        async with _session() as session:
+            return (await issue_api_key(session, None, data)).secret
+
+    try:
+        secret = asyncio.run(run())
+    except AppError as exc:
+        raise SystemExit(f"refused: {exc.code}: {exc.detail}") from exc
+    print(secret)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app_factory",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inovasi", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed", help="load reference data (regions)").set_defaults(func=cmd_seed)
+    sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
+    key = sub.add_parser("create-api-key", help="issue an API key; prints only the key")
+    key.add_argument("--role", required=True, choices=[r.value for r in Role])
+    key.add_argument("--institution", type=uuid.UUID, default=None)
+    key.add_argument("--unit", type=uuid.UUID, default=None)
+    key.add_argument("--hub", type=uuid.UUID, default=None)
+    key.add_argument("--name", default=None)
+    key.add_argument("--expires-at", type=datetime.fromisoformat, default=None)
+    key.set_defaults(func=cmd_create_api_key)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], Awaitable[None] | None] = args.func
+    func(args)
+
+
+if __name__ == "__main__":
+    main()

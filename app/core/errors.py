@@ -1,0 +1,333 @@
+"""RFC 9457 problem details: one error hierarchy, one renderer, one database-error mapping.
+
+Domain code raises an `AppError` subclass with a stable machine `code`; the handlers here turn it
+(and every framework or database error) into `application/problem+json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:inovasi:problem:"
+
+
+class ProblemFieldError(BaseModel):
+    """One invalid input: where it is and what is wrong with it."""
+
+    pointer: str | None = Field(
+        default=None, description="JSON pointer into the request body (RFC 6901), for body errors."
+    )
+    parameter: str | None = Field(
+        default=None, description="Name of the query, path or header parameter, for those errors."
+    )
+    location: str = Field(description="body, query, path or header.")
+    code: str = Field(description="Stable machine code of the failed rule, e.g. `missing`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details with a stable `code`."""
+
+    type: str = Field(description="URI naming the problem type: `urn:inovasi:problem:<code>`.")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = Field(default=None, description="The request path.")
+    code: str = Field(description="Stable machine code, e.g. `institution.not_found`.")
+    request_id: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+class AppError(Exception):
+    """Base of every error the service reports on purpose."""
+
+    status: int = 500
+    default_code: str = "internal_error"
+
+    def __init__(
+        self,
+        code: str | None = None,
+        detail: str | None = None,
+        *,
+        errors: Sequence[ProblemFieldError] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.code = code or self.default_code
+        self.detail = detail
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(detail or self.code)
+
+
+class BadRequest(AppError):
+    status = 400
+    default_code = "request.bad"
+
+
+class Unauthorized(AppError):
+    status = 401
+    default_code = "auth.unauthenticated"
+
+    def __init__(self, code: str | None = None, detail: str | None = None) -> None:
+        super().__init__(code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status = 403
+    default_code = "auth.forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    default_code = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+    default_code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    default_code = "precondition_failed"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    default_code = "request.too_large"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    default_code = "request.unsupported_media_type"
+
+
+class Unprocessable(AppError):
+    status = 422
+    default_code = "validation_failed"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    default_code = "service_unavailable"
+
+
+def field_error(pointer: str, code: str, message: str) -> ProblemFieldError:
+    """A body field error at a JSON pointer such as `/region_code`."""
+    return ProblemFieldError(pointer=pointer, location="body", code=code, message=message)
+
+
+def problem_response(
+    request: Request | None,
+    status: int,
+    code: str,
+    detail: str | None = None,
+    *,
+    errors: Sequence[ProblemFieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=PROBLEM_TYPE_PREFIX + code,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=request.url.path if request is not None else instance,
+        code=code,
+        request_id=correlation_id.get(),
+        errors=list(errors) if errors is not None else None,
+    ).model_dump(exclude_none=True)
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+# --- database integrity errors -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConstraintError:
+    """How a named database constraint violation is reported."""
+
+    status: int
+    code: str
+    detail: str
+    pointer: str | None = None
+
+
+_CONSTRAINTS: dict[str, ConstraintError] = {}
+
+
+def register_constraint_errors(mapping: dict[str, ConstraintError]) -> None:
+    """Domains name their constraints and say how a violation reads to the caller."""
+    _CONSTRAINTS.update(mapping)
+
+
+def _sqlstate_and_constraint(exc: DBAPIError) -> tuple[str | None, str | None]:
+    orig = exc.orig
+    cause = getattr(orig, "__cause__", None) or orig
+    return getattr(cause, "sqlstate", None), getattr(cause, "constraint_name", None)
+
+
+def integrity_problem(exc: DBAPIError) -> AppError:
+    """Map a database error to the error the caller should see (never a 500 for bad input)."""
+    sqlstate, constraint = _sqlstate_and_constraint(exc)
+    known = _CONSTRAINTS.get(constraint or "")
+    if known is not None:
+        errors = [field_error(known.pointer, known.code, known.detail)] if known.pointer else None
+        cls = {404: NotFound, 409: Conflict, 422: Unprocessable}.get(known.status, Conflict)
+        return cls(known.code, known.detail, errors=errors)
+    if sqlstate == "23505":
+        return Conflict(
+            "conflict.duplicate", "A record with the same unique values already exists."
+        )
+    if sqlstate == "23503":
+        text = str(exc.orig)
+        if "is still referenced" in text:
+            return Conflict("conflict.in_use", "The record is still referenced by other records.")
+        return Unprocessable("reference.not_found", "A referenced record does not exist.")
+    if sqlstate in ("23514", "23502", "22001", "22003", "22007", "22008", "22P02"):
+        return Unprocessable("validation_failed", "A value is not acceptable for this record.")
+    if sqlstate == "23P01":
+        return Conflict("conflict.overlap", "The record overlaps an existing one.")
+    if sqlstate == "40001" or sqlstate == "40P01":
+        return Conflict("conflict.concurrent_update", "A concurrent change interfered; retry.")
+    if sqlstate == "57014":
+        return ServiceUnavailable("database.timeout", "The database took too long to answer.")
+    return AppError()
+
+
+# --- validation errors ----------------------------------------------------------------------
+
+
+def _pointer(loc: Iterable[Any]) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in loc]
+    return "/" + "/".join(parts) if parts else ""
+
+
+def validation_field_errors(raw: Sequence[Any]) -> list[ProblemFieldError]:
+    out: list[ProblemFieldError] = []
+    for err in raw:
+        loc = list(err.get("loc", ()))
+        where = str(loc[0]) if loc else "body"
+        rest = loc[1:]
+        message = str(err.get("msg", "invalid"))
+        code = str(err.get("type", "invalid"))
+        if where == "body":
+            out.append(
+                ProblemFieldError(
+                    pointer=_pointer(rest), location="body", code=code, message=message
+                )
+            )
+        else:
+            out.append(
+                ProblemFieldError(
+                    parameter=".".join(str(p) for p in rest) or None,
+                    location=where,
+                    code=code,
+                    message=message,
+                )
+            )
+    return out
+
+
+# --- handlers -------------------------------------------------------------------------------
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if exc.status >= 500:
+        logger.error("request failed: %s", exc.code, exc_info=exc)
+    return problem_response(
+        request,
+        exc.status,
+        exc.code,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem_response(
+            request, 400, "request.malformed_json", "The request body is not valid JSON."
+        )
+    return problem_response(
+        request,
+        422,
+        "validation_failed",
+        "The request is not valid; see `errors`.",
+        errors=validation_field_errors(raw),
+    )
+
+
+_HTTP_CODES = {
+    400: "request.bad",
+    401: "auth.unauthenticated",
+    403: "auth.forbidden",
+    404: "route.not_found",
+    405: "method.not_allowed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, f"http.{exc.status_code}")
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 404:
+        detail = f"No route matches {request.url.path}."
+    elif exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    return problem_response(
+        request, exc.status_code, code, detail, headers=dict(exc.headers or {})
+    )
+
+
+async def _db_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DBAPIError)
+    mapped = integrity_problem(exc)
+    if mapped.status >= 500:
+        logger.error("database error", exc_info=exc)
+    return await _app_error(request, mapped)
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error", exc_info=exc)
+    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    handlers: dict[type[Exception], Callable[[Request, Exception], Any]] = {
+        AppError: _app_error,
+        RequestValidationError: _validation_error,
+        StarletteHTTPException: _http_error,
+        IntegrityError: _db_error,
+        DBAPIError: _db_error,
+        Exception: _unhandled,
+    }
+    for exc_type, handler in handlers.items():
+        app.add_exception_handler(exc_type, handler)

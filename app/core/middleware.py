@@ -1,0 +1,121 @@
+"""ASGI middleware: request body limits and media type, and one access log line per request."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import problem_response
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+access_log = structlog.get_logger("inovasi.access")
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+class BodyGuardMiddleware:
+    """Refuse bodies over the limit (413) and non-JSON bodies (415) before any handler runs.
+
+    The body is read here, at most `max_bytes` of it, and replayed to the application.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body and not _is_json(headers.get("content-type", "")):
+            response = problem_response(
+                None,
+                415,
+                "request.unsupported_media_type",
+                "Send the request body as application/json.",
+                instance=scope["path"],
+            )
+            await response(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        response = problem_response(
+            None,
+            413,
+            "request.too_large",
+            f"The request body is larger than {self.max_bytes} bytes.",
+            instance=scope["path"],
+        )
+
+        async def empty() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        await response(scope, empty, send)
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=getattr(route, "path", None),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )

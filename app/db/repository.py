@@ -1,0 +1,66 @@
+"""Shared repository helpers: keyset pages over any SELECT, and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from app.core.pagination import PageRequest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An ordering: columns ending in a unique one (the tie-break), all in one direction."""
+
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    descending: bool = False
+
+    @property
+    def python_types(self) -> list[type]:
+        return [c.property.columns[0].type.python_type for c in self.columns]
+
+
+@dataclass(frozen=True)
+class PageResult(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+    total: int | None
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[T],
+    sort: SortKey,
+    page: PageRequest,
+    scope: str,
+) -> PageResult[T]:
+    """Run `stmt` as one page after the cursor's position, ordered by `sort` (no OFFSET scans)."""
+    cols = sort.columns
+    paged = stmt
+    if page.cursor is not None:
+        after = page.signer.decode(page.cursor, scope, sort.python_types)
+        position = tuple_(*cols)
+        bound = tuple_(*after)
+        paged = paged.where(position < bound if sort.descending else position > bound)
+    order = [c.desc() for c in cols] if sort.descending else [c.asc() for c in cols]
+    rows: Sequence[T] = (await session.scalars(paged.order_by(*order).limit(page.limit + 1))).all()
+    has_more = len(rows) > page.limit
+    items = list(rows[: page.limit])
+    next_cursor = None
+    if has_more and items:
+        last = items[-1]
+        next_cursor = page.signer.encode(scope, [getattr(last, c.key) for c in cols])
+    total = None
+    if page.include_total:
+        total = await session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+    return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)

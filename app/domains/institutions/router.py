@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.openapi import not_modified, problems
+from app.core.pagination import PageDep
+from app.core.security import Access, Principal
+from app.db.session import SessionDep
+from app.domains.institutions import service
+from app.domains.institutions.schemas import (
+    InstitutionCreate,
+    InstitutionFilter,
+    InstitutionPage,
+    InstitutionRead,
+    InstitutionSort,
+    InstitutionUpdate,
+    UnitCreate,
+    UnitFilter,
+    UnitPage,
+    UnitRead,
+    UnitSort,
+    UnitUpdate,
+)
+from app.models.enums import InstitutionKind, Role
+
+router = APIRouter(tags=["institutions"])
+
+public = Access(anonymous=True)
+secretariat = Access(Role.secretariat_admin)
+unit_managers = Access(
+    Role.secretariat_admin,
+    Role.local_admin,
+    scope="a local admin manages its own institution's units only (403 otherwise).",
+)
+UnitManager = Annotated[Principal, Depends(unit_managers)]
+
+
+@router.get("/institutions", dependencies=[public.dep()], responses=problems(400))
+async def list_institutions(
+    session: SessionDep,
+    page: PageDep,
+    kind: Annotated[list[InstitutionKind] | None, Query(description="Any of these kinds.")] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{2}(\.\d{2}){0,3}$",
+            description="A region code; a province matches everything inside it.",
+        ),
+    ] = None,
+    owner_institution_id: Annotated[uuid.UUID | None, Query()] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Name or short name contains.")
+    ] = None,
+    sort: InstitutionSort = InstitutionSort.name,
+) -> InstitutionPage:
+    """List institutions: ministries, agencies, local governments and enterprises."""
+    filters = InstitutionFilter(
+        kind=kind or [], region=region, owner_institution_id=owner_institution_id, q=q
+    )
+    result = await service.list_institutions(session, filters, sort, page)
+    return InstitutionPage.model_validate(result, from_attributes=True)
+
+
+@router.post(
+    "/institutions",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[secretariat.dep()],
+    responses=problems(409),
+)
+async def create_institution(
+    session: SessionDep, body: InstitutionCreate, response: Response
+) -> InstitutionRead:
+    """Register an institution; its kind, region and owner must agree."""
+    institution = await service.create_institution(session, body)
+    response.headers["ETag"] = etag(institution.version)
+    response.headers["Location"] = f"/v1/institutions/{institution.id}"
+    return InstitutionRead.model_validate(institution)
+
+
+@router.get(
+    "/institutions/{institution_id}",
+    dependencies=[public.dep()],
+    responses={**problems(404), **not_modified()},
+)
+async def get_institution(
+    session: SessionDep, institution_id: uuid.UUID, response: Response, cond: IfNoneMatchDep
+) -> InstitutionRead:
+    """Get one institution."""
+    institution = await service.get_institution(session, institution_id)
+    cond.check_not_modified(institution.version)
+    response.headers["ETag"] = etag(institution.version)
+    return InstitutionRead.model_validate(institution)
+
+
+@router.patch(
+    "/institutions/{institution_id}",
+    dependencies=[secretariat.dep()],
+    responses=problems(404, 409, 412),
+)
+async def update_institution(
+    session: SessionDep,
+    institution_id: uuid.UUID,
+    body: InstitutionUpdate,
+    response: Response,
+    cond: IfMatchDep,
+) -> InstitutionRead:
+    """Change an institution; send `If-Match` to guard against overwriting another change."""
+    institution = await service.update_institution(session, institution_id, body, cond)
+    response.headers["ETag"] = etag(institution.version)
+    return InstitutionRead.model_validate(institution)
+
+
+@router.delete(
+    "/institutions/{institution_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[secretariat.dep()],
+    responses=problems(404, 409, 412),
+)
+async def delete_institution(
+    session: SessionDep, institution_id: uuid.UUID, cond: IfMatchDep
+) -> None:
+    """Delete an institution that nothing refers to any more (409 otherwise)."""
+    await service.delete_institution(session, institution_id, cond)
+
+
+@router.get(
+    "/institutions/{institution_id}/units",
+    dependencies=[public.dep()],
+    responses=problems(400, 404),
+)
+async def list_units(
+    session: SessionDep,
+    institution_id: uuid.UUID,
+    page: PageDep,
+    parent_unit_id: Annotated[
+        uuid.UUID | None, Query(description="Only the direct sub-units of this unit.")
+    ] = None,
+    top_level: Annotated[
+        bool | None, Query(description="true: only units with no parent; false: only sub-units.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Name contains.")
+    ] = None,
+    sort: UnitSort = UnitSort.name,
+) -> UnitPage:
+    """List an institution's public-service units."""
+    filters = UnitFilter(parent_unit_id=parent_unit_id, top_level=top_level, q=q)
+    result = await service.list_units(session, institution_id, filters, sort, page)
+    return UnitPage.model_validate(result, from_attributes=True)
+
+
+@router.post(
+    "/institutions/{institution_id}/units",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(404, 409),
+)
+async def create_unit(
+    session: SessionDep,
+    principal: UnitManager,
+    institution_id: uuid.UUID,
+    body: UnitCreate,
+    response: Response,
+) -> UnitRead:
+    """Add a unit to an institution, optionally under one of its units."""
+    unit = await service.create_unit(session, principal, institution_id, body)
+    response.headers["ETag"] = etag(unit.version)
+    response.headers["Location"] = f"/v1/units/{unit.id}"
+    return UnitRead.model_validate(unit)
+
+
+@router.get(
+    "/units/{unit_id}",
+    dependencies=[public.dep()],
+    responses={**problems(404), **not_modified()},
+)
+async def get_unit(
+    session: SessionDep, unit_id: uuid.UUID, response: Response, cond: IfNoneMatchDep
+) -> UnitRead:
+    """Get one unit."""
+    unit = await service.get_unit(session, unit_id)
+    cond.check_not_modified(unit.version)
+    response.headers["ETag"] = etag(unit.version)
+    return UnitRead.model_validate(unit)
+
+
+@router.patch("/units/{unit_id}", responses=problems(404, 409, 412))
+async def update_unit(
+    session: SessionDep,
+    principal: UnitManager,
+    unit_id: uuid.UUID,
+    body: UnitUpdate,
+    response: Response,
+    cond: IfMatchDep,
+) -> UnitRead:
+    """Rename or move a unit inside its institution (never under itself or its sub-units)."""
+    unit = await service.update_unit(session, principal, unit_id, body, cond)
+    response.headers["ETag"] = etag(unit.version)
+    return UnitRead.model_validate(unit)
+
+
+@router.delete(
+    "/units/{unit_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(404, 409, 412),
+)
+async def delete_unit(
+    session: SessionDep, principal: UnitManager, unit_id: uuid.UUID, cond: IfMatchDep
+) -> None:
+    """Delete a unit with no sub-units and nothing referring to it (409 otherwise)."""
+    await service.delete_unit(session, principal, unit_id, cond)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.repository import PageResult, SortKey, keyset_page
+from app.domains.regions.schemas import RegionFilter, RegionSort
+from app.models.regions import Region
+
+SORTS = {
+    RegionSort.code: SortKey((Region.code,)),
+    RegionSort.code_desc: SortKey((Region.code,), descending=True),
+    RegionSort.name: SortKey((Region.name, Region.code)),
+    RegionSort.name_desc: SortKey((Region.name, Region.code), descending=True),
+}
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class RegionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str) -> Region | None:
+        return await self.session.get(Region, code)
+
+    async def list(
+        self, filters: RegionFilter, sort: RegionSort, page: PageRequest
+    ) -> PageResult[Region]:
+        stmt: Select[Region] = select(Region)
+        if filters.level is not None:
+            stmt = stmt.where(Region.level == filters.level)
+        if filters.parent_code is not None:
+            stmt = stmt.where(Region.parent_code == filters.parent_code)
+        if filters.q:
+            stmt = stmt.where(Region.name.ilike(f"%{escape_like(filters.q)}%", escape="\\"))
+        scope = f"regions:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, SORTS[sort], page, scope)

@@ -1,0 +1,149 @@
+"""Application factory: settings, engine, middleware, error handlers, routers, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
+from prometheus_fastapi_instrumentator import Instrumentator
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from app import models  # noqa: F401 - registers every table
+from app.api import api_router
+from app.core.concurrency import NotModified
+from app.core.config import Settings, get_settings
+from app.core.errors import install_error_handlers, problem_response
+from app.core.logging import configure_logging
+from app.core.middleware import AccessLogMiddleware, BodyGuardMiddleware
+from app.core.openapi import build_openapi
+from app.core.pagination import CursorSigner
+from app.db.session import create_engine, create_sessionmaker
+from app.db.url import resolve_database_url
+from app.domains.ops.router import router as ops_router
+
+logger = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+DESCRIPTION = """\
+Indonesia's public-service innovation programme: the innovation catalogue, the KIPP
+competition, the JIPP hubs and replication.
+
+Errors are `application/problem+json` (RFC 9457) with a stable `code`. Lists return
+`{items, next_cursor, has_more}`; follow `next_cursor`. Mutable records carry a `version`,
+sent as `ETag`; send it back in `If-Match` when changing them.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+
+def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "engine", None) is None:
+            url = resolve_database_url(settings.database_url, settings.embedded_pg_dir)
+            owned = create_engine(url, settings)
+            attach_database(app, owned)
+        logger.info("service started", extra={"environment": settings.environment.value})
+        yield
+        if owned is not None:
+            await owned.dispose()
+
+    app = FastAPIOffline(
+        title="Inovasi",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True},
+        openapi_tags=[
+            {"name": "ops", "description": "Health and metrics."},
+            {"name": "identity", "description": "Callers, API keys."},
+            {"name": "regions", "description": "Kemendagri provinces, regencies and cities."},
+            {"name": "institutions", "description": "Institutions and their service units."},
+        ],
+    )
+    app.state.settings = settings
+    app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
+    if engine is not None:
+        attach_database(app, engine)
+
+    install_error_handlers(app)
+
+    async def _not_modified(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, NotModified)
+        return Response(status_code=304, headers=exc.headers)
+
+    async def _stale(request: Request, _: Exception) -> Response:
+        return problem_response(
+            request,
+            412,
+            "version_conflict",
+            "The record was changed by another request; fetch it again and retry.",
+        )
+
+    app.add_exception_handler(NotModified, _not_modified)
+    app.add_exception_handler(StaleDataError, _stale)
+
+    app.include_router(ops_router)
+    app.include_router(api_router)
+
+    Instrumentator(excluded_handlers=["/metrics"], should_group_status_codes=False).instrument(
+        app
+    ).expose(app, include_in_schema=False, tags=["ops"])
+
+    # Outermost last: request id first, so every log line and error carries it.
+    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+    )
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        validator=lambda value: bool(_REQUEST_ID.match(value)),
+    )
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for `uvicorn --factory app.main:app_factory`."""
+    return create_app()

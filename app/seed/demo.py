@@ -1,0 +1,147 @@
+"""Demo data from DOMAIN.md: real institutions and units, loaded idempotently with stable ids."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.enums import InstitutionKind
+from app.models.institutions import Institution, Unit
+
+DEMO_NAMESPACE = uuid.UUID("5b0f4a55-8d0e-4a43-9a57-6f1d3c2b7e10")
+
+
+def demo_id(kind: str, name: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{name}")
+
+
+@dataclass(frozen=True)
+class DemoUnit:
+    name: str
+    children: tuple[DemoUnit, ...] = ()
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoInstitution:
+    name: str
+    short_name: str
+    kind: InstitutionKind
+    region_code: str | None
+    units: tuple[DemoUnit, ...] = field(default_factory=tuple)
+    owner: str | None = None
+
+
+DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
+    DemoInstitution(
+        "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi",
+        "Kementerian PANRB",
+        InstitutionKind.kementerian,
+        None,
+        (DemoUnit("Deputi Bidang Pelayanan Publik"),),
+    ),
+    DemoInstitution(
+        "Pemerintah Provinsi Sumatera Utara",
+        "Pemprov Sumut",
+        InstitutionKind.pemprov,
+        "12",
+        (DemoUnit("Biro Organisasi Sekretariat Daerah Provinsi Sumatera Utara"),),
+    ),
+    DemoInstitution(
+        "Pemerintah Kota Medan",
+        "Pemkot Medan",
+        InstitutionKind.pemkot,
+        "12.71",
+        (
+            DemoUnit("Sekretariat DPRD Kota Medan", region_code="12.71"),
+            DemoUnit("Bagian Organisasi Sekretariat Daerah Kota Medan", region_code="12.71"),
+        ),
+    ),
+    DemoInstitution(
+        "Pemerintah Kabupaten Deli Serdang",
+        "Pemkab Deli Serdang",
+        InstitutionKind.pemkab,
+        "12.07",
+        (DemoUnit("Bagian Organisasi Sekretariat Daerah Kabupaten Deli Serdang"),),
+    ),
+    DemoInstitution(
+        "Pemerintah Kota Malang",
+        "Pemkot Malang",
+        InstitutionKind.pemkot,
+        "35.73",
+        (
+            DemoUnit(
+                "Dinas Pendidikan dan Kebudayaan Kota Malang",
+                (
+                    DemoUnit("SMP Negeri 10 Malang"),
+                    DemoUnit("SMP Negeri 13 Malang"),
+                    DemoUnit("SMP Negeri 2 Malang"),
+                ),
+            ),
+        ),
+    ),
+    DemoInstitution(
+        "Pemerintah Provinsi Jawa Timur",
+        "Pemprov Jatim",
+        InstitutionKind.pemprov,
+        "35",
+        (DemoUnit("Biro Organisasi Sekretariat Daerah Provinsi Jawa Timur"),),
+    ),
+    DemoInstitution(
+        "Perusahaan Umum Daerah Air Minum Tirtanadi",
+        "Perumda Tirtanadi",
+        InstitutionKind.bumd,
+        "12",
+        (DemoUnit("Cabang Medan Kota"),),
+        owner="Pemerintah Provinsi Sumatera Utara",
+    ),
+)
+
+
+async def _add_units(
+    session: AsyncSession,
+    institution_id: uuid.UUID,
+    units: tuple[DemoUnit, ...],
+    parent_id: uuid.UUID | None,
+) -> int:
+    added = 0
+    for spec in units:
+        unit_id = demo_id("unit", spec.name)
+        if await session.get(Unit, unit_id) is None:
+            session.add(
+                Unit(
+                    id=unit_id,
+                    institution_id=institution_id,
+                    parent_unit_id=parent_id,
+                    name=spec.name,
+                    region_code=spec.region_code,
+                )
+            )
+            await session.flush()
+            added += 1
+        added += await _add_units(session, institution_id, spec.children, unit_id)
+    return added
+
+
+async def load_demo(session: AsyncSession) -> int:
+    """Add whatever demo records are missing; returns how many were added."""
+    added = 0
+    for spec in DEMO_INSTITUTIONS:
+        institution_id = demo_id("institution", spec.name)
+        if await session.get(Institution, institution_id) is None:
+            session.add(
+                Institution(
+                    id=institution_id,
+                    name=spec.name,
+                    short_name=spec.short_name,
+                    kind=spec.kind,
+                    region_code=spec.region_code,
+                    owner_institution_id=demo_id("institution", spec.owner) if spec.owner else None,
+                )
+            )
+            await session.flush()
+            added += 1
+        added += await _add_units(session, institution_id, spec.units, None)
+    return added

@@ -1,0 +1,170 @@
+"""Fixtures: one migrated database per run; every test inside a transaction rolled back after it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.core.config import Environment, Settings
+from app.db.session import create_engine, unit_of_work
+from app.domains.accounts.schemas import ApiKeyCreate
+from app.domains.accounts.service import issue_api_key
+from app.main import create_app
+from app.models.enums import InstitutionKind, Role
+from app.models.institutions import Institution, Unit
+from tests.fixtures.database import migrate, seed, test_database_url
+
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+
+
+def make_settings(url: URL, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": Environment.test,
+        "database_url": url.render_as_string(hide_password=False),
+        "secret_key": TEST_SECRET,
+        "log_format": "console",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> URL:
+    url = test_database_url("inovasi_test")
+    migrate(url)
+    seed(url, make_settings(url))
+    return url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: URL) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: URL, settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, settings)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """The test's session; the app's requests use it too, each request in a savepoint."""
+    session = AsyncSession(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+    yield session
+    await session.close()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine, session: AsyncSession) -> FastAPI:
+    app = create_app(settings, engine=engine)
+
+    async def test_unit_of_work() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        session.expunge_all()
+
+    app.dependency_overrides[unit_of_work] = test_unit_of_work
+    return app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+# --- factories ------------------------------------------------------------------------------
+
+InstitutionFactory = Callable[..., Awaitable[Institution]]
+UnitFactory = Callable[..., Awaitable[Unit]]
+KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_institution(session: AsyncSession) -> InstitutionFactory:
+    async def make(
+        name: str | None = None,
+        kind: InstitutionKind = InstitutionKind.kementerian,
+        region_code: str | None = None,
+        owner_institution_id: uuid.UUID | None = None,
+        short_name: str | None = None,
+    ) -> Institution:
+        institution = Institution(
+            name=name or f"Kementerian Uji {uuid.uuid4().hex[:8]}",
+            kind=kind,
+            region_code=region_code,
+            owner_institution_id=owner_institution_id,
+            short_name=short_name,
+        )
+        session.add(institution)
+        await session.flush()
+        return institution
+
+    return make
+
+
+@pytest.fixture
+def make_unit(session: AsyncSession) -> UnitFactory:
+    async def make(
+        institution: Institution,
+        name: str | None = None,
+        parent: Unit | None = None,
+        region_code: str | None = None,
+    ) -> Unit:
+        unit = Unit(
+            institution_id=institution.id,
+            name=name or f"Unit Uji {uuid.uuid4().hex[:8]}",
+            parent_unit_id=parent.id if parent else None,
+            region_code=region_code,
+        )
+        session.add(unit)
+        await session.flush()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def auth(session: AsyncSession) -> KeyFactory:
+    """`await auth(Role.local_admin, institution_id=...)` -> Authorization headers for a new key."""
+
+    async def make(role: Role, **scope: Any) -> dict[str, str]:
+        issued = await issue_api_key(
+            session, None, ApiKeyCreate(name=f"test {role.value}", role=role, **scope)
+        )
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+    return make
+
+
+@pytest.fixture
+async def admin(auth: KeyFactory) -> dict[str, str]:
+    return await auth(Role.secretariat_admin)
