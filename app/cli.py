@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:
+        raise SystemExit(f"invalid settings: {exc}") from exc
     func: Callable[[argparse.Namespace], Awaitable[None] | None] = args.func
     func(args)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import structlog
+from prometheus_fastapi_instrumentator.routing import get_route_name
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
@@ -110,12 +112,11 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
             access_log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
-                route=getattr(route, "path", None),
+                route=get_route_name(HTTPConnection(scope), False) if "app" in scope else None,
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

@@ -1,0 +1,62 @@
+# Inovasi API image.
+#
+#   docker build -t inovasi:latest .
+#   docker build --build-arg PYTHON_IMAGE=mirror.example/python:3.11-slim \
+#                --build-arg PYTHON_INDEX_URL=https://mirror.example/pypi/simple .
+#
+# A data centre without access to public registries builds from mirrors: PYTHON_IMAGE names the
+# base image (both stages use it, so only one image has to be mirrored) and PYTHON_INDEX_URL, if
+# set, the package index that pip installs from.
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ---------------------------------------------------------------------------------------------
+# builder: a virtual environment with the service and its production dependencies only
+# (no `embedded` or `dev` extras: the container always talks to a real PostgreSQL).
+FROM ${PYTHON_IMAGE} AS builder
+
+ARG PYTHON_INDEX_URL=""
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH="/opt/venv/bin:${PATH}"
+
+WORKDIR /build
+# Only what `pip install .` needs, so editing tests or docs does not invalidate this layer.
+COPY pyproject.toml README.md ./
+COPY app/ ./app/
+RUN pip install ${PYTHON_INDEX_URL:+--index-url "$PYTHON_INDEX_URL"} .
+
+# ---------------------------------------------------------------------------------------------
+# runtime: the venv, the migrations and nothing else, run as an unprivileged user.
+FROM ${PYTHON_IMAGE} AS runtime
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH="/opt/venv/bin:${PATH}" \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    ENVIRONMENT=production
+
+RUN groupadd --system --gid 10001 inovasi \
+    && useradd --system --uid 10001 --gid inovasi --home-dir /srv/inovasi --no-create-home \
+       --shell /usr/sbin/nologin inovasi
+
+COPY --from=builder /opt/venv /opt/venv
+
+# `inovasi migrate` reads ./alembic.ini first, so the working directory holds it and alembic/.
+WORKDIR /srv/inovasi
+COPY alembic.ini ./
+COPY alembic/ ./alembic/
+
+USER 10001:10001
+
+EXPOSE 8000
+
+# /livez needs no database; readiness (/readyz) is for the orchestrator to probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '8000'), timeout=4)"]
+
+CMD ["inovasi", "serve"]

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Generate a TypeScript client from the committed openapi.json (openapi-typescript) and
+# type-check clients/typescript/check.ts against it (tsc). Skipped, with exit 0, without Node.js.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+client="$root/clients/typescript"
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "SKIPPED: Node.js not found; TypeScript client check not run"
+    exit 0
+fi
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 18 ]; then
+    echo "SKIPPED: Node.js $(node --version) is older than 18; TypeScript client check not run"
+    exit 0
+fi
+
+cd "$client"
+
+# npm ci only when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "client-check: npm ci (clients/typescript)"
+    npm ci --no-audit --no-fund
+else
+    echo "client-check: node_modules up to date with package-lock.json"
+fi
+
+echo "client-check: openapi-typescript openapi.json -> clients/typescript/schema.d.ts"
+npx --no -- openapi-typescript ../../openapi.json -o schema.d.ts
+
+echo "client-check: tsc -p clients/typescript"
+npx --no -- tsc -p .
+
+echo "client-check: OK (TypeScript client generated from openapi.json type-checks)"
