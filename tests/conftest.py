@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from app.domains.accounts.service import issue_api_key
 from app.main import create_app
 from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
-from tests.fixtures.database import migrate, seed, test_database_url
+from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
@@ -37,11 +38,13 @@ def make_settings(url: URL, **overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> URL:
-    url = test_database_url("inovasi_test")
+def database_url() -> Iterator[URL]:
+    # One database per run, so runs that share a server never drop each other's database.
+    url = test_database_url(f"inovasi_test_{os.getpid()}")
     migrate(url)
     seed(url, make_settings(url))
-    return url
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +85,9 @@ def app(settings: Settings, engine: AsyncEngine, session: AsyncSession) -> FastA
     app = create_app(settings, engine=engine)
 
     async def test_unit_of_work() -> AsyncIterator[AsyncSession]:
+        # Keep the test's own setup: release its savepoint so that a request that fails rolls
+        # back only its own work (the outer transaction still undoes everything afterwards).
+        await session.commit()
         try:
             yield session
         except BaseException:

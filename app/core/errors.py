@@ -203,7 +203,8 @@ def integrity_problem(exc: DBAPIError) -> AppError:
         )
     if sqlstate == "23503":
         text = str(exc.orig)
-        if "is still referenced" in text:
+        detail = str(getattr(getattr(exc.orig, "__cause__", None), "detail", "") or "")
+        if "update or delete on table" in text or "is still referenced" in detail:
             return Conflict("conflict.in_use", "The record is still referenced by other records.")
         return Unprocessable("reference.not_found", "A referenced record does not exist.")
     if sqlstate in ("23514", "23502", "22001", "22003", "22007", "22008", "22P02"):
@@ -320,7 +321,16 @@ async def _db_error(request: Request, exc: Exception) -> Response:
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc)
-    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+    # Starlette sends this response from its outermost middleware, outside the request-id
+    # middleware, so the header has to be set here.
+    request_id = correlation_id.get()
+    return problem_response(
+        request,
+        500,
+        "internal_error",
+        "An unexpected error occurred.",
+        headers={"X-Request-ID": request_id} if request_id else None,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

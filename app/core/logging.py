@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
+from structlog.typing import EventDict
 
 
 def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -17,7 +18,7 @@ def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def _drop_color_message(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _drop_color_message(_: Any, __: str, event: EventDict) -> EventDict:
     """uvicorn duplicates its messages with terminal colour codes; keep logs plain."""
     event.pop("color_message", None)
     return event

@@ -142,6 +142,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             ).strip()
             if policy.anonymous:
                 operation["security"] = [{}, {"bearerAuth": []}]
+                # A credential is optional, but one that is sent must be valid.
+                responses.setdefault("401", problem_response_spec(401))
             else:
                 operation["security"] = [{"bearerAuth": []}]
                 responses.setdefault("401", problem_response_spec(401))

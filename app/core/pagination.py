@@ -63,6 +63,8 @@ def _plain(value: Any) -> Any:
 def _restore(value: Any, python_type: type) -> Any:
     if value is None:
         return None
+    if python_type in (uuid.UUID, datetime, date) and not isinstance(value, str):
+        raise TypeError("cursor value of the wrong type")
     if python_type is uuid.UUID:
         return uuid.UUID(value)
     if python_type is datetime:
@@ -70,7 +72,7 @@ def _restore(value: Any, python_type: type) -> Any:
     if python_type is date:
         return date.fromisoformat(value)
     if python_type in (int, float, str, bool):
-        if not isinstance(value, python_type):
+        if type(value) is not python_type:  # strict: a JSON true is not the integer 1
             raise TypeError("cursor value of the wrong type")
         return value
     return python_type(value)
@@ -108,7 +110,7 @@ class CursorSigner:
             raise BadRequest("cursor.invalid", "The cursor is not valid.")
         try:
             return [_restore(v, t) for v, t in zip(values, types, strict=True)]
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, ArithmeticError) as exc:  # ArithmeticError: Decimal
             raise BadRequest("cursor.invalid", "The cursor is not valid.") from exc
 
 

@@ -45,4 +45,6 @@ class Versioned:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        # eager_defaults: the UPDATE's RETURNING loads `updated_at` (set by the database), so
+        # nothing is left expired for a lazy load, which async code cannot do.
+        return {"version_id_col": cls.__table__.c.version, "eager_defaults": True}  # type: ignore[attr-defined]

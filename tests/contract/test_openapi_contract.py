@@ -8,6 +8,7 @@ schemathesis drives the ASGI app on its own event loop: the app gets a NullPool 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from tests.fixtures.database import migrate, seed, test_database_url
 
 
 def _build() -> tuple[Any, str]:
-    url = test_database_url("inovasi_contract")
+    url = test_database_url(f"inovasi_contract_{os.getpid()}")
     migrate(url)
     app_settings = make_settings(url)
     seed(url, app_settings, demo=True)

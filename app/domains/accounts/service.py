@@ -124,9 +124,15 @@ async def issue_api_key(
 
 
 def _in_scope(principal: Principal, key: ApiKey) -> bool:
+    """A local admin reaches only the keys it could have issued: its institution's unit
+    operators and regional systems (not its peers' keys, nor evaluators')."""
     if principal.role is Role.secretariat_admin:
         return True
-    return principal.role is Role.local_admin and key.institution_id == principal.institution_id
+    return (
+        principal.role is Role.local_admin
+        and key.role in LOCAL_ADMIN_ISSUABLE
+        and key.institution_id == principal.institution_id
+    )
 
 
 async def list_api_keys(
@@ -137,11 +143,14 @@ async def list_api_keys(
     page: PageRequest,
 ) -> PageResult[ApiKey]:
     if principal.role is not Role.secretariat_admin:
-        if filters.institution_id not in (None, principal.institution_id):
+        roles = [r for r in filters.role or LOCAL_ADMIN_ISSUABLE if r in LOCAL_ADMIN_ISSUABLE]
+        if filters.institution_id not in (None, principal.institution_id) or not roles:
             return PageResult(
                 items=[], next_cursor=None, has_more=False, total=0 if page.include_total else None
             )
-        filters = filters.model_copy(update={"institution_id": principal.institution_id})
+        filters = filters.model_copy(
+            update={"institution_id": principal.institution_id, "role": sorted(roles)}
+        )
     return await ApiKeyRepository(session).list(filters, sort, page)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
@@ -51,6 +51,22 @@ class InstitutionRepository:
         stmt = select(exists().where(Institution.owner_institution_id == institution_id))
         return bool(await self.session.scalar(stmt))
 
+    async def has_units(self, institution_id: uuid.UUID) -> bool:
+        stmt = select(exists().where(Unit.institution_id == institution_id))
+        return bool(await self.session.scalar(stmt))
+
+    async def move_owned_bumds(self, owner_id: uuid.UUID, region_code: str | None) -> None:
+        """Put every bumd of `owner_id` on `region_code`, bumping their versions."""
+        await self.session.execute(
+            update(Institution)
+            .where(
+                Institution.owner_institution_id == owner_id,
+                Institution.region_code.is_distinct_from(region_code),
+            )
+            .values(region_code=region_code, version=Institution.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
     async def list(
         self, filters: InstitutionFilter, sort: InstitutionSort, page: PageRequest
     ) -> PageResult[Institution]:
@@ -90,6 +106,10 @@ class UnitRepository:
 
     async def delete(self, unit: Unit) -> None:
         await self.session.delete(unit)
+
+    async def has_sub_units(self, unit_id: uuid.UUID) -> bool:
+        stmt = select(exists().where(Unit.parent_unit_id == unit_id))
+        return bool(await self.session.scalar(stmt))
 
     async def is_ancestor_or_self(self, candidate_id: uuid.UUID, of_unit_id: uuid.UUID) -> bool:
         """Whether `candidate_id` is `of_unit_id` or one of its ancestors (walks up the tree)."""

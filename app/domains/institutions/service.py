@@ -199,6 +199,10 @@ async def update_institution(
             "institution.owns_bumd",
             "This local government owns a bumd; it cannot become another kind.",
         )
+    repo = InstitutionRepository(session)
+    if kind in LOCAL_GOVERNMENT_REGION_TYPE and region_code != institution.region_code:
+        # A bumd sits on its owner's region: keep the owned ones with it.
+        await repo.move_owned_bumds(institution.id, region_code)
     for field, value in changes.items():
         if field != "region_code":
             setattr(institution, field, value)
@@ -210,9 +214,19 @@ async def update_institution(
 async def delete_institution(
     session: AsyncSession, institution_id: uuid.UUID, preconditions: Preconditions
 ) -> None:
+    """Delete an institution; 409 while it still has units or owns a bumd."""
     institution = await get_institution(session, institution_id, for_update=True)
     preconditions.check_match(institution.version, entity="institution")
-    await InstitutionRepository(session).delete(institution)
+    repo = InstitutionRepository(session)
+    if await repo.has_units(institution.id):
+        raise Conflict(
+            "institution.has_units", "This institution still has units; delete them first."
+        )
+    if await repo.owns_bumd(institution.id):
+        raise Conflict(
+            "institution.owns_bumd", "This local government owns a bumd; delete that one first."
+        )
+    await repo.delete(institution)
     await session.flush()
 
 
@@ -340,8 +354,15 @@ async def update_unit(
 async def delete_unit(
     session: AsyncSession, principal: Principal, unit_id: uuid.UUID, preconditions: Preconditions
 ) -> None:
+    """Delete a unit; 409 while sub-units sit under it."""
     unit = await get_unit(session, unit_id)
     _ensure_manages_units(principal, unit.institution_id)
+    # Same lock as create and move: no sub-unit can be added under it while it goes.
+    await get_institution(session, unit.institution_id, for_update=True)
+    await session.refresh(unit)
     preconditions.check_match(unit.version, entity="unit")
-    await UnitRepository(session).delete(unit)
+    repo = UnitRepository(session)
+    if await repo.has_sub_units(unit.id):
+        raise Conflict("unit.has_sub_units", "Sub-units sit under this unit; move or delete them.")
+    await repo.delete(unit)
     await session.flush()
