@@ -1,0 +1,311 @@
+"""Every error is RFC 9457 problem+json with a stable code, and the OpenAPI document says so."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from app.main import create_app
+from tests.conftest import make_settings
+
+PROBLEM_FIELDS = {"type", "title", "status", "code", "request_id", "instance"}
+
+
+@pytest.fixture(autouse=True)
+def _keep_fixture_rows(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    """The test unit of work rolls back to the session's savepoint when a request fails, which
+    would also undo rows a test made beforehand; commit them (releasing only the savepoint)."""
+
+    async def commit(_: httpx.Request) -> None:
+        await session.commit()
+
+    client.event_hooks["request"].append(commit)
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body.keys() >= PROBLEM_FIELDS
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"urn:inovasi:problem:{code}"
+    assert body["title"]
+    assert body["instance"] == response.request.url.path
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+@pytest.fixture
+async def small_body_client(
+    database_url: URL, engine: AsyncEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(database_url, max_body_bytes=2048), engine=engine)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+
+async def test_unknown_path_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/no-such-thing")
+    assert_problem(response, 404, "route.not_found")
+
+
+async def test_wrong_method_is_a_405_problem_with_allow_header(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/livez")
+    assert_problem(response, 405, "method.not_allowed")
+    assert response.headers["allow"] == "GET"
+
+
+async def test_405_allow_header_lists_every_method_of_the_path(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.put(f"/v1/institutions/{uuid.uuid4()}")
+    assert_problem(response, 405, "method.not_allowed")
+    allowed = {m.strip() for m in response.headers["allow"].split(",")}
+    assert allowed == {"GET", "PATCH", "DELETE"}
+
+
+# --- request bodies --------------------------------------------------------------------------
+
+
+async def test_malformed_json_body_is_a_400_problem(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/institutions",
+        content=b'{"name": "Kementerian',
+        headers={**admin, "Content-Type": "application/json"},
+    )
+    assert_problem(response, 400, "request.malformed_json")
+
+
+async def test_text_plain_body_is_a_415_problem(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/institutions",
+        content=b"name=Kementerian",
+        headers={**admin, "Content-Type": "text/plain"},
+    )
+    assert_problem(response, 415, "request.unsupported_media_type")
+
+
+async def test_body_over_the_limit_with_content_length_is_a_413_problem(
+    small_body_client: httpx.AsyncClient,
+) -> None:
+    response = await small_body_client.post("/v1/institutions", json={"name": "x" * 3000})
+    assert "content-length" in response.request.headers
+    assert_problem(response, 413, "request.too_large")
+
+
+async def test_streamed_body_over_the_limit_is_a_413_problem(
+    small_body_client: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(5):
+            yield b"x" * 1000
+        yield b'"}'
+
+    response = await small_body_client.post(
+        "/v1/institutions", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert "content-length" not in response.request.headers
+    assert_problem(response, 413, "request.too_large")
+
+
+async def test_body_under_the_limit_passes_the_size_guard(
+    small_body_client: httpx.AsyncClient,
+) -> None:
+    response = await small_body_client.post("/v1/institutions", json={"name": "x" * 1500})
+    # Past the guard, the anonymous caller meets the access policy.
+    assert_problem(response, 401, "auth.required")
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+async def test_body_validation_error_points_at_the_field(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/api-keys", json={"role": "evaluator", "colour": "red"}, headers=admin
+    )
+    body = assert_problem(response, 422, "validation_failed")
+    by_pointer = {e["pointer"]: e for e in body["errors"]}
+    assert by_pointer["/name"]["location"] == "body"
+    assert by_pointer["/name"]["code"] == "missing"
+    assert by_pointer["/colour"]["code"] == "extra_forbidden"
+    assert all(e["message"] for e in body["errors"])
+
+
+async def test_query_validation_error_names_the_parameter(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/regions", params={"level": "9"})
+    body = assert_problem(response, 422, "validation_failed")
+    [error] = body["errors"]
+    assert error["parameter"] == "level"
+    assert error["location"] == "query"
+    assert "pointer" not in error
+
+
+async def test_bad_uuid_in_path_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/institutions/not-a-uuid")
+    body = assert_problem(response, 422, "validation_failed")
+    [error] = body["errors"]
+    assert error["parameter"] == "institution_id"
+    assert error["location"] == "path"
+
+
+async def test_unhandled_error_is_a_500_problem_with_request_id_header(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async def explode() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/v1/explode", explode)
+    response = await client.get("/v1/explode")
+    body = assert_problem(response, 500, "internal_error")
+    assert "boom" not in response.text
+    assert body["request_id"] == response.headers["x-request-id"]
+
+
+# --- X-Request-ID ----------------------------------------------------------------------------
+
+
+async def test_request_id_is_generated_when_absent(client: httpx.AsyncClient) -> None:
+    response = await client.get("/livez")
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+async def test_request_id_is_echoed_when_valid(client: httpx.AsyncClient) -> None:
+    response = await client.get("/livez", headers={"X-Request-ID": "sipinter-42.retry:1"})
+    assert response.headers["x-request-id"] == "sipinter-42.retry:1"
+
+
+@pytest.mark.parametrize("sent", ["has spaces in it", "a" * 500, "semi;colon"])
+async def test_invalid_request_id_is_replaced(client: httpx.AsyncClient, sent: str) -> None:
+    response = await client.get("/livez", headers={"X-Request-ID": sent})
+    assert response.headers["x-request-id"] != sent
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
+
+
+async def test_problem_request_id_is_the_echoed_header(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/nowhere", headers={"X-Request-ID": "trace-abc-123"})
+    body = assert_problem(response, 404, "route.not_found")
+    assert body["request_id"] == "trace-abc-123"
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+@pytest.fixture
+async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
+
+
+def test_openapi_has_no_framework_validation_schemas(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert "ValidationError" not in schemas
+    assert "HTTPValidationError" not in str(openapi)
+
+
+def test_openapi_422_responses_are_problems(openapi: dict[str, Any]) -> None:
+    wrong = []
+    for method, path, operation in _operations(openapi):
+        declared = operation["responses"].get("422")
+        if declared is None:
+            continue
+        content = declared.get("content", {})
+        schema = content.get("application/problem+json", {}).get("schema")
+        if list(content) != ["application/problem+json"] or schema != {
+            "$ref": "#/components/schemas/Problem"
+        }:
+            wrong.append(f"{method} {path}")
+    assert wrong == []
+
+
+def test_openapi_operations_with_inputs_declare_422(openapi: dict[str, Any]) -> None:
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in _operations(openapi)
+        if (operation.get("parameters") or "requestBody" in operation)
+        and "422" not in operation["responses"]
+    ]
+    assert missing == []
+
+
+def test_openapi_every_error_response_is_a_problem(openapi: dict[str, Any]) -> None:
+    wrong = [
+        f"{method} {path} {status}"
+        for method, path, operation in _operations(openapi)
+        for status, declared in operation["responses"].items()
+        if int(status) >= 400 and "application/problem+json" not in declared.get("content", {})
+    ]
+    assert wrong == []
+
+
+def test_openapi_v1_operations_declare_500(openapi: dict[str, Any]) -> None:
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in _operations(openapi)
+        if path.startswith("/v1/") and "500" not in operation["responses"]
+    ]
+    assert missing == []
+
+
+def test_openapi_protected_v1_operations_declare_401_and_403(openapi: dict[str, Any]) -> None:
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in _operations(openapi)
+        if path.startswith("/v1/")
+        and not operation["x-access"]["anonymous"]
+        and not {"401", "403"} <= operation["responses"].keys()
+    ]
+    assert missing == []
+
+
+def test_openapi_anonymous_v1_operations_declare_401_for_bad_credentials(
+    openapi: dict[str, Any],
+) -> None:
+    # An anonymous-friendly operation still refuses an invalid bearer token with a 401.
+    missing = [
+        f"{method} {path}"
+        for method, path, operation in _operations(openapi)
+        if path.startswith("/v1/")
+        and operation["x-access"]["anonymous"]
+        and "401" not in operation["responses"]
+    ]
+    assert missing == []
+
+
+def test_openapi_operation_ids_are_the_route_function_names(openapi: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(openapi)]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)+", i) for i in ids), ids
