@@ -201,6 +201,8 @@ def integrity_problem(exc: DBAPIError) -> AppError:
         return Conflict(
             "conflict.duplicate", "A record with the same unique values already exists."
         )
+    if sqlstate == "23001":  # restrict_violation: PostgreSQL 18 reports ON DELETE RESTRICT so
+        return Conflict("conflict.in_use", "The record is still referenced by other records.")
     if sqlstate == "23503":
         text = str(exc.orig)
         detail = str(getattr(getattr(exc.orig, "__cause__", None), "detail", "") or "")
