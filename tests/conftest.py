@@ -88,6 +88,9 @@ def app(settings: Settings, engine: AsyncEngine, session: AsyncSession) -> FastA
         # Keep the test's own setup: release its savepoint so that a request that fails rolls
         # back only its own work (the outer transaction still undoes everything afterwards).
         await session.commit()
+        # As between two real requests: the request loads what it needs afresh, and the test's
+        # objects stay readable (not expired) even when the request rolls back.
+        session.expunge_all()
         try:
             yield session
         except BaseException:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from sqlalchemy import update
@@ -22,17 +21,6 @@ from tests.conftest import KeyFactory
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
-
-
-@pytest.fixture(autouse=True)
-def _keep_fixture_rows(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """The test unit of work rolls back to the session's savepoint when a request fails, which
-    would also undo rows a test made beforehand; commit them (releasing only the savepoint)."""
-
-    async def commit(_: httpx.Request) -> None:
-        await session.commit()
-
-    client.event_hooks["request"].append(commit)
 
 
 def _policies(dependant: Dependant) -> set[int]:

@@ -11,23 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.main import create_app
 from tests.conftest import make_settings
 
 PROBLEM_FIELDS = {"type", "title", "status", "code", "request_id", "instance"}
-
-
-@pytest.fixture(autouse=True)
-def _keep_fixture_rows(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """The test unit of work rolls back to the session's savepoint when a request fails, which
-    would also undo rows a test made beforehand; commit them (releasing only the savepoint)."""
-
-    async def commit(_: httpx.Request) -> None:
-        await session.commit()
-
-    client.event_hooks["request"].append(commit)
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import BadRequest
 from app.core.pagination import CursorSigner
@@ -19,17 +18,6 @@ from app.models.institutions import Institution
 from tests.conftest import InstitutionFactory, KeyFactory
 
 SIGNER = CursorSigner(b"unit-test-key-0123456789abcdef")
-
-
-@pytest.fixture(autouse=True)
-def _keep_fixture_rows(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """The test unit of work rolls back to the session's savepoint when a request fails, which
-    would also undo rows a test made beforehand; commit them (releasing only the savepoint)."""
-
-    async def commit(_: httpx.Request) -> None:
-        await session.commit()
-
-    client.event_hooks["request"].append(commit)
 
 
 def _b64(data: bytes) -> str:

@@ -1,28 +1,10 @@
-"""Tests of the domain endpoints, plus two helpers the domain test modules share."""
+"""Tests of the domain endpoints, plus the helper the domain test modules share."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
-
-
-def keep_arrangement_across_requests(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """Release the test's savepoint before every request the client sends.
-
-    The app shares the test's session, and a refused request rolls that session back: without
-    this, the rollback would also undo whatever the test arranged (institutions, units, API
-    keys) since the last commit. Committing only releases a savepoint; the test's outer
-    transaction is still rolled back at the end. Expunging mirrors what a successful request
-    does, so the test's objects stay readable (not expired) after a refused one.
-    """
-
-    async def release(_: httpx.Request) -> None:
-        await session.commit()
-        session.expunge_all()
-
-    client.event_hooks["request"].append(release)
 
 
 def assert_problem(

@@ -13,14 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
 from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
-from tests.domains import assert_problem, keep_arrangement_across_requests
+from tests.domains import assert_problem
 
 K = InstitutionKind
-
-
-@pytest.fixture(autouse=True)
-def _keep_arrangement(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    keep_arrangement_across_requests(client, session)
 
 
 @pytest.fixture

@@ -21,17 +21,6 @@ from app.models.institutions import Institution, Unit
 from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
 
 
-@pytest.fixture(autouse=True)
-def _keep_fixture_rows(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    """The test unit of work rolls back to the session's savepoint when a request fails, which
-    would also undo rows a test made beforehand; commit them (releasing only the savepoint)."""
-
-    async def commit(_: httpx.Request) -> None:
-        await session.commit()
-
-    client.event_hooks["request"].append(commit)
-
-
 @pytest.fixture
 async def institution(make_institution: InstitutionFactory) -> Institution:
     return await make_institution(name=f"Kementerian Pendayagunaan Uji {uuid.uuid4().hex[:6]}")
