@@ -136,6 +136,11 @@ def field_error(pointer: str, code: str, message: str) -> ProblemFieldError:
     return ProblemFieldError(pointer=pointer, location="body", code=code, message=message)
 
 
+def invalid_field(code: str, pointer: str, message: str) -> Unprocessable:
+    """A 422 for one body field that breaks a rule, with the field's JSON pointer."""
+    return Unprocessable(code, message, errors=[field_error(pointer, code, message)])
+
+
 def problem_response(
     request: Request | None,
     status: int,

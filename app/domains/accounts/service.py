@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Forbidden, NotFound, Unprocessable, field_error
+from app.core.errors import Forbidden, NotFound, invalid_field
 from app.core.pagination import PageRequest
 from app.core.security import Principal, generate_api_key
 from app.db.repository import PageResult
@@ -28,10 +28,6 @@ class IssuedKey:
     secret: str
 
 
-def _invalid(code: str, pointer: str, message: str) -> Unprocessable:
-    return Unprocessable(code, message, errors=[field_error(pointer, code, message)])
-
-
 async def _normalise_scope(session: AsyncSession, data: ApiKeyCreate) -> ApiKeyCreate:
     """Check that the scope fields fit the role; a unit operator's institution is its unit's."""
     role = data.role
@@ -45,40 +41,44 @@ async def _normalise_scope(session: AsyncSession, data: ApiKeyCreate) -> ApiKeyC
     }[role]
     for field in ("institution_id", "unit_id", "hub_id"):
         if getattr(data, field) is not None and field not in allowed:
-            raise _invalid(
+            raise invalid_field(
                 "api_key.scope_not_allowed", f"/{field}", f"A {role.value} has no {field}."
             )
     institution_id = data.institution_id
     if role is Role.unit_operator:
         if data.unit_id is None:
-            raise _invalid("api_key.unit_required", "/unit_id", "A unit_operator key needs a unit.")
+            raise invalid_field(
+                "api_key.unit_required", "/unit_id", "A unit_operator key needs a unit."
+            )
         unit = await UnitRepository(session).get(data.unit_id)
         if unit is None:
-            raise _invalid("api_key.unit_not_found", "/unit_id", "The unit does not exist.")
+            raise invalid_field("api_key.unit_not_found", "/unit_id", "The unit does not exist.")
         if institution_id is not None and institution_id != unit.institution_id:
-            raise _invalid(
+            raise invalid_field(
                 "api_key.scope_mismatch",
                 "/institution_id",
                 "The unit belongs to another institution.",
             )
         institution_id = unit.institution_id
     if role in (Role.local_admin, Role.regional_system) and institution_id is None:
-        raise _invalid(
+        raise invalid_field(
             "api_key.institution_required",
             "/institution_id",
             f"A {role.value} key needs an institution.",
         )
     if role is Role.hub_admin and data.hub_id is None:
-        raise _invalid("api_key.hub_required", "/hub_id", "A hub_admin key needs a hub.")
+        raise invalid_field("api_key.hub_required", "/hub_id", "A hub_admin key needs a hub.")
     if (
         institution_id is not None
         and await InstitutionRepository(session).get(institution_id) is None
     ):
-        raise _invalid(
+        raise invalid_field(
             "api_key.institution_not_found", "/institution_id", "The institution does not exist."
         )
     if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
-        raise _invalid("api_key.expiry_past", "/expires_at", "The expiry must be in the future.")
+        raise invalid_field(
+            "api_key.expiry_past", "/expires_at", "The expiry must be in the future."
+        )
     return data.model_copy(update={"institution_id": institution_id})
 
 

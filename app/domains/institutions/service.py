@@ -12,8 +12,7 @@ from app.core.errors import (
     ConstraintError,
     Forbidden,
     NotFound,
-    Unprocessable,
-    field_error,
+    invalid_field,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -55,10 +54,6 @@ register_constraint_errors(
 )
 
 
-def _invalid(code: str, pointer: str, message: str) -> Unprocessable:
-    return Unprocessable(code, message, errors=[field_error(pointer, code, message)])
-
-
 async def _check_institution_shape(
     session: AsyncSession,
     kind: InstitutionKind,
@@ -68,14 +63,14 @@ async def _check_institution_shape(
 ) -> str | None:
     """Validate kind, region and owner together; return the region code to store."""
     if kind is not InstitutionKind.bumd and owner_institution_id is not None:
-        raise _invalid(
+        raise invalid_field(
             "institution.owner_not_allowed",
             "/owner_institution_id",
             "Only a bumd has an owning institution.",
         )
     if kind in NATIONAL_KINDS:
         if region_code is not None:
-            raise _invalid(
+            raise invalid_field(
                 "institution.region_not_allowed",
                 "/region_code",
                 f"A {kind.value} is national and has no region.",
@@ -83,30 +78,30 @@ async def _check_institution_shape(
         return None
     if kind is InstitutionKind.bumd:
         if owner_institution_id is None:
-            raise _invalid(
+            raise invalid_field(
                 "institution.owner_required",
                 "/owner_institution_id",
                 "A bumd must name the local government that owns it.",
             )
         if owner_institution_id == self_id:
-            raise _invalid(
+            raise invalid_field(
                 "institution.owner_self", "/owner_institution_id", "A bumd cannot own itself."
             )
         owner = await InstitutionRepository(session).get(owner_institution_id)
         if owner is None:
-            raise _invalid(
+            raise invalid_field(
                 "institution.owner_not_found",
                 "/owner_institution_id",
                 "The owning institution does not exist.",
             )
         if owner.kind not in LOCAL_GOVERNMENT_REGION_TYPE:
-            raise _invalid(
+            raise invalid_field(
                 "institution.owner_not_local_government",
                 "/owner_institution_id",
                 f"A bumd is owned by a local government, not a {owner.kind.value}.",
             )
         if region_code is not None and region_code != owner.region_code:
-            raise _invalid(
+            raise invalid_field(
                 "institution.region_mismatch",
                 "/region_code",
                 f"A bumd sits on its owner's region ({owner.region_code}).",
@@ -114,18 +109,18 @@ async def _check_institution_shape(
         return owner.region_code
     expected = LOCAL_GOVERNMENT_REGION_TYPE[kind]
     if region_code is None:
-        raise _invalid(
+        raise invalid_field(
             "institution.region_required",
             "/region_code",
             f"A {kind.value} must name its region (a {expected.value} code).",
         )
     region = await RegionRepository(session).get(region_code)
     if region is None:
-        raise _invalid(
+        raise invalid_field(
             "institution.region_not_found", "/region_code", f"No region has the code {region_code}."
         )
     if region.type is not expected:
-        raise _invalid(
+        raise invalid_field(
             "institution.region_mismatch",
             "/region_code",
             f"A {kind.value} sits on a {expected.value} code; {region_code} ({region.name}) "
@@ -177,9 +172,9 @@ async def update_institution(
     preconditions.check_match(institution.version, entity="institution")
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise _invalid("institution.name_required", "/name", "The name cannot be removed.")
+        raise invalid_field("institution.name_required", "/name", "The name cannot be removed.")
     if "kind" in changes and changes["kind"] is None:
-        raise _invalid("institution.kind_required", "/kind", "The kind cannot be removed.")
+        raise invalid_field("institution.kind_required", "/kind", "The kind cannot be removed.")
     kind = changes.get("kind", institution.kind)
     owner_id = changes.get("owner_institution_id", institution.owner_institution_id)
     region_code = changes.get("region_code", institution.region_code)
@@ -268,12 +263,12 @@ async def _check_unit_region(
     if region_code is None:
         return
     if await RegionRepository(session).get(region_code) is None:
-        raise _invalid(
+        raise invalid_field(
             "unit.region_not_found", "/region_code", f"No region has the code {region_code}."
         )
     home = institution.region_code
     if home is not None and region_code != home and not region_code.startswith(home + "."):
-        raise _invalid(
+        raise invalid_field(
             "unit.region_outside_institution",
             "/region_code",
             f"The unit must sit inside its institution's region {home}.",
@@ -289,17 +284,17 @@ async def _check_parent(
     repo = UnitRepository(session)
     parent = await repo.get(parent_id)
     if parent is None:
-        raise _invalid(
+        raise invalid_field(
             "unit.parent_not_found", "/parent_unit_id", "The parent unit does not exist."
         )
     if parent.institution_id != institution_id:
-        raise _invalid(
+        raise invalid_field(
             "unit.parent_other_institution",
             "/parent_unit_id",
             "The parent unit belongs to another institution.",
         )
     if unit_id is not None and await repo.is_ancestor_or_self(unit_id, parent_id):
-        raise _invalid(
+        raise invalid_field(
             "unit.cycle",
             "/parent_unit_id",
             "A unit cannot sit under itself or under one of its own sub-units.",
@@ -340,7 +335,7 @@ async def update_unit(
     preconditions.check_match(unit.version, entity="unit")
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
-        raise _invalid("unit.name_required", "/name", "The name cannot be removed.")
+        raise invalid_field("unit.name_required", "/name", "The name cannot be removed.")
     if changes.get("parent_unit_id") is not None:
         await _check_parent(session, unit.institution_id, changes["parent_unit_id"], unit.id)
     if "region_code" in changes:
