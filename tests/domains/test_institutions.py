@@ -559,6 +559,39 @@ async def test_patch_kind_to_pemkot_while_on_a_province_is_422_and_row_unchanged
     assert (stored["kind"], stored["region_code"], stored["version"]) == (K.pemprov, "12", 1)
 
 
+async def test_patch_region_away_from_its_units_is_409_and_row_unchanged(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+) -> None:
+    city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
+    await make_unit(city, name="Sekretariat DPRD Kota Medan", region_code="12.71")
+    response = await client.patch(
+        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+    )
+    assert_problem(response, 409, "institution.units_outside_region")
+    stored = await row(session, city.id)
+    assert stored is not None
+    assert (stored["region_code"], stored["version"]) == ("12.71", 1)
+
+
+async def test_patch_region_with_units_that_name_no_region_succeeds(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+) -> None:
+    city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
+    await make_unit(city, name="Sekretariat DPRD Kota Medan")
+    response = await client.patch(
+        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["region_code"] == "12.72"
+
+
 async def test_patch_name_to_another_institutions_name_is_409_and_row_unchanged(
     client: httpx.AsyncClient,
     session: AsyncSession,

@@ -55,6 +55,18 @@ class InstitutionRepository:
         stmt = select(exists().where(Unit.institution_id == institution_id))
         return bool(await self.session.scalar(stmt))
 
+    async def has_units_outside(self, institution_id: uuid.UUID, region_code: str) -> bool:
+        """Whether any of the institution's units sits outside `region_code`."""
+        stmt = select(
+            exists().where(
+                Unit.institution_id == institution_id,
+                Unit.region_code.is_not(None),
+                Unit.region_code != region_code,
+                Unit.region_code.not_like(escape_like(region_code) + ".%", escape="\\"),
+            )
+        )
+        return bool(await self.session.scalar(stmt))
+
     async def move_owned_bumds(self, owner_id: uuid.UUID, region_code: str | None) -> None:
         """Put every bumd of `owner_id` on `region_code`, bumping their versions."""
         await self.session.execute(

@@ -195,6 +195,15 @@ async def update_institution(
             "This local government owns a bumd; it cannot become another kind.",
         )
     repo = InstitutionRepository(session)
+    if (
+        region_code is not None
+        and region_code != institution.region_code
+        and await repo.has_units_outside(institution.id, region_code)
+    ):
+        raise Conflict(
+            "institution.units_outside_region",
+            f"Some of this institution's units sit outside {region_code}; move them first.",
+        )
     if kind in LOCAL_GOVERNMENT_REGION_TYPE and region_code != institution.region_code:
         # A bumd sits on its owner's region: keep the owned ones with it.
         await repo.move_owned_bumds(institution.id, region_code)
