@@ -32,6 +32,10 @@ def make_settings(url: URL, **overrides: Any) -> Settings:
         "secret_key": TEST_SECRET,
         "log_format": "console",
         "log_level": "WARNING",
+        # Off unless a test turns it on: tests make many calls from one address.
+        "rate_limit_per_minute": 0,
+        "rate_limit_anonymous_per_minute": 0,
+        "rate_limit_storage": "memory",
     }
     values.update(overrides)
     return Settings(**values)

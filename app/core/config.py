@@ -5,6 +5,7 @@ Every setting is documented in the README's configuration table; keep the two in
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -45,6 +46,24 @@ class Settings(BaseSettings):
     log_format: str = "json"
     readyz_timeout_seconds: float = Field(default=1.0, gt=0)
     api_key_last_used_resolution_seconds: int = Field(default=60, ge=0)
+    # Access tokens (JWT, HS256). Signing keys as "kid:secret" pairs, comma-separated: the first
+    # signs, every one verifies (rotate by putting a new key first and dropping the old one
+    # once the tokens it signed have expired). Empty: one key derived from SECRET_KEY.
+    jwt_signing_keys: Annotated[list[tuple[str, str]], NoDecode] = Field(default_factory=list)
+    jwt_issuer: str = "inovasi"
+    jwt_audience: str = "inovasi-api"
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=86_400)
+    # Login throttling: failures counted per account and per client address over a window.
+    login_failure_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    # Requests a minute per principal, and per client address for anonymous callers; 0: off.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    rate_limit_anonymous_per_minute: int = Field(default=120, ge=0)
+    # Where rate-limit and login-failure counters live: "memory" (one process only),
+    # "postgresql" (the service's database) or a redis:// URL. Empty: memory on the embedded
+    # PostgreSQL, postgresql when DATABASE_URL is set.
+    rate_limit_storage: str = ""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
@@ -53,6 +72,31 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @field_validator("jwt_signing_keys", mode="before")
+    @classmethod
+    def _split_signing_keys(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = []
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            kid, sep, secret = item.partition(":")
+            if not sep or not kid.strip() or not secret.strip():
+                raise ValueError("JWT_SIGNING_KEYS entries must be 'kid:secret'")
+            pairs.append((kid.strip(), secret.strip()))
+        return pairs
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        value = value.strip()
+        if value and value not in ("memory", "postgresql") and not value.startswith(
+            ("redis://", "rediss://")
+        ):
+            raise ValueError("RATE_LIMIT_STORAGE must be memory, postgresql or a redis:// URL")
         return value
 
     @field_validator("log_format")
@@ -75,7 +119,28 @@ class Settings(BaseSettings):
             raise ValueError(
                 "SECRET_KEY must be set to at least 32 random characters in production"
             )
+        if self.environment is Environment.production and any(
+            len(secret) < 32 for _, secret in self.jwt_signing_keys
+        ):
+            raise ValueError("every JWT_SIGNING_KEYS secret needs at least 32 characters")
+        kids = [kid for kid, _ in self.jwt_signing_keys]
+        if len(kids) != len(set(kids)):
+            raise ValueError("JWT_SIGNING_KEYS has two keys with the same kid")
         return self
+
+    @property
+    def signing_keys(self) -> list[tuple[str, str]]:
+        """The JWT keys, the signing one first; derived from SECRET_KEY when none are set."""
+        if self.jwt_signing_keys:
+            return self.jwt_signing_keys
+        derived = hashlib.sha256(b"inovasi-jwt:" + self.secret_key.encode()).hexdigest()
+        return [("default", derived)]
+
+    @property
+    def resolved_rate_limit_storage(self) -> str:
+        if self.rate_limit_storage:
+            return self.rate_limit_storage
+        return "postgresql" if self.database_url else "memory"
 
 
 @lru_cache

@@ -1,8 +1,9 @@
-"""Who is calling: API keys, the principal they resolve to, and the per-endpoint access policy.
+"""Who is calling: API keys and access tokens, the principal they resolve to, and the access
+policy every operation carries.
 
-Every `/v1` route depends on exactly one `Access` policy. The policy is data (roles, whether
-anonymous callers are allowed, a one-line rule for scope) so the OpenAPI document and the
-authorization tests can be generated from the route table.
+Policies live in one table (`app.core.policies.POLICIES`, keyed by operation id) and are attached
+to routes by `PolicyRoute`, so the OpenAPI document and the authorization matrix test are
+generated from the route table and a route without a policy cannot even be mounted.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.errors import Forbidden, Unauthorized
@@ -46,21 +50,39 @@ def generate_api_key() -> NewApiKey:
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a role and the scope it acts in."""
+    """The caller: a person (`user`) or a machine (`api_key`), a role and the scope it acts in."""
 
+    kind: Literal["user", "api_key"]
+    id: uuid.UUID
     role: Role
-    api_key_id: uuid.UUID
     name: str
     institution_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
     hub_id: uuid.UUID | None = None
+    email: str | None = None
 
     @property
     def is_secretariat(self) -> bool:
         return self.role is Role.secretariat_admin
 
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.id if self.kind == "user" else None
 
-_bearer = HTTPBearer(auto_error=False, description="An API key (`inv_...`) or an access token.")
+    @property
+    def api_key_id(self) -> uuid.UUID | None:
+        return self.id if self.kind == "api_key" else None
+
+    def reaches_institution(self, institution_id: uuid.UUID | None) -> bool:
+        """Secretariat admins reach every institution; everyone else only their own."""
+        return self.is_secretariat or (
+            institution_id is not None and institution_id == self.institution_id
+        )
+
+
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key (`inv_...`) or an access token from /v1/auth/token."
+)
 
 
 async def current_principal(
@@ -68,20 +90,35 @@ async def current_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
-    """Resolve the bearer credential to a principal; None for anonymous callers."""
+    """Resolve the bearer credential to a principal; None for anonymous callers.
+
+    Unknown, revoked and expired keys, bad or expired tokens and disabled accounts all get the
+    same 401: there is nothing to learn by probing.
+    """
     if credentials is None:
         if request.headers.get("authorization"):
             raise Unauthorized(
                 "auth.malformed", "The Authorization header must be `Bearer <token>`."
             )
         return None
+    token = credentials.credentials
+    if token.startswith(API_KEY_PREFIX):
+        return await _api_key_principal(request, session, token)
+    from app.domains.accounts.service import principal_from_access_token
+
+    principal = await principal_from_access_token(session, request.app.state.settings, token)
+    if principal is None:
+        raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
+    return principal
+
+
+async def _api_key_principal(request: Request, session: Any, secret: str) -> Principal:
     from app.domains.accounts.repository import ApiKeyRepository
 
     repo = ApiKeyRepository(session)
-    key = await repo.get_by_hash(hash_api_key(credentials.credentials))
+    key = await repo.get_by_hash(hash_api_key(secret))
     now = datetime.now(UTC)
     if key is None or key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
-        # One answer for unknown, revoked and expired keys: nothing to learn by probing.
         raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
     await repo.touch_last_used(
         request.app.state.engine,
@@ -91,8 +128,9 @@ async def current_principal(
         request.app.state.settings.api_key_last_used_resolution_seconds,
     )
     return Principal(
+        kind="api_key",
+        id=key.id,
         role=key.role,
-        api_key_id=key.id,
         name=key.name,
         institution_id=key.institution_id,
         unit_id=key.unit_id,
@@ -100,36 +138,112 @@ async def current_principal(
     )
 
 
-class Access:
-    """An endpoint's access policy: which roles may call it, and whether anonymous callers may."""
+class Scope(StrEnum):
+    """How a role's reach is narrowed inside an operation."""
 
-    def __init__(self, *roles: Role, anonymous: bool = False, scope: str = "") -> None:
-        self.roles = frozenset(roles)
+    everything = "everything"
+    own_institution = "own institution"
+    own_unit = "own unit"
+    own_hub = "own hub"
+    own_assignments = "own assignments"
+    own_account = "own account"
+
+
+class Access:
+    """An operation's access policy: the roles that may call it, each with its scope, and
+    whether anonymous callers may (they see published data only).
+
+    `out_of_scope` is what a caller of an allowed role gets for a record outside its scope:
+    404 where the caller may not even know the record exists, 403 where the record is public.
+    """
+
+    def __init__(
+        self,
+        rules: Mapping[Role, Scope] | None = None,
+        *,
+        anonymous: bool = False,
+        out_of_scope: Literal[403, 404] = 404,
+        note: str = "",
+    ) -> None:
+        self.rules: dict[Role, Scope] = dict(rules or {})
+        self.roles = frozenset(self.rules)
         self.anonymous = anonymous
-        self.scope = scope
+        self.out_of_scope = out_of_scope
+        self.note = note
+
+    @classmethod
+    def public(cls, note: str = "") -> Access:
+        """Anyone, signed in or not."""
+        return cls({role: Scope.everything for role in Role}, anonymous=True, note=note)
 
     def dep(self) -> Any:
-        """This policy as a route dependency (for routes that do not need the principal)."""
+        """This policy as a route dependency (for routes built outside the policy table)."""
         return Depends(self)
 
+    @property
+    def scoped(self) -> bool:
+        return any(scope is not Scope.everything for scope in self.rules.values())
+
     def describe(self) -> str:
-        who = "anyone, including anonymous callers" if self.anonymous else ""
-        if not self.anonymous:
-            who = ", ".join(sorted(r.value for r in self.roles)) or "nobody"
-        return f"Who may call: {who}." + (f" Scope: {self.scope}" if self.scope else "")
+        if self.anonymous:
+            text = "Who may call: anyone, including anonymous callers."
+        else:
+            parts = [f"{role.value} ({scope.value})" for role, scope in sorted(self.rules.items())]
+            text = f"Who may call: {', '.join(parts) or 'nobody'}."
+            if self.scoped:
+                text += f" Outside the caller's scope: {self.out_of_scope}."
+        return text + (f" {self.note}" if self.note else "")
 
     async def __call__(
-        self, principal: Annotated[Principal | None, Depends(current_principal)]
+        self,
+        request: Request,
+        principal: Annotated[Principal | None, Depends(current_principal)],
     ) -> Principal | None:
         if principal is None:
-            if self.anonymous:
-                return None
-            raise Unauthorized("auth.required", "This operation needs a bearer token.")
-        if not self.anonymous and principal.role not in self.roles:
+            if not self.anonymous:
+                raise Unauthorized("auth.required", "This operation needs a bearer token.")
+        elif not self.anonymous and principal.role not in self.roles:
             raise Forbidden(
                 "auth.role_forbidden", f"The role {principal.role.value} may not do this."
             )
+        limiter = getattr(request.app.state, "rate_limiter", None)
+        if limiter is not None:
+            await limiter.check_request(request, principal)
+        request.state.principal = principal
         return principal
 
 
-ALL_ROLES = tuple(Role)
+def _required_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:  # only a route outside the policy table can get here
+        raise Unauthorized("auth.required", "This operation needs a bearer token.")
+    return principal
+
+
+def _optional_principal(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_required_principal)]
+"""The caller, once the route's policy has admitted it."""
+OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+"""The caller on a public route: None for anonymous callers."""
+
+
+def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:
+    """A route class that attaches each operation's policy from `policies` (by operation id)."""
+
+    class PolicyRoute(APIRoute):
+        def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+            name = kwargs.get("name") or endpoint.__name__
+            policy = policies.get(name)
+            if policy is None:
+                raise RuntimeError(f"operation {name} ({path}) has no access policy")
+            dependencies = list(kwargs.get("dependencies") or [])
+            # include_router builds the route again with the dependencies it already has.
+            if not any(getattr(d, "dependency", None) is policy for d in dependencies):
+                dependencies.insert(0, Depends(policy))
+            kwargs["dependencies"] = dependencies
+            super().__init__(path, endpoint, **kwargs)
+
+    return PolicyRoute

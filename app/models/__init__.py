@@ -1,7 +1,9 @@
 """ORM tables, one module per aggregate. Importing this package registers them all."""
 
-from app.models.accounts import ApiKey
+from app.models.accounts import ApiKey, User
+from app.models.audit import AuditEvent
 from app.models.institutions import Institution, Unit
+from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 
-__all__ = ["ApiKey", "Institution", "Region", "Unit"]
+__all__ = ["ApiKey", "AuditEvent", "Institution", "RateLimitCounter", "Region", "Unit", "User"]

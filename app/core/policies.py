@@ -1,0 +1,71 @@
+"""The policy table: for every operation (by operation id), who may call it and how far.
+
+`PolicyRoute` attaches these to the routes, so a route whose operation id is missing here
+cannot be mounted, and the OpenAPI document (`x-access`, "Who may call") and the authorization
+matrix test read from this one place. Services enforce the scopes named here.
+"""
+
+from __future__ import annotations
+
+from app.core.security import Access, Scope, policy_route_class
+from app.models.enums import Role
+
+ALL = Scope.everything
+INSTITUTION = Scope.own_institution
+
+_secretariat = {Role.secretariat_admin: ALL}
+_institution_admins = {Role.secretariat_admin: ALL, Role.local_admin: INSTITUTION}
+
+# Records a caller of another institution may not know about: 404 outside the scope.
+_accounts = Access(
+    _institution_admins,
+    note="A local admin reaches its own institution's accounts only; it may create unit "
+    "operators (and regional_system keys) for its own institution, nothing wider.",
+)
+_public = Access.public()
+_secretariat_only = Access(_secretariat)
+# Units are public records: touching another institution's unit is a 403, not a 404.
+_unit_managers = Access(_institution_admins, out_of_scope=403)
+
+POLICIES: dict[str, Access] = {
+    # identity
+    "create_access_token": Access(
+        anonymous=True, note="Repeated failures for one account or address are throttled (429)."
+    ),
+    "get_me": Access({role: Scope.own_account for role in Role}),
+    "change_my_password": Access(
+        {role: Scope.own_account for role in Role},
+        note="People only; an API key has no password (403).",
+    ),
+    "create_user": _accounts,
+    "list_users": _accounts,
+    "get_user": _accounts,
+    "update_user": _accounts,
+    "create_api_key": _accounts,
+    "list_api_keys": _accounts,
+    "get_api_key": _accounts,
+    "revoke_api_key": _accounts,
+    # audit
+    "list_audit_events": Access(
+        _institution_admins, note="A local admin sees its own institution's events only."
+    ),
+    # regions
+    "list_regions": _public,
+    "get_region": _public,
+    # institutions and units
+    "list_institutions": _public,
+    "get_institution": _public,
+    "create_institution": _secretariat_only,
+    "update_institution": _secretariat_only,
+    "delete_institution": _secretariat_only,
+    "list_units": _public,
+    "get_unit": _public,
+    "create_unit": _unit_managers,
+    "update_unit": _unit_managers,
+    "delete_unit": _unit_managers,
+}
+
+# Anonymous operations that write (everything else anonymous is a read).
+ANONYMOUS_WRITES = frozenset({"create_access_token"})
+
+PolicyRoute = policy_route_class(POLICIES)
