@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.domains.accounts.router import router as accounts_router
+from app.domains.audit.router import router as audit_router
 from app.domains.institutions.router import router as institutions_router
 from app.domains.regions.router import router as regions_router
 
@@ -12,3 +13,4 @@ api_router = APIRouter(prefix="/v1")
 api_router.include_router(accounts_router)
 api_router.include_router(regions_router)
 api_router.include_router(institutions_router)
+api_router.include_router(audit_router)

@@ -1,9 +1,13 @@
-"""The `inovasi` command: serve, migrate, seed, demo, create-api-key. All read the same settings."""
+"""The `inovasi` command: serve, migrate, seed, demo, create-api-key, create-user.
+
+All subcommands read the same settings as the server.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -71,7 +75,11 @@ def cmd_seed(_: argparse.Namespace) -> None:
 
 
 def cmd_demo(_: argparse.Namespace) -> None:
+    from app.core.config import Environment
     from app.seed.demo import load_demo
+
+    if get_settings().environment is Environment.production:
+        raise SystemExit("refused: demo data (with public demo passwords) is not for production")
 
     async def run() -> int:
         async with _session() as session:
@@ -107,6 +115,37 @@ def cmd_create_api_key(args: argparse.Namespace) -> None:
     print(secret)
 
 
+def cmd_create_user(args: argparse.Namespace) -> None:
+    import getpass
+
+    from app.domains.accounts.schemas import UserCreate
+    from app.domains.accounts.service import create_user
+
+    password = os.environ.get("INOVASI_PASSWORD") or getpass.getpass("Password: ")
+    try:
+        data = UserCreate(
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            institution_id=args.institution,
+            unit_id=args.unit,
+            hub_id=args.hub,
+            password=password,
+        )
+    except ValidationError as exc:
+        raise SystemExit(f"invalid account: {exc}") from exc
+
+    async def run() -> uuid.UUID:
+        async with _session() as session:
+            return (await create_user(session, None, data)).id
+
+    try:
+        user_id = asyncio.run(run())
+    except AppError as exc:
+        raise SystemExit(f"refused: {exc.code}: {exc.detail}") from exc
+    print(user_id)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -140,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--name", default=None)
     key.add_argument("--expires-at", type=datetime.fromisoformat, default=None)
     key.set_defaults(func=cmd_create_api_key)
+    user = sub.add_parser(
+        "create-user",
+        help="create a person's account; the password is read from INOVASI_PASSWORD or asked",
+    )
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r is not Role.regional_system]
+    )
+    user.add_argument("--institution", type=uuid.UUID, default=None)
+    user.add_argument("--unit", type=uuid.UUID, default=None)
+    user.add_argument("--hub", type=uuid.UUID, default=None)
+    user.set_defaults(func=cmd_create_user)
     return parser
 
 

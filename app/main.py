@@ -27,6 +27,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import AccessLogMiddleware, BodyGuardMiddleware
 from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
+from app.core.ratelimit import build_rate_limiter
 from app.db.session import create_engine, create_sessionmaker
 from app.db.url import resolve_database_url
 from app.domains.ops.router import router as ops_router
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             attach_database(app, owned)
         logger.info("service started", extra={"environment": settings.environment.value})
         yield
+        await app.state.rate_limiter.aclose()
         if owned is not None:
             await owned.dispose()
 
@@ -80,13 +82,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         swagger_ui_parameters={"persistAuthorization": True},
         openapi_tags=[
             {"name": "ops", "description": "Health and metrics."},
-            {"name": "identity", "description": "Callers, API keys."},
+            {"name": "identity", "description": "Sign-in, the caller, accounts and API keys."},
             {"name": "regions", "description": "Kemendagri provinces, regencies and cities."},
             {"name": "institutions", "description": "Institutions and their service units."},
+            {"name": "audit", "description": "The audit trail of every write."},
         ],
     )
     app.state.settings = settings
     app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
+    app.state.rate_limiter = build_rate_limiter(settings, lambda: app.state.engine)
     if engine is not None:
         attach_database(app, engine)
 

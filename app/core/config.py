@@ -93,8 +93,10 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rate_limit_storage(cls, value: str) -> str:
         value = value.strip()
-        if value and value not in ("memory", "postgresql") and not value.startswith(
-            ("redis://", "rediss://")
+        if (
+            value
+            and value not in ("memory", "postgresql")
+            and not value.startswith(("redis://", "rediss://"))
         ):
             raise ValueError("RATE_LIMIT_STORAGE must be memory, postgresql or a redis:// URL")
         return value

@@ -126,6 +126,19 @@ class Unprocessable(AppError):
     default_code = "validation_failed"
 
 
+class TooManyRequests(AppError):
+    """Over a rate limit; `Retry-After` says how many seconds until the caller may try again."""
+
+    status = 429
+    default_code = "rate_limit.exceeded"
+
+    def __init__(
+        self, code: str | None = None, detail: str | None = None, *, retry_after: int
+    ) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(code, detail, headers={"Retry-After": str(self.retry_after)})
+
+
 class ServiceUnavailable(AppError):
     status = 503
     default_code = "service_unavailable"
@@ -214,6 +227,10 @@ def integrity_problem(exc: DBAPIError) -> AppError:
         if "update or delete on table" in text or "is still referenced" in detail:
             return Conflict("conflict.in_use", "The record is still referenced by other records.")
         return Unprocessable("reference.not_found", "A referenced record does not exist.")
+    if sqlstate == "22021":  # character_not_in_repertoire: a NUL byte in a text value
+        return Unprocessable(
+            "validation_failed", "A text value contains a character that cannot be stored (NUL)."
+        )
     if sqlstate in ("23514", "23502", "22001", "22003", "22007", "22008", "22P02"):
         return Unprocessable("validation_failed", "A value is not acceptable for this record.")
     if sqlstate == "23P01":

@@ -22,6 +22,15 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+# The one form-encoded endpoint: the OAuth 2 password grant (Swagger UI's Authorize sends it).
+_FORM_PATHS = frozenset({"/v1/auth/token"})
+
+
+def _is_token_form(scope: Scope, content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/x-www-form-urlencoded" and scope["path"] in _FORM_PATHS
+
+
 class BodyGuardMiddleware:
     """Refuse bodies over the limit (413) and non-JSON bodies (415) before any handler runs.
 
@@ -56,7 +65,8 @@ class BodyGuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if body and not _is_json(headers.get("content-type", "")):
+        content_type = headers.get("content-type", "")
+        if body and not _is_json(content_type) and not _is_token_form(scope, content_type):
             response = problem_response(
                 None,
                 415,

@@ -27,6 +27,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than allowed.",
     415: "The request body is not `application/json`.",
     422: "The request is invalid; `errors` lists each problem with a JSON pointer.",
+    429: "Too many requests or failed logins; retry after `Retry-After` seconds.",
     500: "Unexpected error.",
     503: "A dependency (the database) is unavailable.",
 }
@@ -105,14 +106,19 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["ProblemFieldError"] = ProblemFieldError.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
-    components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "An API key (`inv_...`) issued by the service.",
+    components["securitySchemes"] = {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key (`inv_...`) or an access token from `/v1/auth/token`.",
+        },
+        "passwordLogin": {
+            "type": "oauth2",
+            "description": "Sign in with email (as `username`) and password; see the README "
+            "for the demo accounts.",
+            "flows": {"password": {"tokenUrl": "/v1/auth/token", "scopes": {}}},
+        },
     }
-    for scheme in list(components["securitySchemes"]):
-        if scheme != "bearerAuth":
-            del components["securitySchemes"][scheme]
 
     policies = {(r.path, r.method.lower()): r.policy for r in iter_api_routes(app)}
 
@@ -132,20 +138,21 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 continue
             operation["x-access"] = {
                 "anonymous": policy.anonymous,
-                "roles": sorted(r.value for r in policy.roles),
-                "scope": policy.scope or None,
+                "roles": {role.value: scope.value for role, scope in sorted(policy.rules.items())},
+                "out_of_scope": policy.out_of_scope if policy.scoped else None,
             }
+            responses.setdefault("429", problem_response_spec(429))
             operation["description"] = (
                 (operation.get("description") or operation.get("summary") or "").rstrip()
                 + "\n\n"
                 + policy.describe()
             ).strip()
             if policy.anonymous:
-                operation["security"] = [{}, {"bearerAuth": []}]
+                operation["security"] = [{}, {"bearerAuth": []}, {"passwordLogin": []}]
                 # A credential is optional, but one that is sent must be valid.
                 responses.setdefault("401", problem_response_spec(401))
             else:
-                operation["security"] = [{"bearerAuth": []}]
+                operation["security"] = [{"bearerAuth": []}, {"passwordLogin": []}]
                 responses.setdefault("401", problem_response_spec(401))
                 responses.setdefault("403", problem_response_spec(403))
             operation["responses"] = dict(

@@ -32,9 +32,9 @@ POLICIES: dict[str, Access] = {
     "create_access_token": Access(
         anonymous=True, note="Repeated failures for one account or address are throttled (429)."
     ),
-    "get_me": Access({role: Scope.own_account for role in Role}),
+    "get_me": Access(dict.fromkeys(Role, Scope.own_account)),
     "change_my_password": Access(
-        {role: Scope.own_account for role in Role},
+        dict.fromkeys(Role, Scope.own_account),
         note="People only; an API key has no password (403).",
     ),
     "create_user": _accounts,

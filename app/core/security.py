@@ -174,7 +174,7 @@ class Access:
     @classmethod
     def public(cls, note: str = "") -> Access:
         """Anyone, signed in or not."""
-        return cls({role: Scope.everything for role in Role}, anonymous=True, note=note)
+        return cls(dict.fromkeys(Role, Scope.everything), anonymous=True, note=note)
 
     def dep(self) -> Any:
         """This policy as a route dependency (for routes built outside the policy table)."""

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.enums import InstitutionKind
+from app.core.passwords import hash_password
+from app.core.security import API_KEY_PREFIX, hash_api_key
+from app.models.accounts import ApiKey, User
+from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
 
 DEMO_NAMESPACE = uuid.UUID("5b0f4a55-8d0e-4a43-9a57-6f1d3c2b7e10")
@@ -100,6 +103,85 @@ DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
 )
 
 
+# Demo sign-ins, documented in the README. Demo data is refused in production (see the CLI).
+DEMO_PASSWORD = "inovasi-demo-2026"  # noqa: S105 - public demo credential
+DEMO_REGIONAL_SYSTEM_KEY = API_KEY_PREFIX + "demo-regional-system-pemkot-medan-0001"
+# The hubs feature will give this id a record (JIPP Sumatera Utara); accounts may name it now.
+DEMO_HUB_ID = demo_id("hub", "JIPP Provinsi Sumatera Utara")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    role: Role
+    institution: str | None = None
+    unit: str | None = None
+    hub_id: uuid.UUID | None = None
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("sekretariat@demo.inovasi.id", "Admin Sekretariat KIPP", Role.secretariat_admin),
+    DemoAccount(
+        "admin.medan@demo.inovasi.id",
+        "Admin Lokal Pemkot Medan",
+        Role.local_admin,
+        institution="Pemerintah Kota Medan",
+    ),
+    DemoAccount(
+        "operator.dprd.medan@demo.inovasi.id",
+        "Operator Sekretariat DPRD Kota Medan",
+        Role.unit_operator,
+        institution="Pemerintah Kota Medan",
+        unit="Sekretariat DPRD Kota Medan",
+    ),
+    DemoAccount("evaluator@demo.inovasi.id", "Evaluator KIPP", Role.evaluator),
+    DemoAccount(
+        "hub.sumut@demo.inovasi.id", "Admin JIPP Sumatera Utara", Role.hub_admin, hub_id=DEMO_HUB_ID
+    ),
+)
+
+
+async def _add_accounts(session: AsyncSession) -> int:
+    added = 0
+    password_hash: str | None = None
+    for spec in DEMO_ACCOUNTS:
+        user_id = demo_id("user", spec.email)
+        if await session.get(User, user_id) is not None:
+            continue
+        password_hash = password_hash or await hash_password(DEMO_PASSWORD)
+        session.add(
+            User(
+                id=user_id,
+                email=spec.email,
+                name=spec.name,
+                role=spec.role,
+                institution_id=demo_id("institution", spec.institution)
+                if spec.institution
+                else None,
+                unit_id=demo_id("unit", spec.unit) if spec.unit else None,
+                hub_id=spec.hub_id,
+                password_hash=password_hash,
+            )
+        )
+        added += 1
+    key_id = demo_id("api_key", "regional system Pemkot Medan")
+    if await session.get(ApiKey, key_id) is None:
+        session.add(
+            ApiKey(
+                id=key_id,
+                name="Demo: SIPINTER sync, Pemkot Medan",
+                prefix=DEMO_REGIONAL_SYSTEM_KEY[:12],
+                secret_hash=hash_api_key(DEMO_REGIONAL_SYSTEM_KEY),
+                role=Role.regional_system,
+                institution_id=demo_id("institution", "Pemerintah Kota Medan"),
+            )
+        )
+        added += 1
+    await session.flush()
+    return added
+
+
 async def _add_units(
     session: AsyncSession,
     institution_id: uuid.UUID,
@@ -144,4 +226,4 @@ async def load_demo(session: AsyncSession) -> int:
             await session.flush()
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
-    return added
+    return added + await _add_accounts(session)

@@ -185,9 +185,11 @@ async def test_new_key_works_and_me_shows_role_and_scope(
     response = await client.get("/v1/me", headers=_bearer(key["secret"]))
     assert response.status_code == 200
     assert response.json() == {
+        "kind": "api_key",
+        "id": key["id"],
+        "email": None,
         "role": "unit_operator",
         "name": "Operator",
-        "api_key_id": key["id"],
         "institution_id": str(institution.id),
         "unit_id": str(unit.id),
         "hub_id": None,

@@ -3,17 +3,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
-from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort
-from app.models.accounts import ApiKey
+from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort, UserFilter, UserSort
+from app.models.accounts import ApiKey, User
 
 SORTS = {
     ApiKeySort.created_at: SortKey((ApiKey.created_at, ApiKey.id)),
     ApiKeySort.created_at_desc: SortKey((ApiKey.created_at, ApiKey.id), descending=True),
+}
+USER_SORTS = {
+    UserSort.name: SortKey((User.name, User.id)),
+    UserSort.name_desc: SortKey((User.name, User.id), descending=True),
+    UserSort.created_at: SortKey((User.created_at, User.id)),
+    UserSort.created_at_desc: SortKey((User.created_at, User.id), descending=True),
 }
 
 
@@ -68,3 +74,46 @@ class ApiKeyRepository:
             stmt = stmt.where(ApiKey.revoked_at.is_(None))
         scope = f"api-keys:{sort.value}:{filters_fingerprint(filters)}"
         return await keyset_page(self.session, stmt, SORTS[sort], page, scope)
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        return await self.session.get(User, user_id, with_for_update=for_update)
+
+    async def get_by_email(self, email: str) -> User | None:
+        stmt = select(User).where(func.lower(User.email) == email.strip().lower())
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+
+    async def record_login(self, user_id: uuid.UUID, now: datetime) -> None:
+        """Set `last_login_at` without bumping the version: signing in is not an edit."""
+        await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(last_login_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def list(
+        self, filters: UserFilter, sort: UserSort, page: PageRequest
+    ) -> PageResult[User]:
+        stmt: Select[User] = select(User)
+        if filters.role:
+            stmt = stmt.where(User.role.in_(filters.role))
+        if filters.institution_id is not None:
+            stmt = stmt.where(User.institution_id == filters.institution_id)
+        if filters.unit_id is not None:
+            stmt = stmt.where(User.unit_id == filters.unit_id)
+        if filters.is_active is not None:
+            stmt = stmt.where(User.is_active.is_(filters.is_active))
+        if filters.q:
+            pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern += "%"
+            stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        scope = f"users:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, USER_SORTS[sort], page, scope)

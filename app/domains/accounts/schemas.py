@@ -3,20 +3,33 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
 from app.models.enums import Role
 
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
+
+# --- API keys -------------------------------------------------------------------------------
+
 
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)] = (
-        Field(examples=["SIPINTER sync, Pemkot Medan"])
-    )
+    name: PersonName = Field(examples=["SIPINTER sync, Pemkot Medan"])
     role: Role
     institution_id: uuid.UUID | None = Field(
         default=None,
@@ -62,14 +75,114 @@ class ApiKeyFilter(BaseModel):
     revoked: bool | None = None
 
 
+# --- users ----------------------------------------------------------------------------------
+
+PersonRole = Literal["secretariat_admin", "local_admin", "unit_operator", "evaluator", "hub_admin"]
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(examples=["organisasi@pemkomedan.go.id"])
+    name: PersonName = Field(examples=["Rina Siregar"])
+    role: PersonRole = Field(description="A person's role; machines get API keys instead.")
+    institution_id: uuid.UUID | None = Field(
+        default=None, description="Required for local_admin; optional for evaluator."
+    )
+    unit_id: uuid.UUID | None = Field(default=None, description="Required for unit_operator.")
+    hub_id: uuid.UUID | None = Field(default=None, description="Required for hub_admin.")
+    password: Password = Field(description="12 to 128 characters. Never returned or logged.")
+
+
+class UserUpdate(BaseModel):
+    """Fields to change; omitted fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email | None = None
+    name: PersonName | None = None
+    is_active: bool | None = Field(
+        default=None, description="false disables the account: its tokens stop working."
+    )
+    unit_id: uuid.UUID | None = Field(
+        default=None, description="Move a unit operator to another unit of its institution."
+    )
+    password: Password | None = Field(
+        default=None, description="Set a new password (signs the account out everywhere)."
+    )
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: Role
+    institution_id: uuid.UUID | None
+    unit_id: uuid.UUID | None
+    hub_id: uuid.UUID | None
+    is_active: bool
+    last_login_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class UserPage(Page[UserRead]):
+    pass
+
+
+class UserSort(StrEnum):
+    name = "name"
+    name_desc = "-name"
+    created_at = "created_at"
+    created_at_desc = "-created_at"
+
+
+class UserFilter(BaseModel):
+    role: list[Role] = Field(default_factory=list)
+    institution_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    is_active: bool | None = None
+    q: str | None = None
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=128)
+    new_password: Password
+
+
+# --- sign-in and the caller -----------------------------------------------------------------
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class TokenResponse(BaseModel):
+    """An access token (OAuth 2 bearer token response, RFC 6749 section 5.1)."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <access_token>`.")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth 2 token type
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
 class PrincipalRead(BaseModel):
     """The caller as the service sees it."""
 
     model_config = ConfigDict(from_attributes=True)
 
+    kind: Literal["user", "api_key"] = Field(description="A person's account or an API key.")
+    id: uuid.UUID = Field(description="The user's or the API key's id.")
     role: Role
     name: str
-    api_key_id: uuid.UUID
+    email: str | None = Field(description="For people only.")
     institution_id: uuid.UUID | None
     unit_id: uuid.UUID | None
     hub_id: uuid.UUID | None

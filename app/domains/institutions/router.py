@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
-from app.core.security import Access, Principal
+from app.core.policies import PolicyRoute
+from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
 from app.domains.institutions import service
 from app.domains.institutions.schemas import (
@@ -25,21 +26,12 @@ from app.domains.institutions.schemas import (
     UnitSort,
     UnitUpdate,
 )
-from app.models.enums import InstitutionKind, Role
+from app.models.enums import InstitutionKind
 
-router = APIRouter(tags=["institutions"])
-
-public = Access(anonymous=True)
-secretariat = Access(Role.secretariat_admin)
-unit_managers = Access(
-    Role.secretariat_admin,
-    Role.local_admin,
-    scope="a local admin manages its own institution's units only (403 otherwise).",
-)
-UnitManager = Annotated[Principal, Depends(unit_managers)]
+router = APIRouter(tags=["institutions"], route_class=PolicyRoute)
 
 
-@router.get("/institutions", dependencies=[public.dep()], responses=problems(400))
+@router.get("/institutions", responses=problems(400))
 async def list_institutions(
     session: SessionDep,
     page: PageDep,
@@ -68,14 +60,13 @@ async def list_institutions(
 @router.post(
     "/institutions",
     status_code=status.HTTP_201_CREATED,
-    dependencies=[secretariat.dep()],
     responses=problems(409),
 )
 async def create_institution(
-    session: SessionDep, body: InstitutionCreate, response: Response
+    session: SessionDep, principal: CurrentPrincipal, body: InstitutionCreate, response: Response
 ) -> InstitutionRead:
     """Register an institution; its kind, region and owner must agree."""
-    institution = await service.create_institution(session, body)
+    institution = await service.create_institution(session, principal, body)
     response.headers["ETag"] = etag(institution.version)
     response.headers["Location"] = f"/v1/institutions/{institution.id}"
     return InstitutionRead.model_validate(institution)
@@ -83,7 +74,6 @@ async def create_institution(
 
 @router.get(
     "/institutions/{institution_id}",
-    dependencies=[public.dep()],
     responses={**problems(404), **not_modified()},
 )
 async def get_institution(
@@ -98,18 +88,18 @@ async def get_institution(
 
 @router.patch(
     "/institutions/{institution_id}",
-    dependencies=[secretariat.dep()],
     responses=problems(404, 409, 412),
 )
 async def update_institution(
     session: SessionDep,
+    principal: CurrentPrincipal,
     institution_id: uuid.UUID,
     body: InstitutionUpdate,
     response: Response,
     cond: IfMatchDep,
 ) -> InstitutionRead:
     """Change an institution; send `If-Match` to guard against overwriting another change."""
-    institution = await service.update_institution(session, institution_id, body, cond)
+    institution = await service.update_institution(session, principal, institution_id, body, cond)
     response.headers["ETag"] = etag(institution.version)
     return InstitutionRead.model_validate(institution)
 
@@ -117,19 +107,17 @@ async def update_institution(
 @router.delete(
     "/institutions/{institution_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    dependencies=[secretariat.dep()],
     responses=problems(404, 409, 412),
 )
 async def delete_institution(
-    session: SessionDep, institution_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep, principal: CurrentPrincipal, institution_id: uuid.UUID, cond: IfMatchDep
 ) -> None:
     """Delete an institution that nothing refers to any more (409 otherwise)."""
-    await service.delete_institution(session, institution_id, cond)
+    await service.delete_institution(session, principal, institution_id, cond)
 
 
 @router.get(
     "/institutions/{institution_id}/units",
-    dependencies=[public.dep()],
     responses=problems(400, 404),
 )
 async def list_units(
@@ -160,7 +148,7 @@ async def list_units(
 )
 async def create_unit(
     session: SessionDep,
-    principal: UnitManager,
+    principal: CurrentPrincipal,
     institution_id: uuid.UUID,
     body: UnitCreate,
     response: Response,
@@ -174,7 +162,6 @@ async def create_unit(
 
 @router.get(
     "/units/{unit_id}",
-    dependencies=[public.dep()],
     responses={**problems(404), **not_modified()},
 )
 async def get_unit(
@@ -190,7 +177,7 @@ async def get_unit(
 @router.patch("/units/{unit_id}", responses=problems(404, 409, 412))
 async def update_unit(
     session: SessionDep,
-    principal: UnitManager,
+    principal: CurrentPrincipal,
     unit_id: uuid.UUID,
     body: UnitUpdate,
     response: Response,
@@ -208,7 +195,7 @@ async def update_unit(
     responses=problems(404, 409, 412),
 )
 async def delete_unit(
-    session: SessionDep, principal: UnitManager, unit_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep, principal: CurrentPrincipal, unit_id: uuid.UUID, cond: IfMatchDep
 ) -> None:
     """Delete a unit with no sub-units and nothing referring to it (409 otherwise)."""
     await service.delete_unit(session, principal, unit_id, cond)

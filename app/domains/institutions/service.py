@@ -18,6 +18,7 @@ from app.core.errors import (
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
+from app.domains.audit import service as audit
 from app.domains.institutions.repository import InstitutionRepository, UnitRepository
 from app.domains.institutions.schemas import (
     InstitutionCreate,
@@ -144,7 +145,9 @@ async def get_institution(
     return institution
 
 
-async def create_institution(session: AsyncSession, data: InstitutionCreate) -> Institution:
+async def create_institution(
+    session: AsyncSession, actor: Principal | None, data: InstitutionCreate
+) -> Institution:
     region_code = await _check_institution_shape(
         session, data.kind, data.region_code, data.owner_institution_id, None
     )
@@ -158,11 +161,35 @@ async def create_institution(session: AsyncSession, data: InstitutionCreate) -> 
     repo = InstitutionRepository(session)
     repo.add(institution)
     await session.flush()
+    await _audit(session, actor, "create", institution, None)
     return institution
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Principal | None,
+    action: str,
+    record: Institution | Unit,
+    before: audit.Snapshot | None,
+) -> None:
+    entity = "institution" if isinstance(record, Institution) else "unit"
+    institution_id = record.id if isinstance(record, Institution) else record.institution_id
+    after = None if action == "delete" else audit.snapshot(record)
+    await audit.record(
+        session,
+        actor,
+        action,
+        entity,
+        record.id,
+        institution_id=institution_id,
+        before=before,
+        after=after,
+    )
 
 
 async def update_institution(
     session: AsyncSession,
+    actor: Principal | None,
     institution_id: uuid.UUID,
     data: InstitutionUpdate,
     preconditions: Preconditions,
@@ -207,16 +234,21 @@ async def update_institution(
     if kind in LOCAL_GOVERNMENT_REGION_TYPE and region_code != institution.region_code:
         # A bumd sits on its owner's region: keep the owned ones with it.
         await repo.move_owned_bumds(institution.id, region_code)
+    before = audit.snapshot(institution)
     for field, value in changes.items():
         if field != "region_code":
             setattr(institution, field, value)
     institution.region_code = region_code
     await session.flush()
+    await _audit(session, actor, "update", institution, before)
     return institution
 
 
 async def delete_institution(
-    session: AsyncSession, institution_id: uuid.UUID, preconditions: Preconditions
+    session: AsyncSession,
+    actor: Principal | None,
+    institution_id: uuid.UUID,
+    preconditions: Preconditions,
 ) -> None:
     """Delete an institution; 409 while it still has units or owns a bumd."""
     institution = await get_institution(session, institution_id, for_update=True)
@@ -230,8 +262,10 @@ async def delete_institution(
         raise Conflict(
             "institution.owns_bumd", "This local government owns a bumd; delete that one first."
         )
+    before = audit.snapshot(institution)
     await repo.delete(institution)
     await session.flush()
+    await _audit(session, actor, "delete", institution, before)
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -327,6 +361,7 @@ async def create_unit(
     )
     UnitRepository(session).add(unit)
     await session.flush()
+    await _audit(session, principal, "create", unit, None)
     return unit
 
 
@@ -349,9 +384,11 @@ async def update_unit(
         await _check_parent(session, unit.institution_id, changes["parent_unit_id"], unit.id)
     if "region_code" in changes:
         await _check_unit_region(session, institution, changes["region_code"])
+    before = audit.snapshot(unit)
     for field, value in changes.items():
         setattr(unit, field, value)
     await session.flush()
+    await _audit(session, principal, "update", unit, before)
     return unit
 
 
@@ -368,5 +405,7 @@ async def delete_unit(
     repo = UnitRepository(session)
     if await repo.has_sub_units(unit.id):
         raise Conflict("unit.has_sub_units", "Sub-units sit under this unit; move or delete them.")
+    before = audit.snapshot(unit)
     await repo.delete(unit)
     await session.flush()
+    await _audit(session, principal, "delete", unit, before)

@@ -6,16 +6,15 @@ from fastapi import APIRouter, Path, Query
 
 from app.core.openapi import problems
 from app.core.pagination import PageDep
-from app.core.security import Access
+from app.core.policies import PolicyRoute
 from app.db.session import SessionDep
 from app.domains.regions import service
 from app.domains.regions.schemas import RegionCode, RegionFilter, RegionPage, RegionRead, RegionSort
 
-router = APIRouter(prefix="/regions", tags=["regions"])
-public = Access(anonymous=True)
+router = APIRouter(prefix="/regions", tags=["regions"], route_class=PolicyRoute)
 
 
-@router.get("", dependencies=[public.dep()], responses=problems(400))
+@router.get("", responses=problems(400))
 async def list_regions(
     session: SessionDep,
     page: PageDep,
@@ -34,7 +33,7 @@ async def list_regions(
     return RegionPage.model_validate(result, from_attributes=True)
 
 
-@router.get("/{code}", dependencies=[public.dep()], responses=problems(404))
+@router.get("/{code}", responses=problems(404))
 async def get_region(
     session: SessionDep, code: Annotated[str, Path(max_length=13, examples=["12.71"])]
 ) -> RegionRead:

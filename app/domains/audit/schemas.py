@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+from app.core.pagination import Page
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _rfc3339_only(value: object) -> object:
+    """Refuse what pydantic would otherwise coerce (Unix timestamps, dates without a time)."""
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError(
+            "must be an RFC 3339 timestamp with a time zone, e.g. 2026-01-31T00:00:00Z"
+        )
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339_only)]
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    update = "update"
+    delete = "delete"
+    revoke = "revoke"
+    login = "login"
+    password_change = "password_change"  # noqa: S105 - an action name
+
+
+class AuditEntityType(StrEnum):
+    institution = "institution"
+    unit = "unit"
+    user = "user"
+    api_key = "api_key"
+
+
+class AuditEventRead(BaseModel):
+    """One recorded write."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    occurred_at: datetime
+    actor_kind: str = Field(description="`user`, `api_key`, or `system` (the operator's CLI).")
+    actor_id: uuid.UUID | None
+    actor_role: str | None
+    actor_name: str = Field(description="The person's email, the key's name, or `system`.")
+    action: str
+    entity_type: str
+    entity_id: str
+    institution_id: uuid.UUID | None
+    request_id: str | None
+    changes: dict[str, Any] = Field(
+        description='What changed: `{"field": {"before": old, "after": new}}`; secrets never.'
+    )
+
+
+class AuditEventPage(Page[AuditEventRead]):
+    pass
+
+
+class AuditEventSort(StrEnum):
+    occurred_at = "occurred_at"
+    occurred_at_desc = "-occurred_at"
+
+
+class AuditEventFilter(BaseModel):
+    entity_type: AuditEntityType | None = None
+    entity_id: str | None = None
+    actor_id: uuid.UUID | None = None
+    action: list[AuditAction] = Field(default_factory=list)
+    request_id: str | None = None
+    occurred_from: Timestamp | None = None
+    occurred_to: Timestamp | None = None
+    institution_id: uuid.UUID | None = None

@@ -1,0 +1,103 @@
+"""The audit trail: every write appends one event in the transaction that makes it.
+
+Services call `record(...)` with snapshots of the record before and after the change; only the
+fields that changed are kept, and secret columns are never copied (they are not even read).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from asgi_correlation_id import correlation_id
+from pydantic_core import to_jsonable_python
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Unprocessable
+from app.core.pagination import PageRequest
+from app.core.security import Principal
+from app.db.repository import PageResult
+from app.domains.audit.repository import AuditEventRepository
+from app.domains.audit.schemas import AuditEventFilter, AuditEventSort
+from app.models.audit import AuditEvent
+from app.models.enums import Role
+
+# Columns never written to the trail, whatever the table.
+SECRET_FIELDS = frozenset({"password_hash", "secret_hash", "password", "secret"})
+# Bookkeeping that changes on every update and tells nothing.
+_NOISE = frozenset({"updated_at"})
+
+Snapshot = dict[str, Any]
+
+
+def snapshot(record: object) -> Snapshot:
+    """The record's column values as JSON-ready data, secrets left out."""
+    mapper = inspect(type(record))
+    return {
+        attr.key: to_jsonable_python(getattr(record, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in SECRET_FIELDS and attr.key not in _NOISE
+    }
+
+
+def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, dict[str, Any]]:
+    """{field: {"before": old, "after": new}} for each field that differs."""
+    before, after = before or {}, after or {}
+    return {
+        key: {"before": before.get(key), "after": after.get(key)}
+        for key in sorted(before.keys() | after.keys())
+        if key not in SECRET_FIELDS and before.get(key) != after.get(key)
+    }
+
+
+async def record(
+    session: AsyncSession,
+    actor: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | str,
+    *,
+    institution_id: uuid.UUID | None,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+) -> AuditEvent:
+    """Append one event to the session (written with the request's commit, or not at all).
+
+    `actor` None is the operator's command line (`system`)."""
+    event = AuditEvent(
+        actor_kind=actor.kind if actor else "system",
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role.value if actor else None,
+        actor_name=(actor.email or actor.name) if actor else "system",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        institution_id=institution_id,
+        request_id=correlation_id.get(),
+        changes=changes if changes is not None else diff(before, after),
+    )
+    AuditEventRepository(session).add(event)
+    return event
+
+
+async def list_audit_events(
+    session: AsyncSession,
+    principal: Principal,
+    filters: AuditEventFilter,
+    sort: AuditEventSort,
+    page: PageRequest,
+) -> PageResult[AuditEvent]:
+    """Secretariat admins read every event; a local admin its own institution's only."""
+    if (
+        filters.occurred_from is not None
+        and filters.occurred_to is not None
+        and filters.occurred_from > filters.occurred_to
+    ):
+        raise Unprocessable(
+            "audit.time_range_inverted", "`occurred_from` must not be after `occurred_to`."
+        )
+    if principal.role is not Role.secretariat_admin:
+        filters = filters.model_copy(update={"institution_id": principal.institution_id})
+    return await AuditEventRepository(session).list(filters, sort, page)
