@@ -14,15 +14,19 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.config import Environment, Settings
+from app.core.passwords import hash_password
+from app.core.tokens import issue_access_token
 from app.db.session import create_engine, unit_of_work
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.main import create_app
 from app.models.enums import InstitutionKind, Role
+from app.models.accounts import User
 from app.models.institutions import Institution, Unit
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+TEST_PASSWORD = "correct horse battery staple"
 
 
 def make_settings(url: URL, **overrides: Any) -> Settings:
@@ -119,6 +123,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 InstitutionFactory = Callable[..., Awaitable[Institution]]
 UnitFactory = Callable[..., Awaitable[Unit]]
 KeyFactory = Callable[..., Awaitable[dict[str, str]]]
+UserFactory = Callable[..., Awaitable[User]]
 
 
 @pytest.fixture
@@ -181,3 +186,36 @@ def auth(session: AsyncSession) -> KeyFactory:
 @pytest.fixture
 async def admin(auth: KeyFactory) -> dict[str, str]:
     return await auth(Role.secretariat_admin)
+
+
+@pytest.fixture(scope="session")
+async def test_password_hash() -> str:
+    """TEST_PASSWORD hashed once per run (argon2 is slow on purpose)."""
+    return await hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def make_user(session: AsyncSession, test_password_hash: str) -> UserFactory:
+    """`await make_user(Role.local_admin, institution_id=...)`: an active account whose password
+    is TEST_PASSWORD. A unit operator's institution is taken from its unit."""
+
+    async def make(role: Role, **fields: Any) -> User:
+        if role is Role.unit_operator and "institution_id" not in fields:
+            unit = await session.get(Unit, fields["unit_id"])
+            assert unit is not None
+            fields["institution_id"] = unit.institution_id
+        fields.setdefault("email", f"{role.value}.{uuid.uuid4().hex[:10]}@example.go.id")
+        fields.setdefault("name", f"Test {role.value}")
+        user = User(role=role, password_hash=test_password_hash, **fields)
+        session.add(user)
+        await session.flush()
+        await session.refresh(user)
+        return user
+
+    return make
+
+
+def bearer_for(settings: Settings, user: User) -> dict[str, str]:
+    """Authorization headers with a fresh access token for `user` (no sign-in request)."""
+    token = issue_access_token(settings, user.id, user.password_changed_at)
+    return {"Authorization": f"Bearer {token.token}"}
