@@ -20,8 +20,8 @@ from app.db.session import create_engine, unit_of_work
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.main import create_app
-from app.models.enums import InstitutionKind, Role
 from app.models.accounts import User
+from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
