@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort, UserFilter, UserSort
+from app.domains.regions.repository import escape_like
 from app.models.accounts import ApiKey, User
 
 SORTS = {
@@ -112,8 +113,9 @@ class UserRepository:
         if filters.is_active is not None:
             stmt = stmt.where(User.is_active.is_(filters.is_active))
         if filters.q:
-            pattern = "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern += "%"
-            stmt = stmt.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+            pattern = f"%{escape_like(filters.q)}%"
+            stmt = stmt.where(
+                or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+            )
         scope = f"users:{sort.value}:{filters_fingerprint(filters)}"
         return await keyset_page(self.session, stmt, USER_SORTS[sort], page, scope)
