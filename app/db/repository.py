@@ -34,6 +34,13 @@ class PageResult(Generic[T]):
     has_more: bool
     total: int | None
 
+    @classmethod
+    def empty(cls, page: PageRequest) -> PageResult[T]:
+        """No rows: what a caller gets for a filter outside its scope."""
+        return cls(
+            items=[], next_cursor=None, has_more=False, total=0 if page.include_total else None
+        )
+
 
 async def keyset_page(
     session: AsyncSession,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -203,12 +203,6 @@ def _key_in_scope(principal: Principal, key: ApiKey) -> bool:
     )
 
 
-def _empty_page(page: PageRequest) -> PageResult[Any]:
-    return PageResult(
-        items=[], next_cursor=None, has_more=False, total=0 if page.include_total else None
-    )
-
-
 async def list_api_keys(
     session: AsyncSession,
     principal: Principal,
@@ -218,8 +212,12 @@ async def list_api_keys(
 ) -> PageResult[ApiKey]:
     if not principal.is_secretariat:
         roles = [r for r in filters.role or LOCAL_ADMIN_ISSUABLE if r in LOCAL_ADMIN_ISSUABLE]
-        if filters.institution_id not in (None, principal.institution_id) or not roles:
-            return _empty_page(page)
+        if (
+            principal.institution_id is None
+            or filters.institution_id not in (None, principal.institution_id)
+            or not roles
+        ):
+            return PageResult.empty(page)
         filters = filters.model_copy(
             update={"institution_id": principal.institution_id, "role": sorted(roles)}
         )
@@ -307,8 +305,12 @@ async def list_users(
 ) -> PageResult[User]:
     """The secretariat lists everyone; a local admin its own institution's accounts."""
     if not principal.is_secretariat:
-        if filters.institution_id not in (None, principal.institution_id):
-            return _empty_page(page)
+        # No institution (a role that has none): nothing, never an unfiltered list.
+        if principal.institution_id is None or filters.institution_id not in (
+            None,
+            principal.institution_id,
+        ):
+            return PageResult.empty(page)
         filters = filters.model_copy(update={"institution_id": principal.institution_id})
     return await UserRepository(session).list(filters, sort, page)
 

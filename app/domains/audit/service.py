@@ -21,7 +21,6 @@ from app.db.repository import PageResult
 from app.domains.audit.repository import AuditEventRepository
 from app.domains.audit.schemas import AuditEventFilter, AuditEventSort
 from app.models.audit import AuditEvent
-from app.models.enums import Role
 
 # Columns never written to the trail, whatever the table.
 SECRET_FIELDS = frozenset({"password_hash", "secret_hash", "password", "secret"})
@@ -98,6 +97,8 @@ async def list_audit_events(
         raise Unprocessable(
             "audit.time_range_inverted", "`occurred_from` must not be after `occurred_to`."
         )
-    if principal.role is not Role.secretariat_admin:
+    if not principal.is_secretariat:
+        if principal.institution_id is None:  # never an unfiltered list by accident
+            return PageResult.empty(page)
         filters = filters.model_copy(update={"institution_id": principal.institution_id})
     return await AuditEventRepository(session).list(filters, sort, page)

@@ -1,0 +1,527 @@
+"""The authorization matrix, generated from the route table: every /v1 operation, called by every
+kind of caller, answers what its access policy (`app.core.policies.POLICIES`) says.
+
+The expected answers are computed from the policy, never written by hand: a new operation needs
+only a sample request here (the suite fails until it has one), and a policy change shows up as
+the matching change in behaviour or as a failure.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.openapi import RouteInfo, iter_api_routes
+from app.core.security import Access, Scope
+from app.domains.accounts.schemas import ApiKeyCreate
+from app.domains.accounts.service import issue_api_key
+from app.models.accounts import ApiKey, User
+from app.models.enums import InstitutionKind, Role
+from app.models.institutions import Institution, Unit
+from tests.conftest import TEST_PASSWORD, InstitutionFactory, UnitFactory, UserFactory, bearer_for
+from tests.domains import assert_problem
+
+# --- the world: two institutions, two hubs, and a caller of every kind ----------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    """One caller of the matrix: a role (None: anonymous) and whether it reaches A's records."""
+
+    name: str
+    role: Role | None
+    kind: Literal["anonymous", "user", "api_key"]
+    id: uuid.UUID | None
+    headers: dict[str, str]
+    in_scope: bool
+    scope: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    @property
+    def token(self) -> str | None:
+        """The bearer credential itself (an access token or an API key secret)."""
+        header = self.headers.get("Authorization")
+        return header.removeprefix("Bearer ") if header else None
+
+
+@dataclass(frozen=True)
+class World:
+    institution_a: Institution  # Pemkot Medan (12.71), units A1 and A2, hub HUB_A
+    unit_a1: Unit
+    unit_a2: Unit
+    institution_b: Institution  # Pemkot Malang (35.73), unit B1, hub HUB_B
+    unit_b1: Unit
+    spare_institution: Institution  # nothing refers to it: the one a delete can remove
+    hub_a: uuid.UUID
+    hub_b: uuid.UUID
+    operator_a: User  # a unit operator of A1: the account the account operations aim at
+    operator_key_a: ApiKey  # a unit operator key of A1: the key the key operations aim at
+    callers: dict[str, Caller]
+
+
+IN_SCOPE_CALLERS = (
+    "secretariat_admin",
+    "local_admin",
+    "unit_operator",
+    "evaluator",
+    "hub_admin",
+    "regional_system",
+)
+# One for every role whose scope is narrower than everything (the evaluator's assignments do
+# not exist yet).
+OUT_OF_SCOPE_CALLERS = ("local_admin/B", "unit_operator/B1", "hub_admin/HUB_B", "regional_system/B")
+CALLERS = ("anonymous", *IN_SCOPE_CALLERS, *OUT_OF_SCOPE_CALLERS)
+PEOPLE = tuple(name for name in CALLERS if not name.startswith(("anonymous", "regional_system")))
+
+
+async def issue_key(session: AsyncSession, role: Role, **scope: uuid.UUID) -> tuple[ApiKey, str]:
+    """A new API key (issued by the operator's CLI) and its secret."""
+    issued = await issue_api_key(
+        session, None, ApiKeyCreate(name=f"Kunci uji {role.value}", role=role, **scope)
+    )
+    return issued.key, issued.secret
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+async def key_caller(
+    session: AsyncSession, name: str, role: Role, in_scope: bool, **scope: uuid.UUID
+) -> Caller:
+    key, secret = await issue_key(session, role, **scope)
+    return Caller(name, role, "api_key", key.id, bearer(secret), in_scope, scope)
+
+
+async def build_world(
+    session: AsyncSession,
+    settings: Settings,
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+    make_user: UserFactory,
+) -> World:
+    """Institutions A and B with their units, hubs HUB_A and HUB_B, and every caller."""
+    a = await make_institution(
+        name="Pemerintah Kota Medan", kind=InstitutionKind.pemkot, region_code="12.71"
+    )
+    b = await make_institution(
+        name="Pemerintah Kota Malang", kind=InstitutionKind.pemkot, region_code="35.73"
+    )
+    spare = await make_institution(name="Badan Uji Tanpa Unit", kind=InstitutionKind.lembaga)
+    a1 = await make_unit(a, name="Dinas Pendidikan Kota Medan")
+    a2 = await make_unit(a, name="Sekretariat DPRD Kota Medan")
+    b1 = await make_unit(b, name="SMP Negeri 10 Malang")
+    hub_a, hub_b = uuid.uuid4(), uuid.uuid4()
+
+    async def person(name: str, role: Role, in_scope: bool, **scope: uuid.UUID) -> Caller:
+        user = await make_user(role, **scope)
+        return Caller(name, role, "user", user.id, bearer_for(settings, user), in_scope, scope)
+
+    callers = [
+        Caller("anonymous", None, "anonymous", None, {}, in_scope=True),
+        await person("secretariat_admin", Role.secretariat_admin, True),
+        await person("local_admin", Role.local_admin, True, institution_id=a.id),
+        await person("unit_operator", Role.unit_operator, True, unit_id=a1.id),
+        await person("evaluator", Role.evaluator, True),
+        await person("hub_admin", Role.hub_admin, True, hub_id=hub_a),
+        await key_caller(
+            session, "regional_system", Role.regional_system, True, institution_id=a.id
+        ),
+        await person("local_admin/B", Role.local_admin, False, institution_id=b.id),
+        await person("unit_operator/B1", Role.unit_operator, False, unit_id=b1.id),
+        await person("hub_admin/HUB_B", Role.hub_admin, False, hub_id=hub_b),
+        await key_caller(
+            session, "regional_system/B", Role.regional_system, False, institution_id=b.id
+        ),
+    ]
+    operator_a = await make_user(
+        Role.unit_operator,
+        unit_id=a1.id,
+        name="Operator Sasaran",
+        email=f"operator.sasaran.{uuid.uuid4().hex[:8]}@pemkomedan.go.id",
+    )
+    operator_key_a, _ = await issue_key(session, Role.unit_operator, unit_id=a1.id)
+    return World(
+        institution_a=a,
+        unit_a1=a1,
+        unit_a2=a2,
+        institution_b=b,
+        unit_b1=b1,
+        spare_institution=spare,
+        hub_a=hub_a,
+        hub_b=hub_b,
+        operator_a=operator_a,
+        operator_key_a=operator_key_a,
+        callers={caller.name: caller for caller in callers},
+    )
+
+
+@pytest.fixture
+async def world(
+    session: AsyncSession,
+    settings: Settings,
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+    make_user: UserFactory,
+) -> World:
+    """A fresh world for every test (rolled back with it)."""
+    return await build_world(session, settings, make_institution, make_unit, make_user)
+
+
+# --- one sample request per operation, aimed at institution A's records ----------------------
+
+Shape = Literal["item", "list", "create", "own", "sign_in"]
+"""item: one record of A; list: a list the caller's scope filters, which can hold A's record;
+create: creates a record in (or owned by) A; own: the caller's own account; sign_in: sign-in."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    method: str
+    path: str
+    shape: Shape
+    entity: str  # the record type, as the audit trail names it
+    record: str | None = None  # id of A's record aimed at (item, list) or signing in
+    id_field: str = "id"
+    params: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
+    form: dict[str, str] | None = None
+
+    def fits(self, route: RouteInfo) -> bool:
+        """The sample is a request for this route (method and path template)."""
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{\w+\}", route.path))
+        return self.method == route.method and re.fullmatch(pattern, self.path) is not None
+
+
+def _suffix() -> str:
+    return uuid.uuid4().hex[:8]
+
+
+def _new_password() -> str:
+    return f"kata-sandi-baru-{_suffix()}"
+
+
+SAMPLES: dict[str, Callable[[World], Sample]] = {
+    # identity
+    # The sign-in: open to everyone; a valid credential sent along changes nothing.
+    "create_access_token": lambda w: Sample(
+        "POST", "/v1/auth/token", "sign_in", "user", record=str(w.operator_a.id),
+        form={"grant_type": "password", "username": w.operator_a.email, "password": TEST_PASSWORD},
+    ),
+    "get_me": lambda w: Sample("GET", "/v1/me", "own", "user"),
+    "change_my_password": lambda w: Sample(
+        "PUT", "/v1/me/password", "own", "user",
+        json={"current_password": TEST_PASSWORD, "new_password": _new_password()},
+    ),
+    "create_user": lambda w: Sample(
+        "POST", "/v1/users", "create", "user",
+        json={
+            "email": f"operator.baru.{_suffix()}@pemkomedan.go.id",
+            "name": "Operator Baru",
+            "role": "unit_operator",
+            "unit_id": str(w.unit_a1.id),
+            "password": _new_password(),
+        },
+    ),
+    "list_users": lambda w: Sample(
+        "GET", "/v1/users", "list", "user", record=str(w.operator_a.id),
+        params={"q": w.operator_a.email, "limit": 100},
+    ),
+    "get_user": lambda w: Sample(
+        "GET", f"/v1/users/{w.operator_a.id}", "item", "user", record=str(w.operator_a.id)
+    ),
+    "update_user": lambda w: Sample(
+        "PATCH", f"/v1/users/{w.operator_a.id}", "item", "user", record=str(w.operator_a.id),
+        json={"name": "Operator Berganti Nama"},
+    ),
+    "create_api_key": lambda w: Sample(
+        "POST", "/v1/api-keys", "create", "api_key",
+        json={
+            "name": "SIPINTER sync, Pemkot Medan",
+            "role": "regional_system",
+            "institution_id": str(w.institution_a.id),
+        },
+    ),
+    "list_api_keys": lambda w: Sample(
+        "GET", "/v1/api-keys", "list", "api_key", record=str(w.operator_key_a.id),
+        params={"role": "unit_operator", "limit": 100},
+    ),
+    "get_api_key": lambda w: Sample(
+        "GET", f"/v1/api-keys/{w.operator_key_a.id}", "item", "api_key",
+        record=str(w.operator_key_a.id),
+    ),
+    "revoke_api_key": lambda w: Sample(
+        "DELETE", f"/v1/api-keys/{w.operator_key_a.id}", "item", "api_key",
+        record=str(w.operator_key_a.id),
+    ),
+    # audit: the event the operator's CLI recorded when it issued A's unit operator key
+    "list_audit_events": lambda w: Sample(
+        "GET", "/v1/audit-events", "list", "audit_event", record=str(w.operator_key_a.id),
+        id_field="entity_id",
+        params={"entity_type": "api_key", "entity_id": str(w.operator_key_a.id)},
+    ),
+    # regions
+    "list_regions": lambda w: Sample(
+        "GET", "/v1/regions", "list", "region", record="12.71", id_field="code",
+        params={"parent_code": "12", "limit": 100},
+    ),
+    "get_region": lambda w: Sample(
+        "GET", "/v1/regions/12.71", "item", "region", record="12.71", id_field="code"
+    ),
+    # institutions and units
+    "list_institutions": lambda w: Sample(
+        "GET", "/v1/institutions", "list", "institution", record=str(w.institution_a.id),
+        params={"q": w.institution_a.name},
+    ),
+    "get_institution": lambda w: Sample(
+        "GET", f"/v1/institutions/{w.institution_a.id}", "item", "institution",
+        record=str(w.institution_a.id),
+    ),
+    "create_institution": lambda w: Sample(
+        "POST", "/v1/institutions", "create", "institution",
+        json={
+            "name": f"Perumda Pasar Kota Medan {_suffix()}",
+            "kind": "bumd",
+            "owner_institution_id": str(w.institution_a.id),
+        },
+    ),
+    "update_institution": lambda w: Sample(
+        "PATCH", f"/v1/institutions/{w.institution_a.id}", "item", "institution",
+        record=str(w.institution_a.id), json={"short_name": "Pemkot Medan"},
+    ),
+    # Institution A has units, so it cannot go: the sample deletes an empty institution.
+    "delete_institution": lambda w: Sample(
+        "DELETE", f"/v1/institutions/{w.spare_institution.id}", "item", "institution",
+        record=str(w.spare_institution.id),
+    ),
+    "list_units": lambda w: Sample(
+        "GET", f"/v1/institutions/{w.institution_a.id}/units", "list", "unit",
+        record=str(w.unit_a2.id), params={"limit": 100},
+    ),
+    "create_unit": lambda w: Sample(
+        "POST", f"/v1/institutions/{w.institution_a.id}/units", "create", "unit",
+        json={"name": f"UPT Puskesmas Medan {_suffix()}"},
+    ),
+    "get_unit": lambda w: Sample(
+        "GET", f"/v1/units/{w.unit_a2.id}", "item", "unit", record=str(w.unit_a2.id)
+    ),
+    "update_unit": lambda w: Sample(
+        "PATCH", f"/v1/units/{w.unit_a2.id}", "item", "unit", record=str(w.unit_a2.id),
+        json={"name": "Sekretariat DPRD Kota Medan (baru)"},
+    ),
+    # A2, not A1: A1 has accounts and keys on it, so it cannot be deleted.
+    "delete_unit": lambda w: Sample(
+        "DELETE", f"/v1/units/{w.unit_a2.id}", "item", "unit", record=str(w.unit_a2.id)
+    ),
+}  # fmt: skip
+
+
+def v1_routes(app: FastAPI) -> dict[str, RouteInfo]:
+    """The /v1 route table by operation id."""
+    return {r.name: r for r in iter_api_routes(app) if r.path.startswith("/v1/")}
+
+
+async def send(client: httpx.AsyncClient, sample: Sample, caller: Caller) -> httpx.Response:
+    return await client.request(
+        sample.method,
+        sample.path,
+        params=sample.params,
+        json=sample.json,
+        data=sample.form,
+        headers=caller.headers,
+    )
+
+
+def listed(response: httpx.Response, sample: Sample) -> set[str]:
+    return {str(item[sample.id_field]) for item in response.json()["items"]}
+
+
+# --- what the policy says --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a call must answer: a status (None: any 2xx), the problem code if known, and for a
+    list whether A's sample record is among the items."""
+
+    status: int | None
+    code: str | None = None
+    sees_record: bool | None = None
+
+
+# Scopes under which the sample is always in reach: the caller's own account is always its own.
+_REACHES_EVERY_SAMPLE = frozenset({Scope.everything, Scope.own_account})
+
+
+def _success(sample: Sample) -> Outcome:
+    return Outcome(None, sees_record=True if sample.shape == "list" else None)
+
+
+def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Caller) -> Outcome:
+    """The answer the policy gives this caller, plus the documented exceptions."""
+    if caller.role is None:
+        return _success(sample) if policy.anonymous else Outcome(401, "auth.required")
+    if not policy.anonymous and caller.role not in policy.rules:
+        return Outcome(403, "auth.role_forbidden")
+    # Exception: the policy admits every role to change_my_password, but it is for people only;
+    # an API key has no password (the policy's note says so).
+    if operation == "change_my_password" and caller.kind == "api_key":
+        return Outcome(403, "auth.not_a_person")
+    # An anonymous operation admits any credential without narrowing it (the sign-in names no
+    # roles at all).
+    scope = policy.rules.get(caller.role, Scope.everything)
+    if caller.in_scope or scope in _REACHES_EVERY_SAMPLE:
+        return _success(sample)
+    if sample.shape == "item":
+        return Outcome(policy.out_of_scope)
+    if sample.shape == "create":
+        return Outcome(403)
+    if sample.shape == "list":
+        return Outcome(200, sees_record=False)
+    raise AssertionError(f"{operation}: no out-of-scope rule for a {sample.shape} sample")
+
+
+def assert_outcome(response: httpx.Response, want: Outcome, sample: Sample, caller: Caller) -> None:
+    if want.status is None:
+        assert 200 <= response.status_code < 300, response.text
+    else:
+        assert response.status_code == want.status, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+    if want.code is not None:
+        assert want.status is not None
+        assert_problem(response, want.status, want.code)
+    if want.sees_record is not None:
+        assert (sample.record in listed(response, sample)) is want.sees_record, response.text
+    if want.status is None and sample.method == "GET" and sample.shape == "item":
+        assert str(response.json()[sample.id_field]) == sample.record
+    if want.status is None and sample.method == "GET" and sample.shape == "own":
+        assert response.json()["id"] == str(caller.id)
+
+
+# --- the route table and the samples ---------------------------------------------------------
+
+
+def test_every_v1_operation_has_a_sample(app: FastAPI) -> None:
+    assert set(SAMPLES) == set(v1_routes(app))
+
+
+def test_every_caller_is_in_the_world(world: World) -> None:
+    assert set(world.callers) == set(CALLERS)
+    assert {c.role for c in world.callers.values()} == {None, *Role}
+
+
+# --- the matrix ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("caller_name", CALLERS)
+@pytest.mark.parametrize("operation", sorted(SAMPLES))
+async def test_operation_answers_the_caller_as_its_policy_says(
+    client: httpx.AsyncClient, app: FastAPI, world: World, operation: str, caller_name: str
+) -> None:
+    route = v1_routes(app)[operation]
+    assert route.policy is not None
+    sample = SAMPLES[operation](world)
+    assert sample.fits(route), f"the sample for {operation} is not a {route.method} {route.path}"
+    caller = world.callers[caller_name]
+    want = expected_outcome(operation, route.policy, sample, caller)
+    response = await send(client, sample, caller)
+    assert_outcome(response, want, sample, caller)
+
+
+# --- the same role through a key and through a token ----------------------------------------
+
+REPRESENTATIVE_OPERATIONS = (
+    "get_me",
+    "get_user",
+    "update_user",
+    "list_users",
+    "create_api_key",
+    "create_unit",
+    "update_unit",
+    "update_institution",
+    "list_audit_events",
+)
+
+
+@pytest.mark.parametrize("operation", REPRESENTATIVE_OPERATIONS)
+async def test_a_key_and_a_token_of_the_same_role_and_scope_get_the_same_answer(
+    client: httpx.AsyncClient, session: AsyncSession, world: World, operation: str
+) -> None:
+    answers = {}
+    for name in PEOPLE:
+        person = world.callers[name]
+        assert person.role is not None
+        machine = await key_caller(session, name, person.role, person.in_scope, **person.scope)
+        by_token = await send(client, SAMPLES[operation](world), person)
+        by_key = await send(client, SAMPLES[operation](world), machine)
+        answers[name] = (by_token.status_code, by_key.status_code)
+    assert {name: pair for name, pair in answers.items() if pair[0] != pair[1]} == {}
+
+
+# --- credentials that stopped working --------------------------------------------------------
+
+
+async def _local_admin_key_of_a(session: AsyncSession, world: World) -> tuple[ApiKey, Caller]:
+    key, secret = await issue_key(session, Role.local_admin, institution_id=world.institution_a.id)
+    caller = Caller("local admin key", Role.local_admin, "api_key", key.id, bearer(secret), True)
+    return key, caller
+
+
+async def _set(session: AsyncSession, model: type[ApiKey | User], id_: Any, **values: Any) -> None:
+    await session.execute(update(model).where(model.id == id_).values(**values))
+    await session.commit()
+
+
+async def _get_user_of_a(client: httpx.AsyncClient, world: World, caller: Caller) -> int:
+    return (await send(client, SAMPLES["get_user"](world), caller)).status_code
+
+
+async def test_revoked_key_is_401_on_a_protected_operation(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    key, caller = await _local_admin_key_of_a(session, world)
+    assert await _get_user_of_a(client, world, caller) == 200
+    await _set(session, ApiKey, key.id, revoked_at=datetime.now(UTC) - timedelta(seconds=1))
+    response = await send(client, SAMPLES["get_user"](world), caller)
+    assert_problem(response, 401, "auth.invalid_credentials")
+
+
+async def test_expired_key_is_401_on_a_protected_operation(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    key, caller = await _local_admin_key_of_a(session, world)
+    assert await _get_user_of_a(client, world, caller) == 200
+    await _set(session, ApiKey, key.id, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    response = await send(client, SAMPLES["get_user"](world), caller)
+    assert_problem(response, 401, "auth.invalid_credentials")
+
+
+async def test_token_of_a_disabled_user_is_401_on_a_protected_operation(
+    client: httpx.AsyncClient, session: AsyncSession, world: World
+) -> None:
+    caller = world.callers["local_admin"]
+    assert await _get_user_of_a(client, world, caller) == 200
+    await _set(session, User, caller.id, is_active=False)
+    response = await send(client, SAMPLES["get_user"](world), caller)
+    assert_problem(response, 401, "auth.invalid_credentials")
+
+
+async def test_token_issued_before_a_password_change_is_401(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    caller = world.callers["local_admin"]
+    changed = await send(client, SAMPLES["change_my_password"](world), caller)
+    assert changed.status_code == 204, changed.text
+    response = await send(client, SAMPLES["get_user"](world), caller)
+    assert_problem(response, 401, "auth.invalid_credentials")
