@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -88,9 +89,16 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
     await session.close()
 
 
+AppFactory = Callable[..., FastAPI]
+
+
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine, session: AsyncSession) -> FastAPI:
-    app = create_app(settings, engine=engine)
+async def make_app(
+    database_url: URL, engine: AsyncEngine, session: AsyncSession
+) -> AsyncIterator[AppFactory]:
+    """`make_app(**setting_overrides)`: an app whose requests run in the test's transaction;
+    with no overrides, on the test settings. Rate limiters are closed after the test."""
+    apps: list[FastAPI] = []
 
     async def test_unit_of_work() -> AsyncIterator[AsyncSession]:
         # Keep the test's own setup: release its savepoint so that a request that fails rolls
@@ -107,14 +115,33 @@ def app(settings: Settings, engine: AsyncEngine, session: AsyncSession) -> FastA
         await session.commit()
         session.expunge_all()
 
-    app.dependency_overrides[unit_of_work] = test_unit_of_work
-    return app
+    def make(**overrides: Any) -> FastAPI:
+        app = create_app(make_settings(database_url, **overrides), engine=engine)
+        app.dependency_overrides[unit_of_work] = test_unit_of_work
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        await app.state.rate_limiter.aclose()
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> FastAPI:
+    return make_app()
+
+
+@contextlib.asynccontextmanager
+async def client_for(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app` whose requests come from `address`."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
 
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_for(app) as client:
         yield client
 
 

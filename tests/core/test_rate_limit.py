@@ -6,7 +6,6 @@ of its own (fresh principals, random client addresses, random emails).
 
 from __future__ import annotations
 
-import contextlib
 import random
 import socket
 import uuid
@@ -15,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from limits.aio.storage import MemoryStorage
 from sqlalchemy import select
 from sqlalchemy.engine import URL
@@ -30,11 +28,9 @@ from app.core.ratelimit import (
     build_rate_limiter,
 )
 from app.core.security import Principal
-from app.db.session import unit_of_work
-from app.main import create_app
 from app.models.enums import Role
 from app.models.ratelimit import RateLimitCounter
-from tests.conftest import KeyFactory, make_settings
+from tests.conftest import AppFactory, KeyFactory, client_for, make_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 BROKEN_REDIS_URL = "redis://127.0.0.1:1/0"
@@ -97,45 +93,7 @@ class FakeClock:
         return self.now
 
 
-AppFactory = Callable[..., FastAPI]
 LimiterFactory = Callable[..., RateLimiter]
-
-
-@pytest.fixture
-async def make_app(
-    database_url: URL, engine: AsyncEngine, session: AsyncSession
-) -> AsyncIterator[AppFactory]:
-    """`make_app(rate_limit_per_minute=3, ...)`: the app on those settings, requests in the
-    test's transaction as with the `app` fixture; its rate limiter is closed afterwards."""
-    apps: list[FastAPI] = []
-
-    async def test_unit_of_work() -> AsyncIterator[AsyncSession]:
-        await session.commit()
-        session.expunge_all()
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
-        session.expunge_all()
-
-    def make(**overrides: Any) -> FastAPI:
-        app = create_app(make_settings(database_url, **overrides), engine=engine)
-        app.dependency_overrides[unit_of_work] = test_unit_of_work
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        await app.state.rate_limiter.aclose()
-
-
-@contextlib.asynccontextmanager
-async def _client(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield client
 
 
 @pytest.fixture
@@ -177,7 +135,7 @@ async def test_a_principal_over_its_limit_gets_429_and_others_do_not(
     app = make_app(rate_limit_per_minute=3, rate_limit_storage=storage)
     first = await auth(Role.secretariat_admin)
     second = await auth(Role.secretariat_admin)
-    async with _client(app) as client:
+    async with client_for(app) as client:
         for _ in range(3):
             assert (await client.get("/v1/me", headers=first)).status_code == 200
         _assert_rate_limited(await client.get("/v1/me", headers=first), 3)
@@ -190,7 +148,7 @@ async def test_anonymous_callers_are_limited_per_address(
     app = make_app(rate_limit_anonymous_per_minute=2, rate_limit_storage=storage)
     address = _address()
     headers = await auth(Role.secretariat_admin)
-    async with _client(app, address) as client, _client(app, _address()) as elsewhere:
+    async with client_for(app, address) as client, client_for(app, _address()) as elsewhere:
         for _ in range(2):
             assert (await client.get("/v1/regions")).status_code == 200
         _assert_rate_limited(await client.get("/v1/regions"), 2)
@@ -206,7 +164,7 @@ async def test_a_limit_of_zero_never_limits_nor_touches_the_store(
         rate_limit_per_minute=0, rate_limit_anonymous_per_minute=0, rate_limit_storage="memory"
     )
     headers = await auth(Role.secretariat_admin)
-    async with _client(app, _address()) as client:
+    async with client_for(app, _address()) as client:
         for _ in range(10):
             assert (await client.get("/v1/regions")).status_code == 200
             assert (await client.get("/v1/me", headers=headers)).status_code == 200
@@ -222,7 +180,7 @@ async def test_a_broken_store_lets_requests_through(make_app: AppFactory, auth: 
         rate_limit_storage=BROKEN_REDIS_URL,
     )
     headers = await auth(Role.secretariat_admin)
-    async with _client(app, _address()) as client:
+    async with client_for(app, _address()) as client:
         for _ in range(3):
             assert (await client.get("/v1/me", headers=headers)).status_code == 200
             assert (await client.get("/v1/regions")).status_code == 200

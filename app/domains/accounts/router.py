@@ -1,18 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.errors import BadRequest
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.ratelimit import RateLimiter
 from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
 from app.domains.accounts import service
@@ -44,9 +45,21 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 class TokenForm(BaseModel):
     """The OAuth 2 password grant (RFC 6749 section 4.3), as Swagger UI's Authorize sends it."""
 
-    grant_type: str | None = "password"
-    username: str
-    password: str
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["password"] = "password"
+    username: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)
+    ] = Field(description="The account's email.")
+    password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+def _limiter(request: Request) -> RateLimiter | None:
+    return getattr(request.app.state, "rate_limiter", None)
+
+
+def _client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
 
 
 _TOKEN_BODY: dict[str, Any] = {
@@ -67,12 +80,12 @@ async def _token_request(request: Request) -> TokenRequest:
     try:
         if media == FORM_MEDIA_TYPE:
             form = {k: v[0] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
-            grant = form.get("grant_type", "password")
-            if grant != "password":
+            if form.get("grant_type", "password") != "password":
                 raise BadRequest(
                     "auth.unsupported_grant_type", "Only the password grant is supported."
                 )
-            return TokenRequest(email=form.get("username", ""), password=form.get("password", ""))
+            grant = TokenForm.model_validate(form)
+            return TokenRequest(email=grant.username, password=grant.password)
         if not raw:
             raise RequestValidationError(
                 [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
@@ -103,10 +116,10 @@ async def create_access_token(request: Request, session: SessionDep) -> TokenRes
     token = await service.create_access_token(
         session,
         request.app.state.settings,
-        getattr(request.app.state, "rate_limiter", None),
+        _limiter(request),
         credentials.email,
         credentials.password,
-        request.client.host if request.client else None,
+        _client_address(request),
     )
     return TokenResponse(access_token=token.token, expires_in=token.expires_in)
 
@@ -117,12 +130,15 @@ async def get_me(principal: CurrentPrincipal) -> PrincipalRead:
     return PrincipalRead.model_validate(principal)
 
 
-@router.put("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403))
+@router.put("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 429))
 async def change_my_password(
-    session: SessionDep, principal: CurrentPrincipal, body: PasswordChange
+    request: Request, session: SessionDep, principal: CurrentPrincipal, body: PasswordChange
 ) -> None:
-    """Change your own password; tokens issued before stop working."""
-    await service.change_my_password(session, principal, body)
+    """Change your own password; tokens issued before stop working. Wrong current passwords
+    count as failed sign-ins (429 after too many)."""
+    await service.change_my_password(
+        session, _limiter(request), principal, body, _client_address(request)
+    )
 
 
 # --- users ----------------------------------------------------------------------------------

@@ -387,13 +387,23 @@ async def _check_unit_move(session: AsyncSession, user: User, unit_id: uuid.UUID
 
 
 async def change_my_password(
-    session: AsyncSession, principal: Principal, data: PasswordChange
+    session: AsyncSession,
+    limiter: RateLimiter | None,
+    principal: Principal,
+    data: PasswordChange,
+    address: str | None,
 ) -> None:
-    """A person changes its own password; every token issued before stops working."""
-    if principal.user_id is None:
+    """A person changes its own password; every token issued before stops working.
+
+    A wrong current password counts as a failed sign-in (same throttle), so a stolen token
+    cannot be used to guess the password faster than the sign-in form allows."""
+    if principal.user_id is None or principal.email is None:
         raise Forbidden("auth.not_a_person", "An API key has no password.")
+    await _check_throttle(limiter, principal.email, address)
     user = await UserRepository(session).get(principal.user_id, for_update=True)
     if user is None or not await verify_password(data.current_password, user.password_hash):
+        if limiter is not None:
+            await limiter.record_login_failure(principal.email, address)
         raise invalid_field(
             "user.wrong_password", "/current_password", "The current password is wrong."
         )
@@ -429,6 +439,18 @@ def _user_principal(user: User) -> Principal:
     )
 
 
+async def _check_throttle(limiter: RateLimiter | None, email: str, address: str | None) -> None:
+    if limiter is None:
+        return
+    retry_after = await limiter.login_retry_after(email, address)
+    if retry_after is not None:
+        raise TooManyRequests(
+            "auth.too_many_failures",
+            "Too many failed sign-ins for this account or address; try again later.",
+            retry_after=retry_after,
+        )
+
+
 async def create_access_token(
     session: AsyncSession,
     settings: Settings,
@@ -442,14 +464,7 @@ async def create_access_token(
     Unknown emails, wrong passwords and disabled accounts get the same 401 after the same work;
     after repeated failures for the account or the address, attempts get 429 until the window
     passes (counted outside the transaction, so a refused attempt still counts)."""
-    if limiter is not None:
-        retry_after = await limiter.login_retry_after(email, address)
-        if retry_after is not None:
-            raise TooManyRequests(
-                "auth.too_many_failures",
-                "Too many failed sign-ins for this account or address; try again later.",
-                retry_after=retry_after,
-            )
+    await _check_throttle(limiter, email, address)
     user = await UserRepository(session).get_by_email(email)
     valid = await verify_password(password, user.password_hash if user else None)
     if user is None or not valid or not user.is_active:

@@ -1,0 +1,108 @@
+"""The demo data the README promises: every demo account signs in with DEMO_PASSWORD, the demo
+regional-system key works, and loading the demo twice adds nothing the second time."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.accounts import ApiKey, User
+from app.models.audit import AuditEvent
+from app.models.institutions import Institution, Unit
+from app.seed.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_REGIONAL_SYSTEM_KEY,
+    DemoAccount,
+    demo_id,
+    load_demo,
+)
+
+MODELS = (Institution, Unit, User, ApiKey)
+
+
+@pytest.fixture
+async def demo(session: AsyncSession) -> int:
+    """The demo data, loaded in the test's transaction; how many records it added."""
+    return await load_demo(session)
+
+
+async def _counts(session: AsyncSession) -> dict[str, int]:
+    return {
+        model.__tablename__: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        for model in (*MODELS, AuditEvent)
+    }
+
+
+@pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.role.value)
+async def test_demo_account_signs_in_and_me_shows_its_role(
+    client: httpx.AsyncClient, demo: int, account: DemoAccount
+) -> None:
+    response = await client.post(
+        "/v1/auth/token", json={"email": account.email, "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    me = await client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert body["kind"] == "user"
+    assert body["email"] == account.email
+    assert body["role"] == account.role.value
+    assert body["name"] == account.name
+    expected_institution = (
+        demo_id("institution", account.institution) if account.institution else None
+    )
+    assert body["institution_id"] == (str(expected_institution) if expected_institution else None)
+    expected_unit = demo_id("unit", account.unit) if account.unit else None
+    assert body["unit_id"] == (str(expected_unit) if expected_unit else None)
+    assert body["hub_id"] == (str(account.hub_id) if account.hub_id else None)
+
+
+async def test_every_demo_role_is_covered(demo: int) -> None:
+    roles = {account.role.value for account in DEMO_ACCOUNTS}
+    assert roles == {"secretariat_admin", "local_admin", "unit_operator", "evaluator", "hub_admin"}
+
+
+async def test_demo_regional_system_key_works(client: httpx.AsyncClient, demo: int) -> None:
+    me = await client.get("/v1/me", headers={"Authorization": f"Bearer {DEMO_REGIONAL_SYSTEM_KEY}"})
+    assert me.status_code == 200, me.text
+    body = me.json()
+    assert body["kind"] == "api_key"
+    assert body["role"] == "regional_system"
+    assert body["institution_id"] == str(demo_id("institution", "Pemerintah Kota Medan"))
+
+
+async def test_demo_local_admin_sees_its_own_institutions_accounts(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    signed_in = await client.post(
+        "/v1/auth/token",
+        json={"email": "admin.medan@demo.inovasi.id", "password": DEMO_PASSWORD},
+    )
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    response = await client.get("/v1/users", headers=headers)
+    assert response.status_code == 200
+    emails = {item["email"] for item in response.json()["items"]}
+    assert emails == {"admin.medan@demo.inovasi.id", "operator.dprd.medan@demo.inovasi.id"}
+
+
+async def test_demo_load_adds_records(session: AsyncSession) -> None:
+    before = await _counts(session)
+    added = await load_demo(session)
+    after = await _counts(session)
+    assert added > 0
+    grown = sum(after[m.__tablename__] - before[m.__tablename__] for m in MODELS)
+    assert grown == added
+    assert after["users"] - before["users"] == len(DEMO_ACCOUNTS)
+
+
+async def test_loading_the_demo_twice_adds_nothing_the_second_time(
+    session: AsyncSession, demo: int
+) -> None:
+    assert demo > 0
+    before = await _counts(session)
+    assert await load_demo(session) == 0
+    assert await _counts(session) == before
