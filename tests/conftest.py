@@ -198,6 +198,18 @@ def make_unit(session: AsyncSession) -> UnitFactory:
 
 
 @pytest.fixture
+async def institution(make_institution: InstitutionFactory) -> Institution:
+    """A ministry with no units (modules override it where they need another kind)."""
+    return await make_institution()
+
+
+@pytest.fixture
+async def unit(make_unit: UnitFactory, institution: Institution) -> Unit:
+    """A top-level unit of `institution`."""
+    return await make_unit(institution)
+
+
+@pytest.fixture
 def auth(session: AsyncSession) -> KeyFactory:
     """`await auth(Role.local_admin, institution_id=...)` -> Authorization headers for a new key."""
 

@@ -20,7 +20,6 @@ from tests.conftest import (
     TEST_PASSWORD,
     InstitutionFactory,
     KeyFactory,
-    UnitFactory,
     UserFactory,
     bearer_for,
 )
@@ -31,18 +30,8 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def institution(make_institution: InstitutionFactory) -> Institution:
-    return await make_institution()
-
-
-@pytest.fixture
 async def other_institution(make_institution: InstitutionFactory) -> Institution:
     return await make_institution()
-
-
-@pytest.fixture
-async def unit(make_unit: UnitFactory, institution: Institution) -> Unit:
-    return await make_unit(institution)
 
 
 def _rfc3339(moment: datetime) -> str:

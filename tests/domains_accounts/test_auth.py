@@ -23,9 +23,7 @@ from app.models.institutions import Institution, Unit
 from tests.conftest import (
     TEST_PASSWORD,
     AppFactory,
-    InstitutionFactory,
     KeyFactory,
-    UnitFactory,
     UserFactory,
     bearer_for,
     client_for,
@@ -35,16 +33,6 @@ from tests.domains import assert_problem
 NEW_PASSWORD = "a brand new passphrase 2026"
 OLD_KEY = ("old", "old-signing-key-0123456789abcdef0123456789")
 NEW_KEY = ("new", "new-signing-key-0123456789abcdef0123456789")
-
-
-@pytest.fixture
-async def institution(make_institution: InstitutionFactory) -> Institution:
-    return await make_institution()
-
-
-@pytest.fixture
-async def unit(make_unit: UnitFactory, institution: Institution) -> Unit:
-    return await make_unit(institution)
 
 
 @pytest.fixture

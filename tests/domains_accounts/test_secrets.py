@@ -23,7 +23,6 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.models.accounts import ApiKey, User
 from app.models.institutions import Institution
-from tests.conftest import InstitutionFactory
 
 FIRST_PASSWORD = "first-password-Xq7!kd93LmZ0"
 SECOND_PASSWORD = "second-password-Rb4?pw61TnY8"
@@ -187,11 +186,6 @@ async def _stored_secrets(session: AsyncSession, journey: Journey) -> set[str]:
     assert user is not None
     assert key is not None
     return {user.password_hash, key.secret_hash.hex()}
-
-
-@pytest.fixture
-async def institution(make_institution: InstitutionFactory) -> Institution:
-    return await make_institution()
 
 
 @pytest.fixture

@@ -30,16 +30,6 @@ NOT_ALLOWED = "user.scope_not_allowed"
 
 
 @pytest.fixture
-async def institution(make_institution: InstitutionFactory) -> Institution:
-    return await make_institution()
-
-
-@pytest.fixture
-async def unit(make_unit: UnitFactory, institution: Institution) -> Unit:
-    return await make_unit(institution)
-
-
-@pytest.fixture
 async def other_institution(make_institution: InstitutionFactory) -> Institution:
     return await make_institution()
 
