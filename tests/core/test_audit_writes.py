@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import api_router
-from app.core.config import Settings
 from app.core.errors import Conflict
 from app.core.openapi import iter_api_routes
 from app.core.pagination import CursorSigner, PageRequest
@@ -35,7 +34,6 @@ from tests.conftest import (
     TEST_PASSWORD,
     InstitutionFactory,
     KeyFactory,
-    UnitFactory,
     UserFactory,
 )
 from tests.core.test_authorization_matrix import (
@@ -43,7 +41,6 @@ from tests.core.test_authorization_matrix import (
     Caller,
     Sample,
     World,
-    build_world,
     send,
     v1_routes,
 )
@@ -125,18 +122,6 @@ def _keys(value: Any) -> set[str]:
     if isinstance(value, list):
         return {k for v in value for k in _keys(v)}
     return set()
-
-
-@pytest.fixture
-async def world(
-    session: AsyncSession,
-    settings: Settings,
-    make_institution: InstitutionFactory,
-    make_unit: UnitFactory,
-    make_user: UserFactory,
-) -> World:
-    """The authorization matrix's world: institutions A and B and a caller of every kind."""
-    return await build_world(session, settings, make_institution, make_unit, make_user)
 
 
 # --- the route table -------------------------------------------------------------------------

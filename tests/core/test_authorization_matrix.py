@@ -166,18 +166,6 @@ async def build_world(
     )
 
 
-@pytest.fixture
-async def world(
-    session: AsyncSession,
-    settings: Settings,
-    make_institution: InstitutionFactory,
-    make_unit: UnitFactory,
-    make_user: UserFactory,
-) -> World:
-    """A fresh world for every test (rolled back with it)."""
-    return await build_world(session, settings, make_institution, make_unit, make_user)
-
-
 # --- one sample request per operation, aimed at institution A's records ----------------------
 
 Shape = Literal["item", "list", "create", "own", "sign_in"]
