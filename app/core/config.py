@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SIGNING_KEYS has two keys with the same kid")
         return self
 
-    @property
+    @cached_property
     def signing_keys(self) -> list[tuple[str, str]]:
         """The JWT keys, the signing one first; derived from SECRET_KEY when none are set."""
         if self.jwt_signing_keys:

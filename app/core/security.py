@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, Unauthorized
 from app.db.session import SessionDep
@@ -73,6 +74,18 @@ class Principal:
     def api_key_id(self) -> uuid.UUID | None:
         return self.id if self.kind == "api_key" else None
 
+    def institution_filter(self, requested: uuid.UUID | None) -> tuple[bool, uuid.UUID | None]:
+        """Narrow a list's institution filter to the caller's reach: `(visible, institution_id)`.
+
+        The secretariat keeps what it asked for; anyone else gets its own institution, and
+        nothing (`visible` False) if it asked for another or has none: never an unfiltered list.
+        """
+        if self.is_secretariat:
+            return True, requested
+        if self.institution_id is None or requested not in (None, self.institution_id):
+            return False, None
+        return True, self.institution_id
+
     def reaches_institution(self, institution_id: uuid.UUID | None) -> bool:
         """Secretariat admins reach every institution; everyone else only their own."""
         return self.is_secretariat or (
@@ -112,7 +125,7 @@ async def current_principal(
     return principal
 
 
-async def _api_key_principal(request: Request, session: Any, secret: str) -> Principal:
+async def _api_key_principal(request: Request, session: AsyncSession, secret: str) -> Principal:
     from app.domains.accounts.repository import ApiKeyRepository
 
     repo = ApiKeyRepository(session)
@@ -220,14 +233,8 @@ def _required_principal(request: Request) -> Principal:
     return principal
 
 
-def _optional_principal(request: Request) -> Principal | None:
-    return getattr(request.state, "principal", None)
-
-
 CurrentPrincipal = Annotated[Principal, Depends(_required_principal)]
 """The caller, once the route's policy has admitted it."""
-OptionalPrincipal = Annotated[Principal | None, Depends(_optional_principal)]
-"""The caller on a public route: None for anonymous callers."""
 
 
 def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:

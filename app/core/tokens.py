@@ -60,8 +60,7 @@ def decode_access_token(settings: Settings, token: str) -> TokenClaims | None:
     audience and not expired; otherwise None (the caller answers 401 whatever the reason)."""
     try:
         header = jwt.get_unverified_header(token)
-        keys = dict(settings.signing_keys)
-        secret = keys.get(str(header.get("kid")))
+        secret = dict(settings.signing_keys).get(str(header.get("kid")))
         if secret is None or header.get("alg") != _ALGORITHM:
             return None
         claims = jwt.decode(

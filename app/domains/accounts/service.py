@@ -77,13 +77,17 @@ _LABEL = {"api_key": "key", "user": "account"}
 
 
 @dataclass(frozen=True)
-class Scope:
+class ScopeFields:
+    """The scope columns of an account or key (role-dependent; see `_SCOPE_FIELDS`)."""
+
     institution_id: uuid.UUID | None
     unit_id: uuid.UUID | None
     hub_id: uuid.UUID | None
 
 
-async def _resolve_scope(session: AsyncSession, entity: Entity, role: Role, given: Scope) -> Scope:
+async def _resolve_scope(
+    session: AsyncSession, entity: Entity, role: Role, given: ScopeFields
+) -> ScopeFields:
     """Check the scope fields fit the role; a unit operator's institution is its unit's."""
     label = f"A {role.value} {_LABEL[entity]}"
     for field in ("institution_id", "unit_id", "hub_id"):
@@ -120,7 +124,7 @@ async def _resolve_scope(session: AsyncSession, entity: Entity, role: Role, give
             "/institution_id",
             "The institution does not exist.",
         )
-    return Scope(institution_id, given.unit_id, given.hub_id)
+    return ScopeFields(institution_id, given.unit_id, given.hub_id)
 
 
 def _ensure_may_grant(
@@ -156,7 +160,7 @@ async def issue_api_key(
 ) -> IssuedKey:
     """Create a key; the secret is returned once and only its digest is stored."""
     scope = await _resolve_scope(
-        session, "api_key", data.role, Scope(data.institution_id, data.unit_id, data.hub_id)
+        session, "api_key", data.role, ScopeFields(data.institution_id, data.unit_id, data.hub_id)
     )
     if data.expires_at is not None and data.expires_at <= datetime.now(UTC):
         raise invalid_field(
@@ -210,17 +214,14 @@ async def list_api_keys(
     sort: ApiKeySort,
     page: PageRequest,
 ) -> PageResult[ApiKey]:
+    visible, institution_id = principal.institution_filter(filters.institution_id)
+    roles = filters.role
     if not principal.is_secretariat:
-        roles = [r for r in filters.role or LOCAL_ADMIN_ISSUABLE if r in LOCAL_ADMIN_ISSUABLE]
-        if (
-            principal.institution_id is None
-            or filters.institution_id not in (None, principal.institution_id)
-            or not roles
-        ):
-            return PageResult.empty(page)
-        filters = filters.model_copy(
-            update={"institution_id": principal.institution_id, "role": sorted(roles)}
-        )
+        # A local admin reaches only the roles it may issue.
+        roles = sorted(r for r in roles or LOCAL_ADMIN_ISSUABLE if r in LOCAL_ADMIN_ISSUABLE)
+    if not visible or (not principal.is_secretariat and not roles):
+        return PageResult.empty(page)
+    filters = filters.model_copy(update={"institution_id": institution_id, "role": roles})
     return await ApiKeyRepository(session).list(filters, sort, page)
 
 
@@ -264,7 +265,7 @@ async def create_user(session: AsyncSession, creator: Principal | None, data: Us
     """Create a person's account inside the creator's reach; the password is stored hashed."""
     role = Role(data.role)
     scope = await _resolve_scope(
-        session, "user", role, Scope(data.institution_id, data.unit_id, data.hub_id)
+        session, "user", role, ScopeFields(data.institution_id, data.unit_id, data.hub_id)
     )
     _ensure_may_grant("user", creator, role, scope.institution_id)
     repo = UserRepository(session)
@@ -304,14 +305,10 @@ async def list_users(
     page: PageRequest,
 ) -> PageResult[User]:
     """The secretariat lists everyone; a local admin its own institution's accounts."""
-    if not principal.is_secretariat:
-        # No institution (a role that has none): nothing, never an unfiltered list.
-        if principal.institution_id is None or filters.institution_id not in (
-            None,
-            principal.institution_id,
-        ):
-            return PageResult.empty(page)
-        filters = filters.model_copy(update={"institution_id": principal.institution_id})
+    visible, institution_id = principal.institution_filter(filters.institution_id)
+    if not visible:
+        return PageResult.empty(page)
+    filters = filters.model_copy(update={"institution_id": institution_id})
     return await UserRepository(session).list(filters, sort, page)
 
 

@@ -97,8 +97,8 @@ async def list_audit_events(
         raise Unprocessable(
             "audit.time_range_inverted", "`occurred_from` must not be after `occurred_to`."
         )
-    if not principal.is_secretariat:
-        if principal.institution_id is None:  # never an unfiltered list by accident
-            return PageResult.empty(page)
-        filters = filters.model_copy(update={"institution_id": principal.institution_id})
+    visible, institution_id = principal.institution_filter(filters.institution_id)
+    if not visible:
+        return PageResult.empty(page)
+    filters = filters.model_copy(update={"institution_id": institution_id})
     return await AuditEventRepository(session).list(filters, sort, page)
