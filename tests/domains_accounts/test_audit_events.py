@@ -97,6 +97,14 @@ async def _add_event(
     return event
 
 
+async def _three_events(session: AsyncSession) -> str:
+    """Three events of one new entity, a minute apart from T0; returns the entity id."""
+    entity_id = str(uuid.uuid4())
+    for minute in range(3):
+        await _add_event(session, entity_id, T0 + timedelta(minutes=minute))
+    return entity_id
+
+
 async def _key_id(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
     key_id: str = (await client.get("/v1/me", headers=headers)).json()["id"]
     return key_id
@@ -411,9 +419,7 @@ async def test_pages_oldest_first_with_events_at_the_same_instant(
 async def test_total_on_request(
     client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
 ) -> None:
-    entity_id = str(uuid.uuid4())
-    for m in range(3):
-        await _add_event(session, entity_id, T0 + timedelta(minutes=m))
+    entity_id = await _three_events(session)
     response = await client.get(
         "/v1/audit-events",
         params={"entity_id": entity_id, "limit": 1, "include_total": "true"},
@@ -426,9 +432,7 @@ async def test_total_on_request(
 async def test_altered_cursor_is_400(
     client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
 ) -> None:
-    entity_id = str(uuid.uuid4())
-    for m in range(3):
-        await _add_event(session, entity_id, T0 + timedelta(minutes=m))
+    entity_id = await _three_events(session)
     first = await client.get(
         "/v1/audit-events", params={"entity_id": entity_id, "limit": 1}, headers=admin
     )
@@ -445,9 +449,7 @@ async def test_altered_cursor_is_400(
 async def test_cursor_of_another_filter_is_400(
     client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
 ) -> None:
-    entity_id = str(uuid.uuid4())
-    for m in range(3):
-        await _add_event(session, entity_id, T0 + timedelta(minutes=m))
+    entity_id = await _three_events(session)
     first = await client.get(
         "/v1/audit-events", params={"entity_id": entity_id, "limit": 1}, headers=admin
     )
