@@ -6,6 +6,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -17,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.core.config import Environment, Settings
 from app.core.passwords import hash_password
 from app.core.tokens import issue_access_token
-from app.db.session import create_engine, unit_of_work
+from app.db.session import create_engine, read_session, unit_of_work
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.main import create_app
 from app.models.accounts import User
-from app.models.enums import InstitutionKind, Role
+from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind, Role
+from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
@@ -118,6 +120,7 @@ async def make_app(
     def make(**overrides: Any) -> FastAPI:
         app = create_app(make_settings(database_url, **overrides), engine=engine)
         app.dependency_overrides[unit_of_work] = test_unit_of_work
+        app.dependency_overrides[read_session] = test_unit_of_work
         apps.append(app)
         return app
 
@@ -207,6 +210,46 @@ async def institution(make_institution: InstitutionFactory) -> Institution:
 async def unit(make_unit: UnitFactory, institution: Institution) -> Unit:
     """A top-level unit of `institution`."""
     return await make_unit(institution)
+
+
+COMPLETE_SECTIONS = {
+    "summary": "Layanan kunjungan daring untuk masyarakat.",
+    "background_and_aims": "Antrean panjang di kantor; tujuannya layanan lebih cepat.",
+    "novelty": "Pertama kali pemesanan kunjungan dilakukan secara daring.",
+    "implementation": "Diterapkan sejak 2021 di seluruh bagian.",
+    "significance_and_impact": "Waktu tunggu turun dari dua jam menjadi lima belas menit.",
+}
+InnovationFactory = Callable[..., Awaitable[Innovation]]
+
+
+@pytest.fixture
+def make_innovation(session: AsyncSession) -> InnovationFactory:
+    """`await make_innovation(unit, status=InnovationStatus.published, **fields)`: a record
+    complete enough to publish (sections, an SDG, an implementation date), a draft by default."""
+
+    async def make(
+        unit: Unit, status: InnovationStatus = InnovationStatus.draft, **fields: Any
+    ) -> Innovation:
+        fields.setdefault("title", f"INOVASI-{uuid.uuid4().hex[:6].upper()}")
+        fields.setdefault("year_started", 2021)
+        fields.setdefault("implemented_date", date(2021, 7, 1))
+        fields.setdefault("is_digital", True)
+        fields.setdefault("stage", InnovationStage.penerapan)
+        fields.setdefault("sdgs", [16])
+        fields.setdefault("sections", dict(COMPLETE_SECTIONS))
+        now = datetime.now(UTC)
+        if status is not InnovationStatus.draft:
+            fields.setdefault("published_at", now)
+        if status is InnovationStatus.archived:
+            fields.setdefault("archived_at", now)
+        innovation = Innovation(
+            institution_id=unit.institution_id, unit_id=unit.id, status=status, **fields
+        )
+        session.add(innovation)
+        await session.flush()
+        return innovation
+
+    return make
 
 
 @pytest.fixture

@@ -65,6 +65,46 @@ POLICIES: dict[str, Access] = {
     "delete_unit": _unit_managers,
 }
 
+_innovation_writers = {
+    Role.secretariat_admin: ALL,
+    Role.local_admin: INSTITUTION,
+    Role.unit_operator: Scope.own_unit,
+}
+_catalogue_read = Access.public(
+    "Anonymous callers, evaluators and hub admins see published innovations; unit operators "
+    "also their unit's drafts and archived ones, local admins and regional systems their "
+    "institution's, the secretariat everything."
+)
+_innovation_write_note = (
+    "A draft outside the caller's scope is a 404; a published one (public) is a 403."
+)
+POLICIES.update(
+    {
+        # innovations
+        "list_innovations": _catalogue_read,
+        "get_innovation_facets": _catalogue_read,
+        "export_innovations": _catalogue_read,
+        "get_innovation": _catalogue_read,
+        "create_innovation": Access(
+            _innovation_writers,
+            out_of_scope=403,
+            note="Into the caller's own unit (unit operator) or institution (local admin).",
+        ),
+        "update_innovation": Access(_innovation_writers, note=_innovation_write_note),
+        "delete_innovation": Access(_innovation_writers, note=_innovation_write_note),
+        "publish_innovation": Access(_innovation_writers, note=_innovation_write_note),
+        # Only a published (public) innovation can be archived: outside the scope it is a 403.
+        "archive_innovation": Access(_innovation_writers, out_of_scope=403),
+        "list_innovation_categories": _public,
+        "get_innovation_category": _public,
+        "create_innovation_category": _secretariat_only,
+        "update_innovation_category": _secretariat_only,
+        # stats: published records only, whoever asks
+        "get_stats_overview": _public,
+        "get_innovation_stats": _public,
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 

@@ -237,6 +237,14 @@ CurrentPrincipal = Annotated[Principal, Depends(_required_principal)]
 """The caller, once the route's policy has admitted it."""
 
 
+def _optional_principal(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(_optional_principal)]
+"""The caller of an operation open to anonymous callers: None when anonymous."""
+
+
 def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:
     """A route class that attaches each operation's policy from `policies` (by operation id)."""
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import RowMapping, Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -65,6 +65,49 @@ async def keyset_page(
     if has_more and items:
         last = items[-1]
         next_cursor = page.signer.encode(scope, [getattr(last, c.key) for c in cols])
+    total = None
+    if page.include_total:
+        total = await session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+    return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)
+
+
+@dataclass(frozen=True)
+class RowSortKey:
+    """An ordering over any expressions (a computed rank too), for Core row queries: each
+    `(label, expression, python type)`, the last one unique, all in one direction."""
+
+    columns: tuple[tuple[str, Any, type], ...]  # (label, column or expression, type)
+    descending: bool = False
+
+
+async def keyset_rows(
+    session: AsyncSession,
+    stmt: Select[Any],
+    sort: RowSortKey,
+    page: PageRequest,
+    scope: str,
+) -> PageResult[RowMapping]:
+    """`keyset_page` for Core statements: one page of row mappings after the cursor."""
+    exprs = [expr for _, expr, _ in sort.columns]
+    paged = stmt.add_columns(*(expr.label(f"_sort_{label}") for label, expr, _ in sort.columns))
+    if page.cursor is not None:
+        after = page.signer.decode(page.cursor, scope, [t for _, _, t in sort.columns])
+        position = tuple_(*exprs)
+        bound = tuple_(*after)
+        paged = paged.where(position < bound if sort.descending else position > bound)
+    order = [e.desc() for e in exprs] if sort.descending else [e.asc() for e in exprs]
+    result = await session.execute(paged.order_by(*order).limit(page.limit + 1))
+    rows = result.mappings().all()
+    has_more = len(rows) > page.limit
+    items = list(rows[: page.limit])
+    next_cursor = None
+    if has_more and items:
+        last = items[-1]
+        next_cursor = page.signer.encode(
+            scope, [last[f"_sort_{label}"] for label, _, _ in sort.columns]
+        )
     total = None
     if page.include_total:
         total = await session.scalar(

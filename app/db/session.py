@@ -59,3 +59,14 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
+
+
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A read-only session for a streamed response: it lives until the last byte is sent
+    (the default dependency scope) and never commits."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async with sessionmaker() as session:
+        yield session
+
+
+StreamSessionDep = Annotated[AsyncSession, Depends(read_session)]

@@ -2,8 +2,19 @@
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
+from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Institution, Unit
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 
-__all__ = ["ApiKey", "AuditEvent", "Institution", "RateLimitCounter", "Region", "Unit", "User"]
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Innovation",
+    "InnovationCategory",
+    "Institution",
+    "RateLimitCounter",
+    "Region",
+    "Unit",
+    "User",
+]

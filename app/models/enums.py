@@ -39,3 +39,59 @@ class Role(StrEnum):
     evaluator = "evaluator"
     hub_admin = "hub_admin"
     regional_system = "regional_system"
+
+
+class InnovationStage(StrEnum):
+    """How far an innovation has come (DOMAIN.md: inisiatif, uji coba, penerapan)."""
+
+    inisiatif = "inisiatif"
+    uji_coba = "uji_coba"
+    penerapan = "penerapan"
+
+
+class InnovationStatus(StrEnum):
+    """Lifecycle: draft -> published -> archived; only published innovations are public."""
+
+    draft = "draft"
+    published = "published"
+    archived = "archived"
+
+
+class SustainabilityStatus(StrEnum):
+    running = "running"
+    institutionalised = "institutionalised"
+    paused = "paused"
+    discontinued = "discontinued"
+
+
+class RegulationType(StrEnum):
+    """The legal instrument that institutionalises an innovation."""
+
+    undang_undang = "undang_undang"
+    peraturan_pemerintah = "peraturan_pemerintah"
+    peraturan_presiden = "peraturan_presiden"
+    peraturan_menteri = "peraturan_menteri"
+    peraturan_daerah = "peraturan_daerah"
+    peraturan_kepala_daerah = "peraturan_kepala_daerah"
+    keputusan = "keputusan"
+    surat_edaran = "surat_edaran"
+    other = "other"
+
+
+class BudgetSource(StrEnum):
+    apbn = "apbn"
+    apbd = "apbd"
+    apbdes = "apbdes"
+    blud = "blud"
+    csr = "csr"
+    other = "other"
+
+
+class LinkKind(StrEnum):
+    website = "website"
+    video = "video"
+    photo = "photo"
+    document = "document"
+    news = "news"
+    app = "app"
+    other = "other"

@@ -34,6 +34,8 @@ class AuditAction(StrEnum):
     revoke = "revoke"
     login = "login"
     password_change = "password_change"  # noqa: S105 - an action name
+    publish = "publish"
+    archive = "archive"
 
 
 class AuditEntityType(StrEnum):
@@ -41,6 +43,8 @@ class AuditEntityType(StrEnum):
     unit = "unit"
     user = "user"
     api_key = "api_key"
+    innovation = "innovation"
+    innovation_category = "innovation_category"
 
 
 class AuditEventRead(BaseModel):

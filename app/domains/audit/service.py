@@ -33,10 +33,14 @@ Snapshot = dict[str, Any]
 def snapshot(record: object) -> Snapshot:
     """The record's column values as JSON-ready data, secrets left out."""
     mapper = inspect(type(record))
+    unloaded = inspect(record).unloaded
     return {
         attr.key: to_jsonable_python(getattr(record, attr.key))
         for attr in mapper.column_attrs
-        if attr.key not in SECRET_FIELDS and attr.key not in _NOISE
+        if attr.key not in SECRET_FIELDS
+        and attr.key not in _NOISE
+        and attr.key not in unloaded  # deferred columns: never loaded, never lazily read
+        and all(column.computed is None for column in attr.columns)  # derived, not written
     }
 
 

@@ -1,0 +1,413 @@
+"""Every SQL statement of the catalogue: records, the filtered list, search, facets and export.
+
+Reads are SQLAlchemy Core over `innovations` joined to their institution and unit (no ORM
+objects on the hot path); writes go through the ORM so versions and audit snapshots work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    RowMapping,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.repository import PageResult, RowSortKey, SortKey, keyset_page, keyset_rows
+from app.domains.innovations.schemas import InnovationFilter, InnovationSort
+from app.models.enums import InnovationStatus
+from app.models.innovations import Innovation, InnovationCategory
+from app.models.institutions import Institution, Unit
+from app.models.regions import Region
+
+INDONESIAN = cast(literal_column("'indonesian'"), REGCONFIG)
+# Marks around matched words in snippets: private-use characters, swapped for <mark> after
+# the text is HTML-escaped (so a snippet is safe to render as HTML).
+MARK_START, MARK_STOP = "\ue000", "\ue001"
+_HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_STOP}, MaxWords=30, MinWords=12, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which records a caller reads: published ones, plus drafts and archived ones of its own
+    institution or unit; `everything` for the secretariat; `published_only` for the public."""
+
+    everything: bool = False
+    institution_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+
+    @property
+    def published_only(self) -> bool:
+        return not self.everything and self.institution_id is None and self.unit_id is None
+
+
+PUBLISHED_ONLY = Visibility()
+
+_OWNER_COLUMNS = (
+    Innovation.id,
+    Innovation.title,
+    Innovation.acronym_expansion,
+    Innovation.institution_id,
+    Institution.name.label("institution_name"),
+    Institution.kind.label("institution_kind"),
+    Institution.region_code.label("region_code"),
+    Innovation.unit_id,
+    Unit.name.label("unit_name"),
+    Innovation.year_started,
+    Innovation.implemented_date,
+    Innovation.is_digital,
+    Innovation.stage,
+    Innovation.sdgs,
+    Innovation.category_codes,
+    Innovation.sustainability_status,
+    Innovation.status,
+    Innovation.published_at,
+    Innovation.created_at,
+    Innovation.updated_at,
+    Innovation.version,
+)
+_RECORD_COLUMNS = (
+    *_OWNER_COLUMNS,
+    Innovation.sections,
+    Innovation.regulations,
+    Innovation.budget_lines,
+    Innovation.links,
+    Innovation.archived_at,
+    Innovation.source_system,
+    Innovation.external_id,
+)
+# CSV export: the summary's columns plus the summary section.
+EXPORT_COLUMNS = (*_OWNER_COLUMNS, Innovation.sections["summary"].astext.label("summary"))
+
+
+def _joined(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .select_from(Innovation)
+        .join(Institution, Institution.id == Innovation.institution_id)
+        .join(Unit, Unit.id == Innovation.unit_id)
+    )
+
+
+def _visible(visibility: Visibility) -> ColumnElement[bool]:
+    if visibility.everything:
+        return true()
+    published = Innovation.status == InnovationStatus.published
+    if visibility.unit_id is not None:
+        return or_(published, Innovation.unit_id == visibility.unit_id)
+    if visibility.institution_id is not None:
+        return or_(published, Innovation.institution_id == visibility.institution_id)
+    return published
+
+
+def normalise_query(q: str) -> str:
+    """What trigram matching compares: lower case, apostrophes gone (as in `search_title`)."""
+    return " ".join(q.lower().replace("'", "").split())
+
+
+@dataclass(frozen=True)
+class Search:
+    """The parts of a `q` search: the full-text query, the trigram match and the rank."""
+
+    tsquery: ColumnElement[Any]
+    matches: ColumnElement[bool]
+    rank: ColumnElement[float]
+
+    @classmethod
+    def of(cls, q: str) -> Search:
+        tsquery = func.websearch_to_tsquery(INDONESIAN, cast(q, Text))
+        fuzzy = cast(normalise_query(q), Text)
+        matches = or_(
+            Innovation.search_vector.op("@@")(tsquery),
+            Innovation.search_title.op("%>")(fuzzy),
+        )
+        # Full-text rank (title hits weigh most) plus how closely the typed words match the
+        # title or its expansion (acronyms and typos).
+        rank = cast(func.ts_rank(Innovation.search_vector, tsquery, 1), Float) + cast(
+            func.word_similarity(fuzzy, Innovation.search_title), Float
+        )
+        return cls(tsquery=tsquery, matches=matches, rank=rank)
+
+
+def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibility) -> Select[Any]:
+    conditions: list[ColumnElement[bool]] = [_visible(visibility)]
+    if filters.q:
+        conditions.append(Search.of(filters.q).matches)
+    if filters.year_from is not None:
+        conditions.append(Innovation.year_started >= filters.year_from)
+    if filters.year_to is not None:
+        conditions.append(Innovation.year_started <= filters.year_to)
+    if filters.region:
+        conditions.append(
+            or_(
+                Institution.region_code == filters.region,
+                Institution.region_code.startswith(filters.region + ".", autoescape=True),
+            )
+        )
+    if filters.institution_id is not None:
+        conditions.append(Innovation.institution_id == filters.institution_id)
+    if filters.unit_id is not None:
+        conditions.append(Innovation.unit_id == filters.unit_id)
+    if filters.institution_kind:
+        conditions.append(Institution.kind.in_(filters.institution_kind))
+    if filters.is_digital is not None:
+        conditions.append(Innovation.is_digital.is_(filters.is_digital))
+    if filters.stage:
+        conditions.append(Innovation.stage.in_(filters.stage))
+    if filters.sdg:
+        conditions.append(Innovation.sdgs.overlap(cast(filters.sdg, ARRAY(Integer))))
+    if filters.category:
+        conditions.append(Innovation.category_codes.overlap(cast(filters.category, ARRAY(String))))
+    if filters.status:
+        conditions.append(Innovation.status.in_(filters.status))
+    return stmt.where(and_(*conditions))
+
+
+def _sort_key(sort: InnovationSort, filters: InnovationFilter) -> RowSortKey:
+    if sort is InnovationSort.relevance:
+        assert filters.q
+        rank = Search.of(filters.q).rank
+        return RowSortKey((("rank", rank, float), ("id", Innovation.id, uuid.UUID)), True)
+    descending = sort.value.startswith("-")
+    column = {
+        "created_at": (Innovation.created_at, datetime),
+        "title": (Innovation.title, str),
+        "year_started": (Innovation.year_started, int),
+    }[sort.value.lstrip("-")]
+    return RowSortKey(
+        ((column[0].key, column[0], column[1]), ("id", Innovation.id, uuid.UUID)), descending
+    )
+
+
+def _facet_value(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return cast(column, Text)
+
+
+class InnovationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- writes (ORM) -----------------------------------------------------------------------
+
+    async def get_for_update(self, innovation_id: uuid.UUID) -> Innovation | None:
+        return await self.session.get(Innovation, innovation_id, with_for_update=True)
+
+    def add(self, innovation: Innovation) -> None:
+        self.session.add(innovation)
+
+    async def delete(self, innovation: Innovation) -> None:
+        await self.session.delete(innovation)
+
+    # --- reads (Core) -----------------------------------------------------------------------
+
+    async def read(self, innovation_id: uuid.UUID) -> RowMapping | None:
+        """The whole record with its owner's names, whatever its status."""
+        stmt = _joined(*_RECORD_COLUMNS).where(Innovation.id == innovation_id)
+        row: RowMapping | None = (await self.session.execute(stmt)).mappings().one_or_none()
+        return row
+
+    async def page(
+        self,
+        filters: InnovationFilter,
+        visibility: Visibility,
+        sort: InnovationSort,
+        page: PageRequest,
+    ) -> PageResult[RowMapping]:
+        stmt = _filtered(_joined(*_OWNER_COLUMNS), filters, visibility)
+        scope = f"innovations:{sort.value}:{visibility}:{filters_fingerprint(filters)}"
+        return await keyset_rows(self.session, stmt, _sort_key(sort, filters), page, scope)
+
+    async def snippets(self, ids: Sequence[uuid.UUID], q: str) -> dict[uuid.UUID, str]:
+        """Highlighted excerpts for one page of search results (raw, with the mark characters)."""
+        if not ids:
+            return {}
+        text = func.concat_ws(
+            " ",
+            Innovation.acronym_expansion,
+            Innovation.sections["summary"].astext,
+            Innovation.sections["novelty"].astext,
+            Innovation.sections["implementation"].astext,
+        )
+        stmt = select(
+            Innovation.id,
+            func.ts_headline(
+                INDONESIAN,
+                text,
+                Search.of(q).tsquery,
+                cast(_HEADLINE_OPTIONS, Text),
+            ),
+        ).where(Innovation.id.in_(ids))
+        return {row[0]: row[1] for row in await self.session.execute(stmt)}
+
+    async def stream(
+        self,
+        filters: InnovationFilter,
+        visibility: Visibility,
+        sort: InnovationSort,
+        batch: int = 1000,
+    ) -> AsyncIterator[RowMapping]:
+        """Every matching row in list order, fetched `batch` at a time from a server cursor."""
+        key = _sort_key(sort, filters)
+        exprs = [expr for _, expr, _ in key.columns]
+        order = [e.desc() for e in exprs] if key.descending else [e.asc() for e in exprs]
+        stmt = _filtered(_joined(*EXPORT_COLUMNS), filters, visibility).order_by(*order)
+        result = await self.session.stream(stmt.execution_options(yield_per=batch))
+        async for row in result.mappings():
+            yield row
+
+    async def group_counts(
+        self, filters: InnovationFilter, visibility: Visibility, dimensions: Sequence[str]
+    ) -> tuple[int, dict[str, list[tuple[str, str | None, int]]]]:
+        """The number of matching records, and per dimension the `(value, label, count)` of
+        each value, most frequent first (ties by value), in one statement."""
+        matched = _filtered(
+            _joined(
+                Innovation.status,
+                Innovation.stage,
+                Innovation.is_digital,
+                Innovation.year_started,
+                Innovation.sdgs,
+                Innovation.category_codes,
+                Institution.kind.label("institution_kind"),
+                func.split_part(Institution.region_code, ".", 1).label("province"),
+            ),
+            filters,
+            visibility,
+        ).cte("matched")
+        m = matched.c
+        parts: list[Any] = [
+            select(
+                literal("total").label("dimension"),
+                cast(literal(None), Text).label("value"),
+                func.count().label("count"),
+            ).select_from(matched)
+        ]
+        simple = {
+            "status": m.status,
+            "stage": m.stage,
+            "is_digital": m.is_digital,
+            "institution_kind": m.institution_kind,
+            "year_started": m.year_started,
+        }
+        for name in dimensions:
+            if name in simple:
+                value = _facet_value(simple[name])
+                parts.append(
+                    select(literal(name), value, func.count()).select_from(matched).group_by(value)
+                )
+            elif name == "province":
+                parts.append(
+                    select(literal(name), m.province, func.count())
+                    .select_from(matched)
+                    .where(m.province != "")
+                    .group_by(m.province)
+                )
+            elif name in ("sdg", "category"):
+                array = m.sdgs if name == "sdg" else m.category_codes
+                element = (
+                    func.unnest(array)
+                    .table_valued("value")
+                    .render_derived(name=f"{name}_values")
+                    .lateral()
+                )
+                value = _facet_value(element.c.value)
+                parts.append(
+                    select(literal(name), value, func.count())
+                    .select_from(matched)
+                    .join(element, true())
+                    .group_by(value)
+                )
+            else:  # pragma: no cover - the schemas only let known dimensions through
+                raise ValueError(name)
+        rows = (await self.session.execute(union_all(*parts))).all()
+        total = 0
+        counts: dict[str, list[tuple[str, str | None, int]]] = {d: [] for d in dimensions}
+        for dimension, value, count in rows:
+            if dimension == "total":
+                total = count
+            else:
+                counts[dimension].append((value, None, count))
+        labels = await self._labels(counts)
+        for dimension, values in counts.items():
+            named = labels.get(dimension, {})
+            values[:] = sorted(
+                ((v, named.get(v), c) for v, _, c in values), key=lambda item: (-item[2], item[0])
+            )
+        return total, counts
+
+    async def _labels(
+        self, counts: dict[str, list[tuple[str, str | None, int]]]
+    ) -> dict[str, dict[str, str]]:
+        labels: dict[str, dict[str, str]] = {}
+        provinces = [v for v, _, _ in counts.get("province", [])]
+        if provinces:
+            rows = await self.session.execute(
+                select(Region.code, Region.name).where(Region.code.in_(provinces))
+            )
+            labels["province"] = {str(r[0]): str(r[1]) for r in rows}
+        categories = [v for v, _, _ in counts.get("category", [])]
+        if categories:
+            rows = await self.session.execute(
+                select(InnovationCategory.code, InnovationCategory.name).where(
+                    InnovationCategory.code.in_(categories)
+                )
+            )
+            labels["category"] = {str(r[0]): str(r[1]) for r in rows}
+        return labels
+
+    async def institutions_with_published(self, filters: InnovationFilter) -> int:
+        stmt = _filtered(
+            _joined(func.count(func.distinct(Innovation.institution_id))), filters, PUBLISHED_ONLY
+        )
+        return int(await self.session.scalar(stmt) or 0)
+
+
+class CategoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str, *, for_update: bool = False) -> InnovationCategory | None:
+        return await self.session.get(InnovationCategory, code, with_for_update=for_update)
+
+    def add(self, category: InnovationCategory) -> None:
+        self.session.add(category)
+
+    async def unknown_codes(self, codes: Sequence[str]) -> list[str]:
+        """The codes of `codes` that are not in the vocabulary, in the order given."""
+        if not codes:
+            return []
+        known = set(
+            await self.session.scalars(
+                select(InnovationCategory.code).where(InnovationCategory.code.in_(codes))
+            )
+        )
+        return [code for code in codes if code not in known]
+
+    async def page(self, page: PageRequest) -> PageResult[InnovationCategory]:
+        stmt: Select[Any] = select(InnovationCategory)
+        key = SortKey((InnovationCategory.code,))
+        return await keyset_page(self.session, stmt, key, page, "innovation-categories")

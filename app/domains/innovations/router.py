@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
+
+from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.openapi import not_modified, problems
+from app.core.pagination import PageDep
+from app.core.policies import PolicyRoute
+from app.core.security import CurrentPrincipal, MaybePrincipal
+from app.db.session import SessionDep, StreamSessionDep
+from app.domains.innovations import export, service
+from app.domains.innovations.schemas import (
+    CategoryCreate,
+    CategoryPage,
+    CategoryRead,
+    CategoryUpdate,
+    FacetCount,
+    InnovationCreate,
+    InnovationFacets,
+    InnovationFilter,
+    InnovationPage,
+    InnovationRead,
+    InnovationSort,
+    InnovationSummary,
+    InnovationUpdate,
+)
+from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind
+
+router = APIRouter(tags=["innovations"], route_class=PolicyRoute)
+
+CategoryCodePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+
+
+def catalogue_filters(
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="Search title, acronym expansion and sections (Indonesian full text), "
+            "tolerating typos and acronyms in any case.",
+        ),
+    ] = None,
+    year_from: Annotated[
+        int | None, Query(ge=1945, le=2100, description="Started in or after this year.")
+    ] = None,
+    year_to: Annotated[
+        int | None, Query(ge=1945, le=2100, description="Started in or before this year.")
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{2}(\.\d{2}){0,3}$",
+            description="The owner institution's region; a province matches everything in it.",
+        ),
+    ] = None,
+    institution_id: Annotated[uuid.UUID | None, Query()] = None,
+    unit_id: Annotated[uuid.UUID | None, Query()] = None,
+    institution_kind: Annotated[
+        list[InstitutionKind] | None, Query(description="Any of these kinds.")
+    ] = None,
+    is_digital: Annotated[bool | None, Query()] = None,
+    stage: Annotated[list[InnovationStage] | None, Query(description="Any of these.")] = None,
+    sdg: Annotated[
+        list[Annotated[int, Query(ge=1, le=17)]] | None,
+        Query(description="Any of these SDG goals (1-17).", max_length=17),
+    ] = None,
+    category: Annotated[
+        list[Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")]] | None,
+        Query(description="Any of these category codes.", max_length=50),
+    ] = None,
+) -> InnovationFilter:
+    return InnovationFilter(
+        q=q.strip() or None if q else None,
+        year_from=year_from,
+        year_to=year_to,
+        region=region,
+        institution_id=institution_id,
+        unit_id=unit_id,
+        institution_kind=institution_kind or [],
+        is_digital=is_digital,
+        stage=stage or [],
+        sdg=sdg or [],
+        category=category or [],
+    )
+
+
+CatalogueFilters = Annotated[InnovationFilter, Depends(catalogue_filters)]
+StatusFilter = Annotated[
+    list[InnovationStatus] | None,
+    Query(description="Any of these; callers see drafts and archived records of their own scope."),
+]
+SortParam = Annotated[
+    InnovationSort | None,
+    Query(description="Default: `relevance` with `q`, else `-created_at` (newest first)."),
+]
+
+
+def _sort(sort: InnovationSort | None, filters: InnovationFilter) -> InnovationSort:
+    if sort is not None:
+        return sort
+    return InnovationSort.relevance if filters.q else InnovationSort.newest
+
+
+def _with_status(
+    filters: InnovationFilter, statuses: list[InnovationStatus] | None
+) -> InnovationFilter:
+    return filters.model_copy(update={"status": statuses or []})
+
+
+@router.get("/innovations", responses=problems(400, 422))
+async def list_innovations(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    page: PageDep,
+    filters: CatalogueFilters,
+    status_: Annotated[StatusFilter, Query(alias="status")] = None,
+    sort: SortParam = None,
+) -> InnovationPage:
+    """Browse and search the catalogue: published innovations, plus the caller's own drafts."""
+    filters = _with_status(filters, status_)
+    result, snippets = await service.list_innovations(
+        session, principal, filters, _sort(sort, filters), page
+    )
+    items = [
+        InnovationSummary.model_validate({**row, "snippet": snippets.get(row["id"])})
+        for row in result.items
+    ]
+    return InnovationPage(
+        items=items, next_cursor=result.next_cursor, has_more=result.has_more, total=result.total
+    )
+
+
+@router.get("/innovations/facets", responses=problems(422))
+async def get_innovation_facets(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    filters: CatalogueFilters,
+    status_: Annotated[StatusFilter, Query(alias="status")] = None,
+) -> InnovationFacets:
+    """Counts per value of each facet under the list's filters, for a filter sidebar."""
+    filters = _with_status(filters, status_)
+    total, counts = await service.innovation_facets(session, principal, filters)
+    return InnovationFacets(
+        total=total,
+        **{
+            name: [FacetCount(value=v, label=label, count=c) for v, label, c in values]
+            for name, values in counts.items()
+        },
+    )
+
+
+@router.get(
+    "/innovations/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The filtered list as CSV; columns as documented in the README.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **problems(422),
+    },
+)
+async def export_innovations(
+    session: StreamSessionDep,
+    principal: MaybePrincipal,
+    filters: CatalogueFilters,
+    status_: Annotated[StatusFilter, Query(alias="status")] = None,
+    sort: SortParam = None,
+) -> StreamingResponse:
+    """The filtered list as one CSV file (UTF-8, header row), streamed however long it is."""
+    filters = _with_status(filters, status_)
+    rows = service.export_rows(session, principal, filters, _sort(sort, filters))
+    return StreamingResponse(
+        export.csv_chunks(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="innovations.csv"'},
+    )
+
+
+@router.post("/innovations", status_code=status.HTTP_201_CREATED, responses=problems(403, 409))
+async def create_innovation(
+    session: SessionDep, principal: CurrentPrincipal, body: InnovationCreate, response: Response
+) -> InnovationRead:
+    """Write a new innovation as a draft of a unit the caller writes for."""
+    row = await service.create_innovation(session, principal, body)
+    response.headers["ETag"] = etag(row["version"])
+    response.headers["Location"] = f"/v1/innovations/{row['id']}"
+    return InnovationRead.model_validate(dict(row))
+
+
+@router.get("/innovations/{innovation_id}", responses={**problems(404), **not_modified()})
+async def get_innovation(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    innovation_id: uuid.UUID,
+    response: Response,
+    cond: IfNoneMatchDep,
+) -> InnovationRead:
+    """Get one innovation; drafts and archived ones only within the caller's scope."""
+    row = await service.read_innovation(session, principal, innovation_id)
+    cond.check_not_modified(row["version"])
+    response.headers["ETag"] = etag(row["version"])
+    return InnovationRead.model_validate(dict(row))
+
+
+@router.patch("/innovations/{innovation_id}", responses=problems(403, 404, 409, 412))
+async def update_innovation(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    innovation_id: uuid.UUID,
+    body: InnovationUpdate,
+    response: Response,
+    cond: IfMatchDep,
+) -> InnovationRead:
+    """Change an innovation; send `If-Match` to guard against overwriting another change."""
+    row = await service.update_innovation(session, principal, innovation_id, body, cond)
+    response.headers["ETag"] = etag(row["version"])
+    return InnovationRead.model_validate(dict(row))
+
+
+@router.delete(
+    "/innovations/{innovation_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(403, 404, 409, 412),
+)
+async def delete_innovation(
+    session: SessionDep, principal: CurrentPrincipal, innovation_id: uuid.UUID, cond: IfMatchDep
+) -> None:
+    """Delete a draft (a published innovation is archived instead: 409)."""
+    await service.delete_innovation(session, principal, innovation_id, cond)
+
+
+@router.post("/innovations/{innovation_id}/publish", responses=problems(403, 404, 409, 412))
+async def publish_innovation(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    innovation_id: uuid.UUID,
+    response: Response,
+    cond: IfMatchDep,
+) -> InnovationRead:
+    """Publish a draft; 422 listing what is missing (required sections, an SDG, the date)."""
+    row = await service.transition_innovation(session, principal, innovation_id, "publish", cond)
+    response.headers["ETag"] = etag(row["version"])
+    return InnovationRead.model_validate(dict(row))
+
+
+@router.post("/innovations/{innovation_id}/archive", responses=problems(403, 404, 409, 412))
+async def archive_innovation(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    innovation_id: uuid.UUID,
+    response: Response,
+    cond: IfMatchDep,
+) -> InnovationRead:
+    """Archive a published innovation: it leaves the public catalogue, its owners keep it."""
+    row = await service.transition_innovation(session, principal, innovation_id, "archive", cond)
+    response.headers["ETag"] = etag(row["version"])
+    return InnovationRead.model_validate(dict(row))
+
+
+# --- the category vocabulary ----------------------------------------------------------------
+
+
+@router.get("/innovation-categories", responses=problems(400))
+async def list_innovation_categories(session: SessionDep, page: PageDep) -> CategoryPage:
+    """The thematic categories innovations are filed under, by code."""
+    result = await service.list_categories(session, page)
+    return CategoryPage.model_validate(result, from_attributes=True)
+
+
+@router.post("/innovation-categories", status_code=status.HTTP_201_CREATED, responses=problems(409))
+async def create_innovation_category(
+    session: SessionDep, principal: CurrentPrincipal, body: CategoryCreate, response: Response
+) -> CategoryRead:
+    """Add a category to the vocabulary."""
+    category = await service.create_category(session, principal, body)
+    response.headers["ETag"] = etag(category.version)
+    response.headers["Location"] = f"/v1/innovation-categories/{category.code}"
+    return CategoryRead.model_validate(category)
+
+
+@router.get("/innovation-categories/{category_code}", responses={**problems(404), **not_modified()})
+async def get_innovation_category(
+    session: SessionDep, category_code: CategoryCodePath, response: Response, cond: IfNoneMatchDep
+) -> CategoryRead:
+    """Get one category."""
+    category = await service.get_category(session, category_code)
+    cond.check_not_modified(category.version)
+    response.headers["ETag"] = etag(category.version)
+    return CategoryRead.model_validate(category)
+
+
+@router.patch("/innovation-categories/{category_code}", responses=problems(404, 412))
+async def update_innovation_category(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    category_code: CategoryCodePath,
+    body: CategoryUpdate,
+    response: Response,
+    cond: IfMatchDep,
+) -> CategoryRead:
+    """Rename or describe a category (its code never changes)."""
+    category = await service.update_category(session, principal, category_code, body, cond)
+    response.headers["ETag"] = etag(category.version)
+    return CategoryRead.model_validate(category)

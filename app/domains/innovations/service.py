@@ -1,0 +1,546 @@
+"""The catalogue's rules: who reads and writes which innovation, field rules, the lifecycle
+(draft -> published -> archived) and what publishing requires."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.concurrency import Preconditions
+from app.core.errors import (
+    Conflict,
+    ConstraintError,
+    Forbidden,
+    NotFound,
+    ProblemFieldError,
+    Unprocessable,
+    field_error,
+    invalid_field,
+    register_constraint_errors,
+)
+from app.core.pagination import PageRequest
+from app.core.security import Principal
+from app.db.repository import PageResult
+from app.domains.audit import service as audit
+from app.domains.innovations.repository import (
+    MARK_START,
+    MARK_STOP,
+    PUBLISHED_ONLY,
+    CategoryRepository,
+    InnovationRepository,
+    Visibility,
+)
+from app.domains.innovations.schemas import (
+    REQUIRED_SECTIONS,
+    CategoryCreate,
+    CategoryUpdate,
+    InnovationCreate,
+    InnovationFilter,
+    InnovationSort,
+    InnovationUpdate,
+)
+from app.domains.institutions.repository import UnitRepository
+from app.models.enums import InnovationStatus, Role
+from app.models.innovations import Innovation, InnovationCategory
+from app.models.institutions import Unit
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+register_constraint_errors(
+    {
+        "uq_innovations_institution_external_id": ConstraintError(
+            409,
+            "innovation.duplicate_external_id",
+            "Another innovation of this institution has this external_id.",
+            "/external_id",
+        ),
+        "pk_innovation_categories": ConstraintError(
+            409, "innovation_category.duplicate_code", "A category has this code.", "/code"
+        ),
+    }
+)
+
+# Which action leads from which state.
+TRANSITIONS: dict[str, tuple[InnovationStatus, InnovationStatus]] = {
+    "publish": (InnovationStatus.draft, InnovationStatus.published),
+    "archive": (InnovationStatus.published, InnovationStatus.archived),
+}
+
+
+def today_wib() -> date:
+    """Dates in the programme are Indonesian (WIB) calendar dates."""
+    return datetime.now(WIB).date()
+
+
+# --- who sees and who writes ----------------------------------------------------------------
+
+
+def visibility_for(principal: Principal | None) -> Visibility:
+    """The public and roles without a record scope read published innovations only."""
+    if principal is None:
+        return PUBLISHED_ONLY
+    if principal.is_secretariat:
+        return Visibility(everything=True)
+    if principal.role is Role.unit_operator and principal.unit_id is not None:
+        return Visibility(unit_id=principal.unit_id)
+    if principal.role in (Role.local_admin, Role.regional_system) and principal.institution_id:
+        return Visibility(institution_id=principal.institution_id)
+    return PUBLISHED_ONLY
+
+
+def _sees(
+    visibility: Visibility, status: InnovationStatus, institution_id: Any, unit_id: Any
+) -> bool:
+    return (
+        visibility.everything
+        or status is InnovationStatus.published
+        or (visibility.unit_id is not None and visibility.unit_id == unit_id)
+        or (visibility.institution_id is not None and visibility.institution_id == institution_id)
+    )
+
+
+def _writes(principal: Principal, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+    """Unit operators write their unit's innovations, local admins their institution's."""
+    if principal.is_secretariat:
+        return True
+    if principal.role is Role.unit_operator:
+        return principal.unit_id == unit_id
+    if principal.role is Role.local_admin:
+        return principal.institution_id == institution_id
+    return False
+
+
+def _not_found(innovation_id: uuid.UUID) -> NotFound:
+    return NotFound("innovation.not_found", f"No innovation has the id {innovation_id}.")
+
+
+async def _writable(
+    session: AsyncSession, principal: Principal, innovation_id: uuid.UUID
+) -> Innovation:
+    """Lock the record for a write: 404 if the caller may not even see it, 403 if it may see
+    it (it is published) but it is not the caller's to change."""
+    innovation = await InnovationRepository(session).get_for_update(innovation_id)
+    if innovation is None or not _sees(
+        visibility_for(principal), innovation.status, innovation.institution_id, innovation.unit_id
+    ):
+        raise _not_found(innovation_id)
+    if not _writes(principal, innovation.institution_id, innovation.unit_id):
+        raise Forbidden(
+            "innovation.out_of_scope", "This innovation belongs to another unit or institution."
+        )
+    return innovation
+
+
+# --- field rules ----------------------------------------------------------------------------
+
+
+async def _check_fields(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Rules that span fields or need the database; all problems reported at once."""
+    errors: list[ProblemFieldError] = []
+    today = today_wib()
+    year_started = values["year_started"]
+    if year_started > today.year:
+        errors.append(
+            field_error(
+                "/year_started", "innovation.year_in_future", f"{year_started} is in the future."
+            )
+        )
+    implemented = values.get("implemented_date")
+    if implemented is not None:
+        if implemented > today:
+            errors.append(
+                field_error(
+                    "/implemented_date",
+                    "innovation.implemented_in_future",
+                    "The implementation date is in the future.",
+                )
+            )
+        if implemented.year < year_started:
+            errors.append(
+                field_error(
+                    "/implemented_date",
+                    "innovation.implemented_before_start",
+                    f"An innovation started in {year_started} was not implemented in "
+                    f"{implemented.year}.",
+                )
+            )
+    codes = values.get("category_codes") or []
+    unknown = await CategoryRepository(session).unknown_codes(codes)
+    for code in unknown:
+        errors.append(
+            field_error(
+                f"/category_codes/{codes.index(code)}",
+                "innovation.unknown_category",
+                f"No category has the code {code}; see /v1/innovation-categories.",
+            )
+        )
+    if errors:
+        raise Unprocessable(
+            "innovation.invalid", "Some fields break the catalogue's rules.", errors=errors
+        )
+
+
+def missing_for_publication(innovation: Innovation) -> list[ProblemFieldError]:
+    """What an innovation lacks before it can be published (empty when it is complete)."""
+    missing = [
+        field_error(
+            f"/sections/{name}", "innovation.section_required", f"The {name} section is empty."
+        )
+        for name in REQUIRED_SECTIONS
+        if not (innovation.sections or {}).get(name)
+    ]
+    if not innovation.sdgs:
+        missing.append(
+            field_error("/sdgs", "innovation.sdg_required", "Name at least one SDG goal.")
+        )
+    if innovation.implemented_date is None:
+        missing.append(
+            field_error(
+                "/implemented_date",
+                "innovation.implemented_date_required",
+                "Give the date the innovation was implemented.",
+            )
+        )
+    return missing
+
+
+def _check_publishable(innovation: Innovation, *, code: str, detail: str) -> None:
+    missing = missing_for_publication(innovation)
+    if missing:
+        raise Unprocessable(code, detail, errors=missing)
+
+
+async def _unit_for_write(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+    unit = await UnitRepository(session).get(unit_id)
+    if unit is None:
+        raise invalid_field("innovation.unit_not_found", "/unit_id", "The unit does not exist.")
+    if not _writes(principal, unit.institution_id, unit.id):
+        raise Forbidden(
+            "innovation.out_of_scope", "Innovations of this unit are not yours to write."
+        )
+    return unit
+
+
+def _stored(data: dict[str, Any]) -> dict[str, Any]:
+    """Nested values as the JSONB columns keep them (dates and URLs as strings)."""
+    from pydantic_core import to_jsonable_python
+
+    for key in ("regulations", "budget_lines", "links"):
+        if key in data and data[key] is not None:
+            data[key] = to_jsonable_python(data[key])
+    return data
+
+
+async def _audit(
+    session: AsyncSession,
+    actor: Principal | None,
+    action: str,
+    innovation: Innovation,
+    before: audit.Snapshot | None,
+) -> None:
+    await audit.record(
+        session,
+        actor,
+        action,
+        "innovation",
+        innovation.id,
+        institution_id=innovation.institution_id,
+        before=before,
+        after=None if action == "delete" else audit.snapshot(innovation),
+    )
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+async def read_innovation(
+    session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
+) -> RowMapping:
+    """The record as the caller may see it; 404 for a draft or archived one outside its scope."""
+    row = await InnovationRepository(session).read(innovation_id)
+    if row is None or not _sees(
+        visibility_for(principal), row["status"], row["institution_id"], row["unit_id"]
+    ):
+        raise _not_found(innovation_id)
+    return row
+
+
+async def create_innovation(
+    session: AsyncSession, principal: Principal, data: InnovationCreate
+) -> RowMapping:
+    """A new draft in a unit the caller writes for."""
+    unit = await _unit_for_write(session, principal, data.unit_id)
+    values = _stored(data.model_dump(exclude={"sections"}))
+    await _check_fields(session, values)
+    innovation = Innovation(
+        **values,
+        institution_id=unit.institution_id,
+        sections=data.sections.model_dump(exclude_none=True, exclude_defaults=True),
+        status=InnovationStatus.draft,
+    )
+    innovation.sections = {k: v for k, v in innovation.sections.items() if v}
+    InnovationRepository(session).add(innovation)
+    await session.flush()
+    await _audit(session, principal, "create", innovation, None)
+    return await read_innovation(session, principal, innovation.id)
+
+
+async def update_innovation(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    data: InnovationUpdate,
+    preconditions: Preconditions,
+) -> RowMapping:
+    """Apply the fields sent. A published innovation must stay complete enough to publish."""
+    innovation = await _writable(session, principal, innovation_id)
+    preconditions.check_match(innovation.version, entity="innovation")
+    changes = _stored(data.model_dump(exclude_unset=True, exclude={"sections"}))
+    for required in ("unit_id", "title", "year_started", "is_digital", "stage", "sdgs"):
+        if required in changes and changes[required] is None:
+            raise invalid_field(
+                "innovation.field_required", f"/{required}", f"{required} cannot be removed."
+            )
+    for listed in ("category_codes", "regulations", "budget_lines", "links"):
+        if listed in changes and changes[listed] is None:
+            changes[listed] = []
+    if "unit_id" in changes and changes["unit_id"] != innovation.unit_id:
+        unit = await _unit_for_write(session, principal, changes["unit_id"])
+        changes["institution_id"] = unit.institution_id
+    merged = {
+        "year_started": changes.get("year_started", innovation.year_started),
+        "implemented_date": changes.get("implemented_date", innovation.implemented_date),
+        "category_codes": changes.get("category_codes", []),
+    }
+    await _check_fields(session, merged)
+    before = audit.snapshot(innovation)
+    for field, value in changes.items():
+        setattr(innovation, field, value)
+    if data.sections is not None:
+        sections = dict(innovation.sections or {})
+        for name, text in data.sections.model_dump(exclude_unset=True).items():
+            if text:
+                sections[name] = text
+            else:
+                sections.pop(name, None)
+        innovation.sections = sections
+    if innovation.status is not InnovationStatus.draft:
+        _check_publishable(
+            innovation,
+            code="innovation.incomplete",
+            detail=f"A {innovation.status.value} innovation must stay complete; this change "
+            "would leave it without what publishing requires.",
+        )
+    await session.flush()
+    await _audit(session, principal, "update", innovation, before)
+    return await read_innovation(session, principal, innovation.id)
+
+
+async def transition_innovation(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    action: str,
+    preconditions: Preconditions,
+) -> RowMapping:
+    """Publish a complete draft, or archive a published innovation."""
+    innovation = await _writable(session, principal, innovation_id)
+    preconditions.check_match(innovation.version, entity="innovation")
+    source, target = TRANSITIONS[action]
+    if innovation.status is not source:
+        allowed = [name for name, (frm, _) in TRANSITIONS.items() if frm is innovation.status]
+        raise Conflict(
+            "innovation.invalid_transition",
+            f"Cannot {action} an innovation that is {innovation.status.value}; allowed from "
+            f"{innovation.status.value}: {', '.join(allowed) or 'nothing'}.",
+            extra={"current_status": innovation.status.value, "allowed_actions": allowed},
+        )
+    if action == "publish":
+        _check_publishable(
+            innovation,
+            code="innovation.not_publishable",
+            detail="The innovation cannot be published yet; `errors` lists what is missing.",
+        )
+    before = audit.snapshot(innovation)
+    now = datetime.now(UTC)
+    innovation.status = target
+    if target is InnovationStatus.published:
+        innovation.published_at = now
+    else:
+        innovation.archived_at = now
+    await session.flush()
+    await _audit(session, principal, action, innovation, before)
+    return await read_innovation(session, principal, innovation.id)
+
+
+async def delete_innovation(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    preconditions: Preconditions,
+) -> None:
+    """Drafts can be deleted; a published innovation is archived instead (409)."""
+    innovation = await _writable(session, principal, innovation_id)
+    preconditions.check_match(innovation.version, entity="innovation")
+    if innovation.status is not InnovationStatus.draft:
+        raise Conflict(
+            "innovation.not_a_draft",
+            f"Only drafts can be deleted; this innovation is {innovation.status.value} "
+            "(archive it instead).",
+            extra={"current_status": innovation.status.value},
+        )
+    before = audit.snapshot(innovation)
+    await InnovationRepository(session).delete(innovation)
+    await session.flush()
+    await _audit(session, principal, "delete", innovation, before)
+
+
+# --- the catalogue --------------------------------------------------------------------------
+
+
+def check_filters(filters: InnovationFilter, sort: InnovationSort) -> None:
+    if (
+        filters.year_from is not None
+        and filters.year_to is not None
+        and filters.year_from > filters.year_to
+    ):
+        raise Unprocessable(
+            "innovation.year_range_inverted", "`year_from` must not be after `year_to`."
+        )
+    if sort is InnovationSort.relevance and not filters.q:
+        raise Unprocessable(
+            "innovation.relevance_needs_q", "Sorting by relevance needs a search (`q`)."
+        )
+
+
+def highlight(raw: str) -> str:
+    """HTML-escape a headline, then turn the match marks into <mark> elements."""
+    return html.escape(raw).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+
+
+async def list_innovations(
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: InnovationFilter,
+    sort: InnovationSort,
+    page: PageRequest,
+) -> tuple[PageResult[RowMapping], dict[uuid.UUID, str]]:
+    """One page of the catalogue as the caller may see it, with snippets when searching."""
+    check_filters(filters, sort)
+    repo = InnovationRepository(session)
+    result = await repo.page(filters, visibility_for(principal), sort, page)
+    snippets: dict[uuid.UUID, str] = {}
+    if filters.q and result.items:
+        raw = await repo.snippets([row["id"] for row in result.items], filters.q)
+        snippets = {key: highlight(value) for key, value in raw.items() if value}
+    return result, snippets
+
+
+def export_rows(
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: InnovationFilter,
+    sort: InnovationSort,
+) -> AsyncIterator[RowMapping]:
+    check_filters(filters, sort)
+    return InnovationRepository(session).stream(filters, visibility_for(principal), sort)
+
+
+FACET_DIMENSIONS = (
+    "status",
+    "stage",
+    "is_digital",
+    "institution_kind",
+    "province",
+    "year_started",
+    "sdg",
+    "category",
+)
+
+
+async def innovation_facets(
+    session: AsyncSession, principal: Principal | None, filters: InnovationFilter
+) -> tuple[int, dict[str, list[tuple[str, str | None, int]]]]:
+    """Counts per facet value over exactly the records the list shows under these filters."""
+    check_filters(filters, InnovationSort.newest)
+    return await InnovationRepository(session).group_counts(
+        filters, visibility_for(principal), FACET_DIMENSIONS
+    )
+
+
+# --- the category vocabulary ----------------------------------------------------------------
+
+
+async def list_categories(
+    session: AsyncSession, page: PageRequest
+) -> PageResult[InnovationCategory]:
+    return await CategoryRepository(session).page(page)
+
+
+async def create_category(
+    session: AsyncSession, principal: Principal, data: CategoryCreate
+) -> InnovationCategory:
+    repo = CategoryRepository(session)
+    if await repo.get(data.code) is not None:
+        raise Conflict(
+            "innovation_category.duplicate_code", f"A category has the code {data.code}."
+        )
+    category = InnovationCategory(**data.model_dump())
+    repo.add(category)
+    await session.flush()
+    await audit.record(
+        session,
+        principal,
+        "create",
+        "innovation_category",
+        category.code,
+        institution_id=None,
+        after=audit.snapshot(category),
+    )
+    return category
+
+
+async def update_category(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    data: CategoryUpdate,
+    preconditions: Preconditions,
+) -> InnovationCategory:
+    category = await CategoryRepository(session).get(code, for_update=True)
+    if category is None:
+        raise NotFound("innovation_category.not_found", f"No category has the code {code}.")
+    preconditions.check_match(category.version, entity="innovation_category")
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise invalid_field(
+            "innovation_category.name_required", "/name", "The name cannot be removed."
+        )
+    before = audit.snapshot(category)
+    for field, value in changes.items():
+        setattr(category, field, value)
+    await session.flush()
+    await audit.record(
+        session,
+        principal,
+        "update",
+        "innovation_category",
+        category.code,
+        institution_id=None,
+        before=before,
+        after=audit.snapshot(category),
+    )
+    return category
+
+
+async def get_category(session: AsyncSession, code: str) -> InnovationCategory:
+    category = await CategoryRepository(session).get(code)
+    if category is None:
+        raise NotFound("innovation_category.not_found", f"No category has the code {code}.")
+    return category

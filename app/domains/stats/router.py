@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.core.openapi import problems
+from app.core.policies import PolicyRoute
+from app.db.session import SessionDep
+from app.domains.innovations.router import CatalogueFilters
+from app.domains.stats import service
+from app.domains.stats.schemas import InnovationStats, StatsGroupBy, StatsOverview
+
+router = APIRouter(tags=["stats"], route_class=PolicyRoute)
+
+
+@router.get("/stats/overview", responses=problems(422))
+async def get_stats_overview(session: SessionDep, filters: CatalogueFilters) -> StatsOverview:
+    """Published innovations, institutions with at least one, digital share, and by stage."""
+    return await service.overview(session, filters)
+
+
+@router.get("/stats/innovations", responses=problems(422))
+async def get_innovation_stats(
+    session: SessionDep,
+    filters: CatalogueFilters,
+    group_by: Annotated[StatsGroupBy, Query(description="What to count by.")],
+) -> InnovationStats:
+    """Published innovations counted by year, province, institution kind, SDG or category."""
+    return await service.innovation_stats(session, filters, group_by)
