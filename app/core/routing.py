@@ -20,7 +20,7 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
     )
     if table is None:
         table = [
-            (_compile(rc.path_format or ""), frozenset(rc.methods or ()))
+            (rc.path_regex or _compile(rc.path_format or ""), frozenset(rc.methods or ()))
             for rc in routing.iter_route_contexts(app.routes)
             if isinstance(rc.original_route, routing.APIRoute)
         ]

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Integer,
     RowMapping,
     Select,
+    SmallInteger,
     String,
     Text,
     and_,
@@ -179,7 +179,7 @@ def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibili
     if filters.stage:
         conditions.append(Innovation.stage.in_(filters.stage))
     if filters.sdg:
-        conditions.append(Innovation.sdgs.overlap(cast(filters.sdg, ARRAY(Integer))))
+        conditions.append(Innovation.sdgs.overlap(cast(filters.sdg, ARRAY(SmallInteger))))
     if filters.category:
         conditions.append(Innovation.category_codes.overlap(cast(filters.category, ARRAY(String))))
     if filters.status:

@@ -193,7 +193,7 @@ async def create_innovation(
     return InnovationRead.model_validate(dict(row))
 
 
-@router.get("/innovations/{innovation_id}", responses={**problems(404), **not_modified()})
+@router.get("/innovations/{innovation_id:uuid}", responses={**problems(404), **not_modified()})
 async def get_innovation(
     session: SessionDep,
     principal: MaybePrincipal,
@@ -208,7 +208,7 @@ async def get_innovation(
     return InnovationRead.model_validate(dict(row))
 
 
-@router.patch("/innovations/{innovation_id}", responses=problems(403, 404, 409, 412))
+@router.patch("/innovations/{innovation_id:uuid}", responses=problems(403, 404, 409, 412))
 async def update_innovation(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -224,7 +224,7 @@ async def update_innovation(
 
 
 @router.delete(
-    "/innovations/{innovation_id}",
+    "/innovations/{innovation_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(403, 404, 409, 412),
 )
@@ -235,7 +235,7 @@ async def delete_innovation(
     await service.delete_innovation(session, principal, innovation_id, cond)
 
 
-@router.post("/innovations/{innovation_id}/publish", responses=problems(403, 404, 409, 412))
+@router.post("/innovations/{innovation_id:uuid}/publish", responses=problems(403, 404, 409, 412))
 async def publish_innovation(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -249,7 +249,7 @@ async def publish_innovation(
     return InnovationRead.model_validate(dict(row))
 
 
-@router.post("/innovations/{innovation_id}/archive", responses=problems(403, 404, 409, 412))
+@router.post("/innovations/{innovation_id:uuid}/archive", responses=problems(403, 404, 409, 412))
 async def archive_innovation(
     session: SessionDep,
     principal: CurrentPrincipal,
