@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from tests.conftest import InstitutionFactory, UnitFactory, UserFactory
+from tests.conftest import InnovationFactory, InstitutionFactory, UnitFactory, UserFactory
 from tests.core.test_authorization_matrix import World, build_world
 
 
@@ -17,6 +17,9 @@ async def world(
     make_institution: InstitutionFactory,
     make_unit: UnitFactory,
     make_user: UserFactory,
+    make_innovation: InnovationFactory,
 ) -> World:
     """Institutions A and B and a caller of every kind, fresh for every test."""
-    return await build_world(session, settings, make_institution, make_unit, make_user)
+    return await build_world(
+        session, settings, make_institution, make_unit, make_user, make_innovation
+    )

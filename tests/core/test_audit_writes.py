@@ -64,6 +64,8 @@ _NAMED_ACTIONS = {
     "create_access_token": "login",
     "change_my_password": "password_change",
     "revoke_api_key": "revoke",
+    "publish_innovation": "publish",
+    "archive_innovation": "archive",
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 
@@ -95,7 +97,7 @@ def _expected_actor(sample: Sample, caller: Caller) -> tuple[str, uuid.UUID | No
 
 def _expected_entity_id(sample: Sample, caller: Caller, response: httpx.Response) -> str:
     if sample.shape == "create":
-        return str(response.json()["id"])
+        return str(response.json()[sample.id_field])
     if sample.shape == "own":
         return str(caller.id)
     assert sample.record is not None

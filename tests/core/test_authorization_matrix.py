@@ -27,9 +27,17 @@ from app.core.security import Access, Scope
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.models.accounts import ApiKey, User
-from app.models.enums import InstitutionKind, Role
+from app.models.enums import InnovationStatus, InstitutionKind, Role
+from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
-from tests.conftest import TEST_PASSWORD, InstitutionFactory, UnitFactory, UserFactory, bearer_for
+from tests.conftest import (
+    TEST_PASSWORD,
+    InnovationFactory,
+    InstitutionFactory,
+    UnitFactory,
+    UserFactory,
+    bearer_for,
+)
 from tests.domains import assert_problem
 
 # --- the world: two institutions, two hubs, and a caller of every kind ----------------------
@@ -66,6 +74,8 @@ class World:
     hub_b: uuid.UUID
     operator_a: User  # a unit operator of A1: the account the account operations aim at
     operator_key_a: ApiKey  # a unit operator key of A1: the key the key operations aim at
+    published_a1: Innovation  # a published innovation of A1 (public)
+    draft_a1: Innovation  # a complete draft of A1 (visible only within A1's scope)
     callers: dict[str, Caller]
 
 
@@ -109,6 +119,7 @@ async def build_world(
     make_institution: InstitutionFactory,
     make_unit: UnitFactory,
     make_user: UserFactory,
+    make_innovation: InnovationFactory,
 ) -> World:
     """Institutions A and B with their units, hubs HUB_A and HUB_B, and every caller."""
     a = await make_institution(
@@ -151,6 +162,10 @@ async def build_world(
         email=f"operator.sasaran.{uuid.uuid4().hex[:8]}@pemkomedan.go.id",
     )
     operator_key_a, _ = await issue_key(session, Role.unit_operator, unit_id=a1.id)
+    published_a1 = await make_innovation(
+        a1, InnovationStatus.published, title="SIKULIN", category_codes=["pendidikan"]
+    )
+    draft_a1 = await make_innovation(a1, title="MAJATOKI")
     return World(
         institution_a=a,
         unit_a1=a1,
@@ -162,15 +177,18 @@ async def build_world(
         hub_b=hub_b,
         operator_a=operator_a,
         operator_key_a=operator_key_a,
+        published_a1=published_a1,
+        draft_a1=draft_a1,
         callers={caller.name: caller for caller in callers},
     )
 
 
 # --- one sample request per operation, aimed at institution A's records ----------------------
 
-Shape = Literal["item", "list", "create", "own", "sign_in"]
+Shape = Literal["item", "list", "create", "own", "sign_in", "report"]
 """item: one record of A; list: a list the caller's scope filters, which can hold A's record;
-create: creates a record in (or owned by) A; own: the caller's own account; sign_in: sign-in."""
+create: creates a record in (or owned by) A; own: the caller's own account; sign_in: sign-in;
+report: a read about many records (facets, statistics, an export), not one of them."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +328,75 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     # A2, not A1: A1 has accounts and keys on it, so it cannot be deleted.
     "delete_unit": lambda w: Sample(
         "DELETE", f"/v1/units/{w.unit_a2.id}", "item", "unit", record=str(w.unit_a2.id)
+    ),
+    # innovations: reads aim at A1's published innovation (public), writes at A1's draft,
+    # which callers outside A1's scope may not even know about (404)
+    "list_innovations": lambda w: Sample(
+        "GET", "/v1/innovations", "list", "innovation", record=str(w.published_a1.id),
+        params={"institution_id": str(w.institution_a.id), "limit": 100},
+    ),
+    "get_innovation": lambda w: Sample(
+        "GET", f"/v1/innovations/{w.published_a1.id}", "item", "innovation",
+        record=str(w.published_a1.id),
+    ),
+    "get_innovation_facets": lambda w: Sample(
+        "GET", "/v1/innovations/facets", "report", "innovation",
+        params={"institution_id": str(w.institution_a.id)},
+    ),
+    "export_innovations": lambda w: Sample(
+        "GET", "/v1/innovations/export", "report", "innovation",
+        params={"institution_id": str(w.institution_a.id)},
+    ),
+    "create_innovation": lambda w: Sample(
+        "POST", "/v1/innovations", "create", "innovation",
+        json={
+            "unit_id": str(w.unit_a1.id),
+            "title": f"E-RESES {_suffix()}",
+            "year_started": 2021,
+            "is_digital": True,
+            "stage": "penerapan",
+        },
+    ),
+    "update_innovation": lambda w: Sample(
+        "PATCH", f"/v1/innovations/{w.draft_a1.id}", "item", "innovation",
+        record=str(w.draft_a1.id), json={"acronym_expansion": "Mari Jaga Toilet Kita"},
+    ),
+    "delete_innovation": lambda w: Sample(
+        "DELETE", f"/v1/innovations/{w.draft_a1.id}", "item", "innovation",
+        record=str(w.draft_a1.id),
+    ),
+    "publish_innovation": lambda w: Sample(
+        "POST", f"/v1/innovations/{w.draft_a1.id}/publish", "item", "innovation",
+        record=str(w.draft_a1.id),
+    ),
+    "archive_innovation": lambda w: Sample(
+        "POST", f"/v1/innovations/{w.published_a1.id}/archive", "item", "innovation",
+        record=str(w.published_a1.id),
+    ),
+    "list_innovation_categories": lambda w: Sample(
+        "GET", "/v1/innovation-categories", "list", "innovation_category", record="pendidikan",
+        id_field="code", params={"limit": 100},
+    ),
+    "get_innovation_category": lambda w: Sample(
+        "GET", "/v1/innovation-categories/pendidikan", "item", "innovation_category",
+        record="pendidikan", id_field="code",
+    ),
+    "create_innovation_category": lambda w: Sample(
+        "POST", "/v1/innovation-categories", "create", "innovation_category", id_field="code",
+        json={"code": f"kategori_{_suffix()}", "name": "Kategori Uji"},
+    ),
+    "update_innovation_category": lambda w: Sample(
+        "PATCH", "/v1/innovation-categories/pendidikan", "item", "innovation_category",
+        record="pendidikan", id_field="code", json={"name": "Pendidikan dan Kebudayaan"},
+    ),
+    # statistics
+    "get_stats_overview": lambda w: Sample(
+        "GET", "/v1/stats/overview", "report", "innovation",
+        params={"institution_id": str(w.institution_a.id)},
+    ),
+    "get_innovation_stats": lambda w: Sample(
+        "GET", "/v1/stats/innovations", "report", "innovation",
+        params={"group_by": "category", "institution_id": str(w.institution_a.id)},
     ),
 }  # fmt: skip
 
