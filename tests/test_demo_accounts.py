@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
+from app.models.enums import InnovationStatus
+from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.seed.demo import (
     DEMO_ACCOUNTS,
@@ -20,7 +22,7 @@ from app.seed.demo import (
     load_demo,
 )
 
-MODELS = (Institution, Unit, User, ApiKey)
+MODELS = (Institution, Unit, User, ApiKey, Innovation)
 
 
 @pytest.fixture
@@ -106,3 +108,17 @@ async def test_loading_the_demo_twice_adds_nothing_the_second_time(
     before = await _counts(session)
     assert await load_demo(session) == 0
     assert await _counts(session) == before
+
+
+async def test_demo_has_the_innovations_of_domain_md(session: AsyncSession, demo: int) -> None:
+    medan = demo_id("unit", "Sekretariat DPRD Kota Medan")
+    rows = (
+        await session.execute(
+            select(Innovation.is_digital, Innovation.status).where(Innovation.unit_id == medan)
+        )
+    ).all()
+    assert len(rows) == 22
+    assert sum(1 for digital, _ in rows if not digital) == 5
+    assert {status for _, status in rows} == set(InnovationStatus)
+    titles = set(await session.scalars(select(Innovation.title)))
+    assert {"Jarik Ma'Siti", "NASI TIGA BERAS", "SIMBA ASIA", "Demi Sepeda Bagus"} <= titles

@@ -226,4 +226,7 @@ async def load_demo(session: AsyncSession) -> int:
             await session.flush()
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
-    return added + await _add_accounts(session)
+    added += await _add_accounts(session)
+    from app.seed.demo_innovations import load_demo_innovations
+
+    return added + await load_demo_innovations(session)
