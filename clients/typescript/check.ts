@@ -49,7 +49,22 @@ type ExpectedOperationIds =
   | "create_unit"
   | "get_unit"
   | "update_unit"
-  | "delete_unit";
+  | "delete_unit"
+  | "list_innovations"
+  | "get_innovation_facets"
+  | "export_innovations"
+  | "create_innovation"
+  | "get_innovation"
+  | "update_innovation"
+  | "delete_innovation"
+  | "publish_innovation"
+  | "archive_innovation"
+  | "list_innovation_categories"
+  | "create_innovation_category"
+  | "get_innovation_category"
+  | "update_innovation_category"
+  | "get_stats_overview"
+  | "get_innovation_stats";
 
 /** Every error an operation documents is RFC 9457 problem+json. */
 type OperationsWithNonProblemErrors = {
@@ -114,6 +129,35 @@ export function nextRegionPage(page: RegionPage): RegionQuery | null {
   return { cursor: page.next_cursor, limit: 100, include_total: false };
 }
 
+// --- innovations -----------------------------------------------------------------------------
+
+type InnovationPage = Json<paths["/v1/innovations"]["get"]["responses"][200]>;
+type InnovationQuery = NonNullable<operations["list_innovations"]["parameters"]["query"]>;
+type Innovation = Json<paths["/v1/innovations/{innovation_id}"]["get"]["responses"][200]>;
+
+/** A search with filters, as a catalogue page builds it. */
+export const searchQuery = {
+  q: "sikulin",
+  region: "12",
+  sdg: [4, 16],
+  stage: ["penerapan"],
+  is_digital: true,
+  sort: "relevance",
+  limit: 20,
+} satisfies InnovationQuery;
+
+/** Titles and highlighted snippets of a result page. */
+export function resultLines(page: InnovationPage): string[] {
+  return page.items.map((item) => `${item.title}: ${item.snippet ?? ""}`);
+}
+
+/** What a publish refusal lists: the JSON pointers of the missing fields. */
+export function missingFields(problem: Problem): string[] {
+  return (problem.errors ?? []).flatMap((error) => (error.pointer ? [error.pointer] : []));
+}
+
+type Facets = Json<paths["/v1/innovations/facets"]["get"]["responses"][200]>;
+
 // --- the assertions --------------------------------------------------------------------------
 
 export type Assertions = [
@@ -125,6 +169,16 @@ export type Assertions = [
   Expect<Equals<NonNullable<Problem["errors"]>, Schemas["ProblemFieldError"][]>>,
   Expect<Equals<Schemas["ProblemFieldError"]["pointer"], string | null>>,
   Expect<Equals<Institution, Schemas["InstitutionRead"]>>,
+  Expect<Equals<Innovation, Schemas["InnovationRead"]>>,
+  Expect<Equals<InnovationPage["items"], Schemas["InnovationSummary"][]>>,
+  Expect<Equals<Innovation["status"], "draft" | "published" | "archived">>,
+  Expect<Equals<Innovation["sdgs"], number[]>>,
+  Expect<Equals<Facets["stage"], Schemas["FacetCount"][]>>,
+  Expect<
+    paths["/v1/innovations/{innovation_id}/publish"]["post"]["responses"][422] extends ProblemResponse
+      ? true
+      : false
+  >,
   Expect<Equals<Institution["version"], number>>,
   Expect<Equals<Exclude<ExpectedKinds, Schemas["InstitutionKind"]>, never>>,
   Expect<Equals<GetInstitution["parameters"]["path"]["institution_id"], string>>,

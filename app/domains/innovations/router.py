@@ -14,11 +14,11 @@ from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep, StreamSessionDep
 from app.domains.innovations import export, service
 from app.domains.innovations.schemas import (
-    CategoryCreate,
-    CategoryPage,
-    CategoryRead,
-    CategoryUpdate,
     FacetCount,
+    InnovationCategoryCreate,
+    InnovationCategoryPage,
+    InnovationCategoryRead,
+    InnovationCategoryUpdate,
     InnovationCreate,
     InnovationFacets,
     InnovationFilter,
@@ -267,32 +267,35 @@ async def archive_innovation(
 
 
 @router.get("/innovation-categories", responses=problems(400))
-async def list_innovation_categories(session: SessionDep, page: PageDep) -> CategoryPage:
+async def list_innovation_categories(session: SessionDep, page: PageDep) -> InnovationCategoryPage:
     """The thematic categories innovations are filed under, by code."""
     result = await service.list_categories(session, page)
-    return CategoryPage.model_validate(result, from_attributes=True)
+    return InnovationCategoryPage.model_validate(result, from_attributes=True)
 
 
 @router.post("/innovation-categories", status_code=status.HTTP_201_CREATED, responses=problems(409))
 async def create_innovation_category(
-    session: SessionDep, principal: CurrentPrincipal, body: CategoryCreate, response: Response
-) -> CategoryRead:
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: InnovationCategoryCreate,
+    response: Response,
+) -> InnovationCategoryRead:
     """Add a category to the vocabulary."""
     category = await service.create_category(session, principal, body)
     response.headers["ETag"] = etag(category.version)
     response.headers["Location"] = f"/v1/innovation-categories/{category.code}"
-    return CategoryRead.model_validate(category)
+    return InnovationCategoryRead.model_validate(category)
 
 
 @router.get("/innovation-categories/{category_code}", responses={**problems(404), **not_modified()})
 async def get_innovation_category(
     session: SessionDep, category_code: CategoryCodePath, response: Response, cond: IfNoneMatchDep
-) -> CategoryRead:
+) -> InnovationCategoryRead:
     """Get one category."""
     category = await service.get_category(session, category_code)
     cond.check_not_modified(category.version)
     response.headers["ETag"] = etag(category.version)
-    return CategoryRead.model_validate(category)
+    return InnovationCategoryRead.model_validate(category)
 
 
 @router.patch("/innovation-categories/{category_code}", responses=problems(404, 412))
@@ -300,11 +303,11 @@ async def update_innovation_category(
     session: SessionDep,
     principal: CurrentPrincipal,
     category_code: CategoryCodePath,
-    body: CategoryUpdate,
+    body: InnovationCategoryUpdate,
     response: Response,
     cond: IfMatchDep,
-) -> CategoryRead:
+) -> InnovationCategoryRead:
     """Rename or describe a category (its code never changes)."""
     category = await service.update_category(session, principal, category_code, body, cond)
     response.headers["ETag"] = etag(category.version)
-    return CategoryRead.model_validate(category)
+    return InnovationCategoryRead.model_validate(category)

@@ -13,8 +13,9 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
-    PlainSerializer,
     StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
 )
 
 from app.core.pagination import Page
@@ -35,8 +36,21 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 Sdg = Annotated[int, Field(ge=1, le=17)]
 Year = Annotated[int, Field(ge=1945, le=2100)]
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL, kept as the caller wrote it once it parses."""
+    _HTTP_URL.validate_python(value)
+    return value
+
+
+# A str on both sides of the wire (one schema for input and output), checked as an http(s) URL.
 Url = Annotated[
-    HttpUrl, Field(max_length=2000), PlainSerializer(str, return_type=str, when_used="always")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "maxLength": 2000}),
 ]
 RegionCodeIn = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}){0,3}$", max_length=13)]
 
@@ -274,7 +288,7 @@ class InnovationFacets(BaseModel):
     category: list[FacetCount]
 
 
-class CategoryCreate(BaseModel):
+class InnovationCategoryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: CategoryCode = Field(examples=["kesehatan"])
@@ -284,7 +298,7 @@ class CategoryCreate(BaseModel):
     )
 
 
-class CategoryUpdate(BaseModel):
+class InnovationCategoryUpdate(BaseModel):
     """Rename or describe a category; codes never change (records refer to them)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -298,7 +312,7 @@ class CategoryUpdate(BaseModel):
     )
 
 
-class CategoryRead(BaseModel):
+class InnovationCategoryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     code: str
@@ -309,5 +323,5 @@ class CategoryRead(BaseModel):
     version: int
 
 
-class CategoryPage(Page[CategoryRead]):
+class InnovationCategoryPage(Page[InnovationCategoryRead]):
     pass

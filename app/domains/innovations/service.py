@@ -38,8 +38,8 @@ from app.domains.innovations.repository import (
 )
 from app.domains.innovations.schemas import (
     REQUIRED_SECTIONS,
-    CategoryCreate,
-    CategoryUpdate,
+    InnovationCategoryCreate,
+    InnovationCategoryUpdate,
     InnovationCreate,
     InnovationFilter,
     InnovationSort,
@@ -484,7 +484,7 @@ async def list_categories(
 
 
 async def create_category(
-    session: AsyncSession, principal: Principal, data: CategoryCreate
+    session: AsyncSession, principal: Principal, data: InnovationCategoryCreate
 ) -> InnovationCategory:
     repo = CategoryRepository(session)
     if await repo.get(data.code) is not None:
@@ -510,7 +510,7 @@ async def update_category(
     session: AsyncSession,
     principal: Principal,
     code: str,
-    data: CategoryUpdate,
+    data: InnovationCategoryUpdate,
     preconditions: Preconditions,
 ) -> InnovationCategory:
     category = await CategoryRepository(session).get(code, for_update=True)
