@@ -26,13 +26,19 @@ class NotModified(AppError):
         super().__init__(headers={"ETag": tag})
 
 
-def _versions(header: str) -> set[int] | None:
-    """Versions named by an If-Match / If-None-Match header; None means `*`."""
+def _versions(header: str, *, strong: bool = False) -> set[int] | None:
+    """Versions named by an If-Match / If-None-Match header; None means `*`.
+
+    `strong`: If-Match compares strongly (RFC 9110 13.1.1), so a weak tag (`W/"3"`) names none.
+    """
     if header.strip() == "*":
         return None
     found: set[int] = set()
     for part in header.split(","):
-        match = _ETAG.match(part.strip())
+        part = part.strip()
+        if strong and part.startswith("W/"):
+            continue
+        match = _ETAG.match(part)
         if match:
             found.add(int(match.group(1)))
     return found
@@ -55,7 +61,7 @@ class Preconditions:
     def check_match(self, version: int, *, entity: str) -> None:
         if self.if_match is None:
             return
-        versions = _versions(self.if_match)
+        versions = _versions(self.if_match, strong=True)
         if versions is not None and version not in versions:
             raise PreconditionFailed(
                 f"{entity}.version_mismatch",

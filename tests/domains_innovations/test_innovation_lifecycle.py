@@ -363,8 +363,21 @@ async def test_state_change_with_the_current_if_match_applies(
     expected: int,
 ) -> None:
     innovation = await make_innovation(dprd, status=status)
-    response = await act(client, innovation, action, operator, if_match='W/"1"')
+    response = await act(client, innovation, action, operator, if_match='"1"')
     assert response.status_code == expected, response.text
+
+
+async def test_weak_etag_in_if_match_never_matches(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    dprd: Unit,
+    operator: Headers,
+    make_innovation: InnovationFactory,
+) -> None:
+    draft = await make_innovation(dprd)
+    response = await act(client, draft, "delete", operator, if_match='W/"1"')
+    assert_problem(response, 412, "innovation.version_mismatch")
+    assert (await stored(session, draft))["status"] is S.draft
 
 
 async def test_publish_after_a_concurrent_edit_is_412(

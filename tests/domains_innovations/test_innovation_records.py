@@ -79,8 +79,8 @@ class World:
     async def count(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Innovation)) or 0)
 
-    async def audit_actions(self, innovation_id: uuid.UUID | str) -> list[dict[str, Any]]:
-        params = {"entity_type": "innovation", "entity_id": str(innovation_id), "limit": 100}
+    async def audit_events(self, innovation_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        params = {"entity_type": "innovation", "entity_id": str(innovation_id), "limit": "100"}
         response = await self.client.get("/v1/audit-events", params=params, headers=self.admin)
         assert response.status_code == 200, response.text
         return sorted(response.json()["items"], key=lambda event: event["id"])
@@ -142,6 +142,9 @@ INVALID_FIELDS = [
     pytest.param("/budget_lines/0/source", {"budget_lines": [{**BUDGET, "source": "x"}]}, id="src"),
     pytest.param("/links/0/url", {"links": [{**LINK, "url": "javascript:alert(1)"}]}, id="js"),
     pytest.param("/links/0/url", {"links": [{**LINK, "url": "ftp://medan.go.id/a"}]}, id="ftp"),
+    pytest.param("/links/0/url", {"links": [{**LINK, "url": " JavaScript:x"}]}, id="js spaced"),
+    pytest.param("/links/0/url", {"links": [{**LINK, "url": "/berkas/sk.pdf"}]}, id="relative"),
+    pytest.param("/links/0/url", {"links": [{**LINK, "url": "https://"}]}, id="no host"),
     pytest.param("/links/0/kind", {"links": [{**LINK, "kind": "podcast"}]}, id="link kind"),
     pytest.param("/sustainability_status", {"sustainability_status": "dormant"}, id="status"),
     pytest.param("/rating", {"rating": 5}, id="unknown top-level field"),
@@ -264,7 +267,7 @@ async def test_create_writes_a_draft_of_the_unit_s_institution(w: World) -> None
     assert created["institution_name"] == "Pemerintah Kota Medan"
     assert created["unit_name"] == "Sekretariat DPRD Kota Medan"
     assert created["title"] == "SIKULIN"
-    assert created["links"] == [{**LINK, "url": "https://sikulin.medan.go.id/", "title": None}]
+    assert created["links"] == [{**LINK, "title": None}]  # the URL kept as written
     row = await w.stored(created["id"])
     assert (row["institution_id"], row["unit_id"]) == (w.medan.id, w.dprd.id)
     assert row["status"] is InnovationStatus.draft
@@ -272,6 +275,7 @@ async def test_create_writes_a_draft_of_the_unit_s_institution(w: World) -> None
     assert (row["sdgs"], row["category_codes"]) == ([16, 9], ["legislatif"])
     assert row["regulations"] == [{**REG, "title": None, "url": None}]
     assert row["budget_lines"] == [{**BUDGET, "description": None}]
+    assert row["links"] == [{**LINK, "title": None}]
     assert (row["source_system"], row["external_id"]) == ("SIPINTER", "INV-001")
 
 
@@ -370,7 +374,7 @@ async def test_patch_with_a_stale_if_match_is_412_and_nothing_changes(
     assert assert_problem(response, 412, "innovation.version_mismatch")["current_version"] == 2
     row = await w.stored(draft.id)
     assert (row["title"], row["version"]) == ("SIKULIN 2", 2)
-    assert [event["action"] for event in await w.audit_actions(draft.id)] == ["update"]
+    assert [event["action"] for event in await w.audit_events(draft.id)] == ["update"]
 
 
 async def test_patch_with_the_current_if_match_applies(w: World, draft: Innovation) -> None:
@@ -445,7 +449,7 @@ async def test_every_write_appends_one_audit_event(w: World) -> None:
     assert (await w.patch(innovation_id, {"title": "E-SAKIP"})).status_code == 200
     assert (await w.client.post(f"{url}/publish", headers=w.admin)).status_code == 200
     assert (await w.client.post(f"{url}/archive", headers=w.admin)).status_code == 200
-    events = await w.audit_actions(innovation_id)
+    events = await w.audit_events(innovation_id)
     assert [e["action"] for e in events] == ["create", "update", "publish", "archive"]
     assert {e["institution_id"] for e in events} == {str(w.medan.id)}
     assert events[1]["changes"]["title"] == {"before": "SIKULIN", "after": "E-SAKIP"}
@@ -455,7 +459,7 @@ async def test_every_write_appends_one_audit_event(w: World) -> None:
 async def test_delete_appends_a_delete_event(w: World, draft: Innovation) -> None:
     response = await w.client.delete(f"/v1/innovations/{draft.id}", headers=w.admin)
     assert response.status_code == 204, response.text
-    assert [event["action"] for event in await w.audit_actions(draft.id)] == ["delete"]
+    assert [event["action"] for event in await w.audit_events(draft.id)] == ["delete"]
 
 
 # --- the category vocabulary ----------------------------------------------------------------
