@@ -88,8 +88,12 @@ async def keyset_rows(
     sort: RowSortKey,
     page: PageRequest,
     scope: str,
+    *,
+    count_stmt: Select[Any] | None = None,
 ) -> PageResult[RowMapping]:
-    """`keyset_page` for Core statements: one page of row mappings after the cursor."""
+    """`keyset_page` for Core statements: one page of row mappings after the cursor.
+
+    `count_stmt` is what `include_total` counts when it differs from `stmt`."""
     exprs = [expr for _, expr, _ in sort.columns]
     paged = stmt.add_columns(*(expr.label(f"_sort_{label}") for label, expr, _ in sort.columns))
     if page.cursor is not None:
@@ -110,7 +114,8 @@ async def keyset_rows(
         )
     total = None
     if page.include_total:
+        counted = count_stmt if count_stmt is not None else stmt
         total = await session.scalar(
-            select(func.count()).select_from(stmt.order_by(None).subquery())
+            select(func.count()).select_from(counted.order_by(None).subquery())
         )
     return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)

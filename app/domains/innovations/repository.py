@@ -66,6 +66,9 @@ class Visibility:
 
 
 PUBLISHED_ONLY = Visibility()
+# A relevance-sorted search ranks at most this many matches, the newest; other sorts and the
+# counts (`include_total`, facets) cover every match.
+RELEVANCE_CANDIDATES = 2000
 
 _OWNER_COLUMNS = (
     Innovation.id,
@@ -203,6 +206,11 @@ def _sort_key(sort: InnovationSort, filters: InnovationFilter) -> RowSortKey:
     )
 
 
+def _natural(value: str) -> tuple[int, str]:
+    """Numbers (years, SDGs) in numeric order, other values as text."""
+    return (int(value), "") if value.isdigit() else (0, value)
+
+
 def _facet_value(column: ColumnElement[Any]) -> ColumnElement[str]:
     return cast(column, Text)
 
@@ -238,8 +246,22 @@ class InnovationRepository:
         page: PageRequest,
     ) -> PageResult[RowMapping]:
         stmt = _filtered(_joined(*_OWNER_COLUMNS), filters, visibility)
+        count_stmt = None
+        if sort is InnovationSort.relevance:
+            # Rank only the newest matches: ranking every match of a very common word grows
+            # with the catalogue; this keeps a search page's cost flat (bench/README.md).
+            candidates = (
+                _filtered(_joined(Innovation.id), filters, visibility)
+                .order_by(Innovation.created_at.desc(), Innovation.id.desc())
+                .limit(RELEVANCE_CANDIDATES)
+                .cte("candidates")
+            )
+            count_stmt = stmt
+            stmt = stmt.where(Innovation.id.in_(select(candidates.c.id)))
         scope = f"innovations:{sort.value}:{visibility}:{filters_fingerprint(filters)}"
-        return await keyset_rows(self.session, stmt, _sort_key(sort, filters), page, scope)
+        return await keyset_rows(
+            self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt
+        )
 
     async def snippets(self, ids: Sequence[uuid.UUID], q: str) -> dict[uuid.UUID, str]:
         """Highlighted excerpts for one page of search results (raw, with the mark characters)."""
@@ -252,6 +274,11 @@ class InnovationRepository:
             Innovation.sections["novelty"].astext,
             Innovation.sections["implementation"].astext,
         )
+        # Escaped before the headline is cut: the parser would drop tag-like text (`<b>`) as
+        # markup; entities pass through. The mark characters are the headline's alone.
+        for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+            text = func.replace(text, cast(raw, Text), cast(escaped, Text))
+        text = func.translate(text, cast(MARK_START + MARK_STOP, Text), cast("", Text))
         stmt = select(
             Innovation.id,
             func.ts_headline(
@@ -270,14 +297,17 @@ class InnovationRepository:
         sort: InnovationSort,
         batch: int = 1000,
     ) -> AsyncIterator[RowMapping]:
-        """Every matching row in list order, fetched `batch` at a time from a server cursor."""
+        """Every matching row in list order, fetched `batch` at a time from a server cursor.
+
+        The statement runs before this returns, so a database error is still an error response
+        and not a broken stream after a 200."""
         key = _sort_key(sort, filters)
         exprs = [expr for _, expr, _ in key.columns]
         order = [e.desc() for e in exprs] if key.descending else [e.asc() for e in exprs]
         stmt = _filtered(_joined(*EXPORT_COLUMNS), filters, visibility).order_by(*order)
         result = await self.session.stream(stmt.execution_options(yield_per=batch))
-        async for row in result.mappings():
-            yield row
+        rows: AsyncIterator[RowMapping] = result.mappings().__aiter__()
+        return rows
 
     async def group_counts(
         self, filters: InnovationFilter, visibility: Visibility, dimensions: Sequence[str]
@@ -355,7 +385,8 @@ class InnovationRepository:
         for dimension, values in counts.items():
             named = labels.get(dimension, {})
             values[:] = sorted(
-                ((v, named.get(v), c) for v, _, c in values), key=lambda item: (-item[2], item[0])
+                ((v, named.get(v), c) for v, _, c in values),
+                key=lambda item: (-item[2], _natural(item[0])),
             )
         return total, counts
 

@@ -174,7 +174,7 @@ async def export_innovations(
 ) -> StreamingResponse:
     """The filtered list as one CSV file (UTF-8, header row), streamed however long it is."""
     filters = _with_status(filters, status_)
-    rows = service.export_rows(session, principal, filters, _sort(sort, filters))
+    rows = await service.export_rows(session, principal, filters, _sort(sort, filters))
     return StreamingResponse(
         export.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",

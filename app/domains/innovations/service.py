@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -419,9 +418,11 @@ def check_filters(filters: InnovationFilter, sort: InnovationSort) -> None:
         )
 
 
-def highlight(raw: str) -> str:
-    """HTML-escape a headline, then turn the match marks into <mark> elements."""
-    return html.escape(raw).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+def highlight(headline: str) -> str:
+    """Finish a headline cut from text already escaped for `&`, `<` and `>` (by the query):
+    escape the quotes, then turn the match marks into <mark> elements."""
+    text = headline.replace('"', "&quot;").replace("'", "&#x27;")
+    return text.replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
 
 
 async def list_innovations(
@@ -442,14 +443,15 @@ async def list_innovations(
     return result, snippets
 
 
-def export_rows(
+async def export_rows(
     session: AsyncSession,
     principal: Principal | None,
     filters: InnovationFilter,
     sort: InnovationSort,
 ) -> AsyncIterator[RowMapping]:
+    """The export's rows; the query has started (and any error surfaced) when this returns."""
     check_filters(filters, sort)
-    return InnovationRepository(session).stream(filters, visibility_for(principal), sort)
+    return await InnovationRepository(session).stream(filters, visibility_for(principal), sort)
 
 
 FACET_DIMENSIONS = (
