@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -343,6 +344,19 @@ async def _db_error(request: Request, exc: Exception) -> Response:
     return await _app_error(request, mapped)
 
 
+async def _pool_timeout(request: Request, exc: Exception) -> Response:
+    """Every database connection stayed busy for the pool timeout: overloaded, not broken."""
+    logger.warning("database pool exhausted", exc_info=exc)
+    return await _app_error(
+        request,
+        ServiceUnavailable(
+            "database.busy",
+            "The service is too busy to reach its database; retry shortly.",
+            headers={"Retry-After": "5"},
+        ),
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     logger.error("unhandled error", exc_info=exc)
     # Starlette sends this response from its outermost middleware, outside the request-id
@@ -364,6 +378,7 @@ def install_error_handlers(app: FastAPI) -> None:
         StarletteHTTPException: _http_error,
         IntegrityError: _db_error,
         DBAPIError: _db_error,
+        PoolTimeout: _pool_timeout,
         Exception: _unhandled,
     }
     for exc_type, handler in handlers.items():

@@ -298,3 +298,18 @@ def test_openapi_operation_ids_are_the_route_function_names(openapi: dict[str, A
     ids = [operation["operationId"] for _, _, operation in _operations(openapi)]
     assert len(ids) == len(set(ids))
     assert all(re.fullmatch(r"[a-z]+(_[a-z]+)+", i) for i in ids), ids
+
+
+async def test_an_exhausted_connection_pool_is_a_503_problem_with_retry_after(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    async def wait_for_a_connection() -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
+
+    app.add_api_route("/test/pool-timeout", wait_for_a_connection)
+    response = await client.get("/test/pool-timeout")
+    body = assert_problem(response, 503, "database.busy")
+    assert response.headers["retry-after"] == "5"
+    assert "QueuePool" not in body["detail"]
