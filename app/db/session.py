@@ -24,6 +24,10 @@ def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> A
             "application_name": "inovasi",
             "statement_timeout": str(settings.db_statement_timeout_ms),
             "timezone": "UTC",
+            # asyncpg prepares every statement; PostgreSQL's generic plan for a prepared search
+            # ignores the partial indexes and the parameters' selectivity (600 ms instead of
+            # 50 ms at 100k rows, bench/README.md): plan every execution for its parameters.
+            "plan_cache_mode": "force_custom_plan",
         }
     }
     if null_pool:
