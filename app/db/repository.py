@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -42,6 +42,47 @@ class PageResult(Generic[T]):
         )
 
 
+def order_by(exprs: Sequence[Any], descending: bool) -> list[Any]:
+    """ORDER BY terms for a keyset ordering (all in one direction)."""
+    return [e.desc() if descending else e.asc() for e in exprs]
+
+
+def _after_cursor(
+    stmt: Select[Any],
+    exprs: Sequence[Any],
+    types: Sequence[type],
+    descending: bool,
+    page: PageRequest,
+    scope: str,
+) -> Select[Any]:
+    """`stmt` limited to the rows after the cursor's position, ordered, one row over the page."""
+    if page.cursor is not None:
+        after = page.signer.decode(page.cursor, scope, types)
+        position, bound = tuple_(*exprs), tuple_(*after)
+        stmt = stmt.where(position < bound if descending else position > bound)
+    return stmt.order_by(*order_by(exprs, descending)).limit(page.limit + 1)
+
+
+async def _page_of(
+    session: AsyncSession,
+    rows: Sequence[T],
+    page: PageRequest,
+    scope: str,
+    key_of: Callable[[T], list[Any]],
+    counted: Select[Any],
+) -> PageResult[T]:
+    """The page envelope: the rows, the cursor after the last one, and the total if asked."""
+    has_more = len(rows) > page.limit
+    items = list(rows[: page.limit])
+    next_cursor = page.signer.encode(scope, key_of(items[-1])) if has_more and items else None
+    total = None
+    if page.include_total:
+        total = await session.scalar(
+            select(func.count()).select_from(counted.order_by(None).subquery())
+        )
+    return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)
+
+
 async def keyset_page(
     session: AsyncSession,
     stmt: Select[T],
@@ -51,26 +92,11 @@ async def keyset_page(
 ) -> PageResult[T]:
     """Run `stmt` as one page after the cursor's position, ordered by `sort` (no OFFSET scans)."""
     cols = sort.columns
-    paged = stmt
-    if page.cursor is not None:
-        after = page.signer.decode(page.cursor, scope, sort.python_types)
-        position = tuple_(*cols)
-        bound = tuple_(*after)
-        paged = paged.where(position < bound if sort.descending else position > bound)
-    order = [c.desc() for c in cols] if sort.descending else [c.asc() for c in cols]
-    rows: Sequence[T] = (await session.scalars(paged.order_by(*order).limit(page.limit + 1))).all()
-    has_more = len(rows) > page.limit
-    items = list(rows[: page.limit])
-    next_cursor = None
-    if has_more and items:
-        last = items[-1]
-        next_cursor = page.signer.encode(scope, [getattr(last, c.key) for c in cols])
-    total = None
-    if page.include_total:
-        total = await session.scalar(
-            select(func.count()).select_from(stmt.order_by(None).subquery())
-        )
-    return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)
+    paged = _after_cursor(stmt, cols, sort.python_types, sort.descending, page, scope)
+    rows: Sequence[T] = (await session.scalars(paged)).all()
+    return await _page_of(
+        session, rows, page, scope, lambda last: [getattr(last, c.key) for c in cols], stmt
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +106,13 @@ class RowSortKey:
 
     columns: tuple[tuple[str, Any, type], ...]  # (label, column or expression, type)
     descending: bool = False
+
+    @property
+    def exprs(self) -> list[Any]:
+        return [expr for _, expr, _ in self.columns]
+
+    def order_by(self) -> list[Any]:
+        return order_by(self.exprs, self.descending)
 
 
 async def keyset_rows(
@@ -94,28 +127,17 @@ async def keyset_rows(
     """`keyset_page` for Core statements: one page of row mappings after the cursor.
 
     `count_stmt` is what `include_total` counts when it differs from `stmt`."""
-    exprs = [expr for _, expr, _ in sort.columns]
-    paged = stmt.add_columns(*(expr.label(f"_sort_{label}") for label, expr, _ in sort.columns))
-    if page.cursor is not None:
-        after = page.signer.decode(page.cursor, scope, [t for _, _, t in sort.columns])
-        position = tuple_(*exprs)
-        bound = tuple_(*after)
-        paged = paged.where(position < bound if sort.descending else position > bound)
-    order = [e.desc() for e in exprs] if sort.descending else [e.asc() for e in exprs]
-    result = await session.execute(paged.order_by(*order).limit(page.limit + 1))
-    rows = result.mappings().all()
-    has_more = len(rows) > page.limit
-    items = list(rows[: page.limit])
-    next_cursor = None
-    if has_more and items:
-        last = items[-1]
-        next_cursor = page.signer.encode(
-            scope, [last[f"_sort_{label}"] for label, _, _ in sort.columns]
-        )
-    total = None
-    if page.include_total:
-        counted = count_stmt if count_stmt is not None else stmt
-        total = await session.scalar(
-            select(func.count()).select_from(counted.order_by(None).subquery())
-        )
-    return PageResult(items=items, next_cursor=next_cursor, has_more=has_more, total=total)
+    labels = [f"_sort_{label}" for label, _, _ in sort.columns]
+    paged = stmt.add_columns(*(e.label(n) for e, n in zip(sort.exprs, labels, strict=True)))
+    paged = _after_cursor(
+        paged, sort.exprs, [t for _, _, t in sort.columns], sort.descending, page, scope
+    )
+    rows = (await session.execute(paged)).mappings().all()
+    return await _page_of(
+        session,
+        rows,
+        page,
+        scope,
+        lambda last: [last[n] for n in labels],
+        count_stmt if count_stmt is not None else stmt,
+    )

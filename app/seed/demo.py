@@ -227,6 +227,6 @@ async def load_demo(session: AsyncSession) -> int:
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
     added += await _add_accounts(session)
-    from app.seed.demo_innovations import load_demo_innovations
+    from app.seed.demo_innovations import load_demo_innovations  # it imports demo_id from here
 
     return added + await load_demo_innovations(session)

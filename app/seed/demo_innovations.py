@@ -8,7 +8,6 @@ every section text are illustrative, written for the demo.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -17,12 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.enums import InnovationStage, InnovationStatus, SustainabilityStatus
 from app.models.innovations import Innovation
 from app.models.institutions import Unit
-
-
-def _demo_id(kind: str, name: str) -> uuid.UUID:
-    from app.seed.demo import demo_id
-
-    return demo_id(kind, name)
+from app.seed.demo import demo_id
 
 
 @dataclass(frozen=True)
@@ -228,8 +222,8 @@ def _record(spec: DemoInnovation) -> Innovation:
     status = spec.status
     published = created if status is not InnovationStatus.draft else None
     return Innovation(
-        id=_demo_id("innovation", spec.title),
-        unit_id=_demo_id("unit", spec.unit),
+        id=demo_id("innovation", spec.title),
+        unit_id=demo_id("unit", spec.unit),
         title=spec.title,
         acronym_expansion=spec.expansion,
         year_started=spec.implemented.year,

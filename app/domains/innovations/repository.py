@@ -54,15 +54,22 @@ _HEADLINE_OPTIONS = (
 @dataclass(frozen=True)
 class Visibility:
     """Which records a caller reads: published ones, plus drafts and archived ones of its own
-    institution or unit; `everything` for the secretariat; `published_only` for the public."""
+    institution or unit; `everything` for the secretariat; `PUBLISHED_ONLY` for the public."""
 
     everything: bool = False
     institution_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
 
-    @property
-    def published_only(self) -> bool:
-        return not self.everything and self.institution_id is None and self.unit_id is None
+    def admits(
+        self, status: InnovationStatus, institution_id: uuid.UUID, unit_id: uuid.UUID
+    ) -> bool:
+        """The rule of `_visible` (the SQL form below) for one record already loaded."""
+        return (
+            self.everything
+            or status is InnovationStatus.published
+            or (self.unit_id is not None and self.unit_id == unit_id)
+            or (self.institution_id is not None and self.institution_id == institution_id)
+        )
 
 
 PUBLISHED_ONLY = Visibility()
@@ -117,6 +124,7 @@ def _joined(*columns: Any) -> Select[Any]:
 
 
 def _visible(visibility: Visibility) -> ColumnElement[bool]:
+    """`Visibility.admits` as a WHERE condition."""
     if visibility.everything:
         return true()
     published = Innovation.status == InnovationStatus.published
@@ -211,8 +219,14 @@ def _natural(value: str) -> tuple[int, str]:
     return (int(value), "") if value.isdigit() else (0, value)
 
 
-def _facet_value(column: ColumnElement[Any]) -> ColumnElement[str]:
-    return cast(column, Text)
+@dataclass(frozen=True)
+class Counts:
+    """What `group_counts` finds: matching records, their distinct institutions, and per
+    dimension the `(value, label, count)` of each value."""
+
+    total: int
+    institutions: int
+    by: dict[str, list[tuple[str, str | None, int]]]
 
 
 class InnovationRepository:
@@ -301,9 +315,7 @@ class InnovationRepository:
 
         The statement runs before this returns, so a database error is still an error response
         and not a broken stream after a 200."""
-        key = _sort_key(sort, filters)
-        exprs = [expr for _, expr, _ in key.columns]
-        order = [e.desc() for e in exprs] if key.descending else [e.asc() for e in exprs]
+        order = _sort_key(sort, filters).order_by()
         stmt = _filtered(_joined(*EXPORT_COLUMNS), filters, visibility).order_by(*order)
         result = await self.session.stream(stmt.execution_options(yield_per=batch))
         rows: AsyncIterator[RowMapping] = result.mappings().__aiter__()
@@ -311,11 +323,12 @@ class InnovationRepository:
 
     async def group_counts(
         self, filters: InnovationFilter, visibility: Visibility, dimensions: Sequence[str]
-    ) -> tuple[int, dict[str, list[tuple[str, str | None, int]]]]:
-        """The number of matching records, and per dimension the `(value, label, count)` of
-        each value, most frequent first (ties by value), in one statement."""
+    ) -> Counts:
+        """The matching records, the institutions they belong to, and per dimension the
+        `(value, label, count)` of each value, most frequent first, in one statement."""
         matched = _filtered(
             _joined(
+                Innovation.institution_id,
                 Innovation.status,
                 Innovation.stage,
                 Innovation.is_digital,
@@ -330,9 +343,10 @@ class InnovationRepository:
         ).cte("matched")
         m = matched.c
         parts: list[Any] = [
+            # The total row's value is the number of distinct institutions.
             select(
                 literal("total").label("dimension"),
-                cast(literal(None), Text).label("value"),
+                cast(func.count(func.distinct(m.institution_id)), Text).label("value"),
                 func.count().label("count"),
             ).select_from(matched)
         ]
@@ -345,7 +359,7 @@ class InnovationRepository:
         }
         for name in dimensions:
             if name in simple:
-                value = _facet_value(simple[name])
+                value = cast(simple[name], Text)
                 parts.append(
                     select(literal(name), value, func.count()).select_from(matched).group_by(value)
                 )
@@ -364,7 +378,7 @@ class InnovationRepository:
                     .render_derived(name=f"{name}_values")
                     .lateral()
                 )
-                value = _facet_value(element.c.value)
+                value = cast(element.c.value, Text)
                 parts.append(
                     select(literal(name), value, func.count())
                     .select_from(matched)
@@ -374,11 +388,11 @@ class InnovationRepository:
             else:  # pragma: no cover - the schemas only let known dimensions through
                 raise ValueError(name)
         rows = (await self.session.execute(union_all(*parts))).all()
-        total = 0
+        total = institutions = 0
         counts: dict[str, list[tuple[str, str | None, int]]] = {d: [] for d in dimensions}
         for dimension, value, count in rows:
             if dimension == "total":
-                total = count
+                total, institutions = count, int(value)
             else:
                 counts[dimension].append((value, None, count))
         labels = await self._labels(counts)
@@ -388,7 +402,7 @@ class InnovationRepository:
                 ((v, named.get(v), c) for v, _, c in values),
                 key=lambda item: (-item[2], _natural(item[0])),
             )
-        return total, counts
+        return Counts(total, institutions, counts)
 
     async def _labels(
         self, counts: dict[str, list[tuple[str, str | None, int]]]
@@ -409,12 +423,6 @@ class InnovationRepository:
             )
             labels["category"] = {str(r[0]): str(r[1]) for r in rows}
         return labels
-
-    async def institutions_with_published(self, filters: InnovationFilter) -> int:
-        stmt = _filtered(
-            _joined(func.count(func.distinct(Innovation.institution_id))), filters, PUBLISHED_ONLY
-        )
-        return int(await self.session.scalar(stmt) or 0)
 
 
 class CategoryRepository:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy import RowMapping
 
 from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
@@ -14,6 +15,7 @@ from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep, StreamSessionDep
 from app.domains.innovations import export, service
 from app.domains.innovations.schemas import (
+    CATEGORY_CODE_PATTERN,
     FacetCount,
     InnovationCategoryCreate,
     InnovationCategoryPage,
@@ -28,11 +30,12 @@ from app.domains.innovations.schemas import (
     InnovationSummary,
     InnovationUpdate,
 )
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind
 
 router = APIRouter(tags=["innovations"], route_class=PolicyRoute)
 
-CategoryCodePath = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+CategoryCodePath = Annotated[str, Path(pattern=CATEGORY_CODE_PATTERN)]
 
 
 def catalogue_filters(
@@ -54,7 +57,7 @@ def catalogue_filters(
     region: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{2}(\.\d{2}){0,3}$",
+            pattern=REGION_CODE_PATTERN,
             description="The owner institution's region; a province matches everything in it.",
         ),
     ] = None,
@@ -70,7 +73,7 @@ def catalogue_filters(
         Query(description="Any of these SDG goals (1-17).", max_length=17),
     ] = None,
     category: Annotated[
-        list[Annotated[str, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")]] | None,
+        list[Annotated[str, Query(pattern=CATEGORY_CODE_PATTERN)]] | None,
         Query(description="Any of these category codes.", max_length=50),
     ] = None,
 ) -> InnovationFilter:
@@ -104,6 +107,12 @@ def _sort(sort: InnovationSort | None, filters: InnovationFilter) -> InnovationS
     if sort is not None:
         return sort
     return InnovationSort.relevance if filters.q else InnovationSort.newest
+
+
+def _record(row: RowMapping, response: Response) -> InnovationRead:
+    """The whole record as a response, with its version as the ETag."""
+    response.headers["ETag"] = etag(row["version"])
+    return InnovationRead.model_validate(dict(row))
 
 
 def _with_status(
@@ -144,12 +153,12 @@ async def get_innovation_facets(
 ) -> InnovationFacets:
     """Counts per value of each facet under the list's filters, for a filter sidebar."""
     filters = _with_status(filters, status_)
-    total, counts = await service.innovation_facets(session, principal, filters)
+    counts = await service.innovation_facets(session, principal, filters)
     return InnovationFacets(
-        total=total,
+        total=counts.total,
         **{
             name: [FacetCount(value=v, label=label, count=c) for v, label, c in values]
-            for name, values in counts.items()
+            for name, values in counts.by.items()
         },
     )
 
@@ -188,9 +197,8 @@ async def create_innovation(
 ) -> InnovationRead:
     """Write a new innovation as a draft of a unit the caller writes for."""
     row = await service.create_innovation(session, principal, body)
-    response.headers["ETag"] = etag(row["version"])
     response.headers["Location"] = f"/v1/innovations/{row['id']}"
-    return InnovationRead.model_validate(dict(row))
+    return _record(row, response)
 
 
 @router.get("/innovations/{innovation_id:uuid}", responses={**problems(404), **not_modified()})
@@ -204,8 +212,7 @@ async def get_innovation(
     """Get one innovation; drafts and archived ones only within the caller's scope."""
     row = await service.read_innovation(session, principal, innovation_id)
     cond.check_not_modified(row["version"])
-    response.headers["ETag"] = etag(row["version"])
-    return InnovationRead.model_validate(dict(row))
+    return _record(row, response)
 
 
 @router.patch("/innovations/{innovation_id:uuid}", responses=problems(403, 404, 409, 412))
@@ -219,8 +226,7 @@ async def update_innovation(
 ) -> InnovationRead:
     """Change an innovation; send `If-Match` to guard against overwriting another change."""
     row = await service.update_innovation(session, principal, innovation_id, body, cond)
-    response.headers["ETag"] = etag(row["version"])
-    return InnovationRead.model_validate(dict(row))
+    return _record(row, response)
 
 
 @router.delete(
@@ -245,8 +251,7 @@ async def publish_innovation(
 ) -> InnovationRead:
     """Publish a draft; 422 listing what is missing (required sections, an SDG, the date)."""
     row = await service.transition_innovation(session, principal, innovation_id, "publish", cond)
-    response.headers["ETag"] = etag(row["version"])
-    return InnovationRead.model_validate(dict(row))
+    return _record(row, response)
 
 
 @router.post("/innovations/{innovation_id:uuid}/archive", responses=problems(403, 404, 409, 412))
@@ -259,8 +264,7 @@ async def archive_innovation(
 ) -> InnovationRead:
     """Archive a published innovation: it leaves the public catalogue, its owners keep it."""
     row = await service.transition_innovation(session, principal, innovation_id, "archive", cond)
-    response.headers["ETag"] = etag(row["version"])
-    return InnovationRead.model_validate(dict(row))
+    return _record(row, response)
 
 
 # --- the category vocabulary ----------------------------------------------------------------

@@ -33,7 +33,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, ma
 Expansion = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]
 SectionText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-CategoryCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+CATEGORY_CODE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"  # the table's ck_..._code_format too
+CategoryCode = Annotated[str, StringConstraints(pattern=CATEGORY_CODE_PATTERN)]
 Sdg = Annotated[int, Field(ge=1, le=17)]
 Year = Annotated[int, Field(ge=1945, le=2100)]
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
@@ -52,7 +53,6 @@ Url = Annotated[
     AfterValidator(_http_url),
     WithJsonSchema({"type": "string", "format": "uri", "maxLength": 2000}),
 ]
-RegionCodeIn = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}){0,3}$", max_length=13)]
 
 
 def _unique(values: list[int] | list[str]) -> list[int] | list[str]:

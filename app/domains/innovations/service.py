@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from app.domains.innovations.repository import (
     MARK_STOP,
     PUBLISHED_ONLY,
     CategoryRepository,
+    Counts,
     InnovationRepository,
     Visibility,
 )
@@ -93,17 +95,6 @@ def visibility_for(principal: Principal | None) -> Visibility:
     return PUBLISHED_ONLY
 
 
-def _sees(
-    visibility: Visibility, status: InnovationStatus, institution_id: Any, unit_id: Any
-) -> bool:
-    return (
-        visibility.everything
-        or status is InnovationStatus.published
-        or (visibility.unit_id is not None and visibility.unit_id == unit_id)
-        or (visibility.institution_id is not None and visibility.institution_id == institution_id)
-    )
-
-
 def _writes(principal: Principal, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
     """Unit operators write their unit's innovations, local admins their institution's."""
     if principal.is_secretariat:
@@ -125,8 +116,8 @@ async def _writable(
     """Lock the record for a write: 404 if the caller may not even see it, 403 if it may see
     it (it is published) but it is not the caller's to change."""
     innovation = await InnovationRepository(session).get_for_update(innovation_id)
-    if innovation is None or not _sees(
-        visibility_for(principal), innovation.status, innovation.institution_id, innovation.unit_id
+    if innovation is None or not visibility_for(principal).admits(
+        innovation.status, innovation.institution_id, innovation.unit_id
     ):
         raise _not_found(innovation_id)
     if not _writes(principal, innovation.institution_id, innovation.unit_id):
@@ -228,8 +219,6 @@ async def _unit_for_write(session: AsyncSession, principal: Principal, unit_id: 
 
 def _stored(data: dict[str, Any]) -> dict[str, Any]:
     """Nested values as the JSONB columns keep them (dates and URLs as strings)."""
-    from pydantic_core import to_jsonable_python
-
     for key in ("regulations", "budget_lines", "links"):
         if key in data and data[key] is not None:
             data[key] = to_jsonable_python(data[key])
@@ -263,8 +252,8 @@ async def read_innovation(
 ) -> RowMapping:
     """The record as the caller may see it; 404 for a draft or archived one outside its scope."""
     row = await InnovationRepository(session).read(innovation_id)
-    if row is None or not _sees(
-        visibility_for(principal), row["status"], row["institution_id"], row["unit_id"]
+    if row is None or not visibility_for(principal).admits(
+        row["status"], row["institution_id"], row["unit_id"]
     ):
         raise _not_found(innovation_id)
     return row
@@ -280,10 +269,9 @@ async def create_innovation(
     innovation = Innovation(
         **values,
         institution_id=unit.institution_id,
-        sections=data.sections.model_dump(exclude_none=True, exclude_defaults=True),
+        sections={name: text for name, text in data.sections.model_dump().items() if text},
         status=InnovationStatus.draft,
     )
-    innovation.sections = {k: v for k, v in innovation.sections.items() if v}
     InnovationRepository(session).add(innovation)
     await session.flush()
     await _audit(session, principal, "create", innovation, None)
@@ -403,7 +391,7 @@ async def delete_innovation(
 # --- the catalogue --------------------------------------------------------------------------
 
 
-def check_filters(filters: InnovationFilter, sort: InnovationSort) -> None:
+def check_filters(filters: InnovationFilter, sort: InnovationSort | None = None) -> None:
     if (
         filters.year_from is not None
         and filters.year_to is not None
@@ -468,9 +456,9 @@ FACET_DIMENSIONS = (
 
 async def innovation_facets(
     session: AsyncSession, principal: Principal | None, filters: InnovationFilter
-) -> tuple[int, dict[str, list[tuple[str, str | None, int]]]]:
+) -> Counts:
     """Counts per facet value over exactly the records the list shows under these filters."""
-    check_filters(filters, InnovationSort.newest)
+    check_filters(filters)
     return await InnovationRepository(session).group_counts(
         filters, visibility_for(principal), FACET_DIMENSIONS
     )
@@ -488,14 +476,9 @@ async def list_categories(
 async def create_category(
     session: AsyncSession, principal: Principal, data: InnovationCategoryCreate
 ) -> InnovationCategory:
-    repo = CategoryRepository(session)
-    if await repo.get(data.code) is not None:
-        raise Conflict(
-            "innovation_category.duplicate_code", f"A category has the code {data.code}."
-        )
     category = InnovationCategory(**data.model_dump())
-    repo.add(category)
-    await session.flush()
+    CategoryRepository(session).add(category)
+    await session.flush()  # a taken code: pk_innovation_categories -> 409 (registered above)
     await audit.record(
         session,
         principal,
@@ -515,9 +498,7 @@ async def update_category(
     data: InnovationCategoryUpdate,
     preconditions: Preconditions,
 ) -> InnovationCategory:
-    category = await CategoryRepository(session).get(code, for_update=True)
-    if category is None:
-        raise NotFound("innovation_category.not_found", f"No category has the code {code}.")
+    category = await get_category(session, code, for_update=True)
     preconditions.check_match(category.version, entity="innovation_category")
     changes = data.model_dump(exclude_unset=True)
     if "name" in changes and changes["name"] is None:
@@ -541,8 +522,10 @@ async def update_category(
     return category
 
 
-async def get_category(session: AsyncSession, code: str) -> InnovationCategory:
-    category = await CategoryRepository(session).get(code)
+async def get_category(
+    session: AsyncSession, code: str, *, for_update: bool = False
+) -> InnovationCategory:
+    category = await CategoryRepository(session).get(code, for_update=for_update)
     if category is None:
         raise NotFound("innovation_category.not_found", f"No category has the code {code}.")
     return category

@@ -26,6 +26,7 @@ from app.domains.institutions.schemas import (
     UnitSort,
     UnitUpdate,
 )
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InstitutionKind
 
 router = APIRouter(tags=["institutions"], route_class=PolicyRoute)
@@ -39,7 +40,7 @@ async def list_institutions(
     region: Annotated[
         str | None,
         Query(
-            pattern=r"^\d{2}(\.\d{2}){0,3}$",
+            pattern=REGION_CODE_PATTERN,
             description="A region code; a province matches everything inside it.",
         ),
     ] = None,

@@ -8,11 +8,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InstitutionKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-RegionCodeIn = Annotated[str, StringConstraints(pattern=r"^\d{2}(\.\d{2}){0,3}$", max_length=13)]
+RegionCodeIn = Annotated[str, StringConstraints(pattern=REGION_CODE_PATTERN, max_length=13)]
 
 
 class InstitutionCreate(BaseModel):

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core.pagination import Page
 from app.models.enums import RegionType
 
-RegionCode = Annotated[str, Field(pattern=r"^\d{2}(\.\d{2}){0,3}$", examples=["12.71"])]
+REGION_CODE_PATTERN = r"^\d{2}(\.\d{2}){0,3}$"  # Kemendagri: 12, 12.71, deeper levels
+RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["12.71"])]
 
 
 class RegionRead(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
-from app.domains.innovations.schemas import InnovationFilter, InnovationSort
+from app.domains.innovations.schemas import InnovationFilter
 from app.domains.innovations.service import check_filters
 from app.domains.stats.schemas import InnovationStats, StatsCount, StatsGroupBy, StatsOverview
 
@@ -22,28 +22,29 @@ _ORDERED = {StatsGroupBy.year, StatsGroupBy.sdg}
 
 
 async def overview(session: AsyncSession, filters: InnovationFilter) -> StatsOverview:
-    check_filters(filters, InnovationSort.newest)
-    repo = InnovationRepository(session)
-    total, counts = await repo.group_counts(filters, PUBLISHED_ONLY, ("is_digital", "stage"))
-    digital = sum(c for value, _, c in counts["is_digital"] if value == "true")
+    check_filters(filters)
+    counts = await InnovationRepository(session).group_counts(
+        filters, PUBLISHED_ONLY, ("is_digital", "stage")
+    )
+    total = counts.total
+    digital = sum(c for value, _, c in counts.by["is_digital"] if value == "true")
     return StatsOverview(
         published_innovations=total,
-        institutions=await repo.institutions_with_published(filters),
+        institutions=counts.institutions,
         digital_innovations=digital,
         digital_share=round(digital / total, 4) if total else 0.0,
-        by_stage=[StatsCount(key=v, label=label, count=c) for v, label, c in counts["stage"]],
+        by_stage=[StatsCount(key=v, label=label, count=c) for v, label, c in counts.by["stage"]],
     )
 
 
 async def innovation_stats(
     session: AsyncSession, filters: InnovationFilter, group_by: StatsGroupBy
 ) -> InnovationStats:
-    check_filters(filters, InnovationSort.newest)
+    check_filters(filters)
     dimension = _DIMENSION[group_by]
-    total, counts = await InnovationRepository(session).group_counts(
-        filters, PUBLISHED_ONLY, (dimension,)
-    )
-    values = counts[dimension]
+    counts = await InnovationRepository(session).group_counts(filters, PUBLISHED_ONLY, (dimension,))
+    total = counts.total
+    values = counts.by[dimension]
     if group_by in _ORDERED:
         values = sorted(values, key=lambda item: int(item[0]))
     return InnovationStats(
