@@ -12,7 +12,6 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.cors import CORSMiddleware
@@ -24,11 +23,12 @@ from app.core.concurrency import NotModified
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers, problem_response
 from app.core.logging import configure_logging
+from app.core.metrics import METRICS_PATH, Metrics, metrics_endpoint
 from app.core.middleware import AccessLogMiddleware, BodyGuardMiddleware
 from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
-from app.db.session import create_engine, create_sessionmaker
+from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.db.url import resolve_database_url
 from app.domains.ops.router import router as ops_router
 
@@ -53,6 +53,7 @@ def _operation_id(route: APIRoute) -> str:
 def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker = create_read_sessionmaker(engine)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -114,13 +115,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.include_router(ops_router)
     app.include_router(api_router)
 
-    Instrumentator(excluded_handlers=["/metrics"], should_group_status_codes=False).instrument(
-        app
-    ).expose(app, include_in_schema=False, tags=["ops"])
+    app.state.metrics = Metrics()
+    app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
 
     # Outermost last: request id first, so every log line and error carries it.
     app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -71,7 +71,7 @@ class Preconditions:
             )
 
 
-def if_match_header(
+async def if_match_header(
     if_match: Annotated[
         str | None,
         Header(description="ETag of the version this change is based on; 412 if it is stale."),
@@ -80,7 +80,7 @@ def if_match_header(
     return Preconditions(if_match, None)
 
 
-def if_none_match_header(
+async def if_none_match_header(
     if_none_match: Annotated[
         str | None, Header(description="ETag the caller already has; 304 if still current.")
     ] = None,

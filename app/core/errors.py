@@ -338,6 +338,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _db_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
+    if exc.connection_invalidated:
+        # The server closed the connection (a restart, a failover): the pool has dropped it and
+        # its other connections of that age; the next request gets a fresh one. Connections
+        # are not pinged before each use (it costs a round trip a request, bench/README.md).
+        logger.warning("database connection lost", exc_info=exc)
+        return await _app_error(
+            request,
+            ServiceUnavailable(
+                "database.unavailable",
+                "The connection to the database was lost; retry.",
+                headers={"Retry-After": "1"},
+            ),
+        )
     mapped = integrity_problem(exc)
     if mapped.status >= 500:
         logger.error("database error", exc_info=exc)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import structlog
-from prometheus_fastapi_instrumentator.routing import get_route_name
-from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response
+from app.core.metrics import METRICS_PATH, Metrics, route_template
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 access_log = structlog.get_logger("inovasi.access")
@@ -103,8 +103,11 @@ class BodyGuardMiddleware:
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """One access log line and the request metrics per request, by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,14 +122,22 @@ class AccessLogMiddleware:
                 status = message["status"]
             await send(message)
 
+        metrics = self.metrics
+        metrics.in_progress.inc()
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            access_log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                route=get_route_name(HTTPConnection(scope), False) if "app" in scope else None,
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            metrics.in_progress.dec()
+            seconds = time.perf_counter() - started
+            route = route_template(scope)
+            if route != METRICS_PATH:
+                metrics.observe(scope["method"], route or "none", status, seconds)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(seconds * 1000, 2),
+                )

@@ -130,7 +130,7 @@ class PageRequest:
     signer: CursorSigner
 
 
-def page_request(
+async def page_request(
     request: Request,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")

@@ -226,7 +226,7 @@ class Access:
         return principal
 
 
-def _required_principal(request: Request) -> Principal:
+async def _required_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:  # only a route outside the policy table can get here
         raise Unauthorized("auth.required", "This operation needs a bearer token.")
@@ -237,7 +237,7 @@ CurrentPrincipal = Annotated[Principal, Depends(_required_principal)]
 """The caller, once the route's policy has admitted it."""
 
 
-def _optional_principal(request: Request) -> Principal | None:
+async def _optional_principal(request: Request) -> Principal | None:
     return getattr(request.state, "principal", None)
 
 

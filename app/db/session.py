@@ -36,7 +36,10 @@ def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> A
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        # No ping before each checkout: it costs a round trip a request. A connection the
+        # server has closed fails its request with a 503 (app.core.errors) and the pool then
+        # replaces every connection as old as it.
+        pool_pre_ping=False,
         connect_args=connect_args,
     )
 
@@ -45,12 +48,29 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for GET and HEAD requests: autocommit, so each statement runs on its own,
+    without the BEGIN and COMMIT round trips of a transaction (bench/README.md)."""
+    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
     """Yield the request's session; commit after the endpoint returns, roll back if it raised.
 
     Registered with `scope="function"` so the commit happens before the response is sent: a
     failed commit becomes an error response, never a false success.
+
+    GET and HEAD requests only read: their session runs each statement in autocommit (each
+    sees what was committed when it started) and has nothing to commit.
     """
+    if request.method in _READ_METHODS:
+        readmaker: async_sessionmaker[AsyncSession] = request.app.state.read_sessionmaker
+        async with readmaker() as session:
+            yield session
+        return
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         try:

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.db.session import SessionDep
 from app.main import create_app
 from tests.conftest import make_settings
 
@@ -313,3 +314,71 @@ async def test_an_exhausted_connection_pool_is_a_503_problem_with_retry_after(
     body = assert_problem(response, 503, "database.busy")
     assert response.headers["retry-after"] == "5"
     assert "QueuePool" not in body["detail"]
+
+
+async def test_a_connection_the_server_closed_is_a_503_and_the_next_request_recovers(
+    database_url: URL, settings: Any
+) -> None:
+    """With the real unit of work and a pool of its own: the server ends every connection of
+    the app (as a restart would); the request that meets a dead connection gets a 503 with
+    Retry-After, and the pool's fresh connections serve the requests after it."""
+    from sqlalchemy import text
+
+    from app.db.session import create_engine
+
+    app_settings = make_settings(database_url, db_pool_size=1, db_max_overflow=0)
+    engine = create_engine(database_url, app_settings)
+    app = create_app(app_settings, engine=engine)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get("/v1/regions/12")).status_code == 200
+            async with engine.connect() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            other = create_engine(database_url, app_settings, null_pool=True)
+            async with other.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await other.dispose()
+            lost = await client.get("/v1/regions/12")
+            body = lost.json()
+            assert lost.status_code == 503, body
+            assert body["code"] == "database.unavailable"
+            assert lost.headers["retry-after"] == "1"
+            assert (await client.get("/v1/regions/12")).status_code == 200
+    finally:
+        await engine.dispose()
+
+
+async def test_reads_run_without_a_transaction_and_writes_within_one(
+    database_url: URL,
+) -> None:
+    """GET requests get an autocommit session (no BEGIN/COMMIT round trips); other methods a
+    transaction committed after the endpoint returns."""
+    from sqlalchemy import text
+
+    from app.db.session import create_engine
+
+    app_settings = make_settings(database_url)
+    engine = create_engine(database_url, app_settings)
+    app = create_app(app_settings, engine=engine)
+    seen: dict[str, bool] = {}
+
+    async def probe(session: SessionDep) -> dict[str, bool]:
+        assert isinstance(session, AsyncSession)
+        conn = await session.connection()
+        await conn.execute(text("SELECT 1"))
+        raw = await conn.get_raw_connection()
+        seen["in_transaction"] = raw.driver_connection.is_in_transaction()
+        return seen
+
+    app.add_api_route("/test/tx", probe, methods=["GET", "POST"])
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/test/tx")
+            assert response.status_code == 200, response.text
+            assert seen == {"in_transaction": False}
+            await client.post("/test/tx")
+            assert seen == {"in_transaction": True}
+    finally:
+        await engine.dispose()

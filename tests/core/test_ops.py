@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from prometheus_client import REGISTRY
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -76,23 +75,13 @@ async def test_readyz_is_a_503_problem_when_the_database_is_unreachable(
 
 # --- metrics ---------------------------------------------------------------------------------
 #
-# prometheus-fastapi-instrumentator registers its collectors in the process-wide REGISTRY the
-# first time an app's middleware stack is built, and silently records nothing for any later
-# app (see the xfail below). These tests take the http_* collectors off the registry first, so
-# the app under test registers its own.
-
-
-def _drop_http_collectors() -> None:
-    for collector, names in list(REGISTRY._collector_to_names.items()):
-        if any(name.startswith("http_") for name in names):
-            REGISTRY.unregister(collector)
+# Each app registers its metrics in a registry of its own (app.core.metrics).
 
 
 @pytest.fixture
 async def metrics_client(
     settings: Settings, engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    _drop_http_collectors()
     async with _client(create_app(settings, engine=engine)) as client:
         yield client
 
@@ -133,22 +122,26 @@ async def test_metrics_record_latency_by_route_template(
     ), text
 
 
+async def test_metrics_count_unmatched_paths_as_none(metrics_client: httpx.AsyncClient) -> None:
+    await metrics_client.get("/no/such/path/12345")
+    text = (await metrics_client.get("/metrics")).text
+    assert re.search(
+        r'^http_requests_total\{handler="none",method="GET",status="404"\} 1\.0$',
+        text,
+        re.MULTILINE,
+    ), text
+    assert "12345" not in text
+
+
 async def test_metrics_do_not_count_themselves(metrics_client: httpx.AsyncClient) -> None:
     await metrics_client.get("/metrics")
     text = (await metrics_client.get("/metrics")).text
     assert 'handler="/metrics"' not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prometheus-fastapi-instrumentator keeps its metrics process-wide: a second app in "
-    "one process records nothing (a CollectorRegistry per app was tried and is not enough). "
-    "A served process builds one app, so production is unaffected.",
-)
 async def test_metrics_of_a_second_app_in_the_process_are_recorded(
     settings: Settings, engine: AsyncEngine
 ) -> None:
-    _drop_http_collectors()
     async with _client(create_app(settings, engine=engine)) as first:
         await first.get("/livez")
     async with _client(create_app(settings, engine=engine)) as second:

@@ -38,7 +38,7 @@ router = APIRouter(tags=["innovations"], route_class=PolicyRoute)
 CategoryCodePath = Annotated[str, Path(pattern=CATEGORY_CODE_PATTERN)]
 
 
-def catalogue_filters(
+async def catalogue_filters(
     q: Annotated[
         str | None,
         Query(
