@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
+from app.domains.hubs.router import router as hubs_router
 from app.domains.innovations.router import router as innovations_router
 from app.domains.institutions.router import router as institutions_router
 from app.domains.regions.router import router as regions_router
@@ -16,5 +17,6 @@ api_router.include_router(accounts_router)
 api_router.include_router(regions_router)
 api_router.include_router(institutions_router)
 api_router.include_router(innovations_router)
+api_router.include_router(hubs_router)
 api_router.include_router(stats_router)
 api_router.include_router(audit_router)

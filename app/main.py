@@ -86,6 +86,13 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             {"name": "identity", "description": "Sign-in, the caller, accounts and API keys."},
             {"name": "regions", "description": "Kemendagri provinces, regencies and cities."},
             {"name": "institutions", "description": "Institutions and their service units."},
+            {
+                "name": "innovations",
+                "description": "The innovation catalogue: records, lifecycle, search, facets, "
+                "export and the category vocabulary.",
+            },
+            {"name": "hubs", "description": "JIPP hubs, the regional innovation network."},
+            {"name": "stats", "description": "Public statistics over published records."},
             {"name": "audit", "description": "The audit trail of every write."},
         ],
     )

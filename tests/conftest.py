@@ -23,7 +23,15 @@ from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.main import create_app
 from app.models.accounts import User
-from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind, Role
+from app.models.enums import (
+    HubKind,
+    HubStatus,
+    InnovationStage,
+    InnovationStatus,
+    InstitutionKind,
+    Role,
+)
+from app.models.hubs import Hub
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
@@ -250,6 +258,52 @@ def make_innovation(session: AsyncSession) -> InnovationFactory:
         return innovation
 
     return make
+
+
+HubFactory = Callable[..., Awaitable[Hub]]
+# The date a hub reached each status, in the machine's order.
+HUB_STATUS_DATES = (
+    (HubStatus.committed, "committed_date"),
+    (HubStatus.designated, "designated_date"),
+    (HubStatus.active, "activated_date"),
+    (HubStatus.inactive, "inactivated_date"),
+)
+_HUB_ORDER = [HubStatus.candidate, *(status for status, _ in HUB_STATUS_DATES)]
+
+
+@pytest.fixture
+def make_hub(session: AsyncSession, make_institution: InstitutionFactory) -> HubFactory:
+    """`await make_hub(host, status=HubStatus.active, **fields)`: a hub with the dates of every
+    status up to `status` (2020-01-01 on). Without a host, a central hub of a new ministry; with
+    a pemprov host, a regional one. A candidate by default."""
+
+    async def make(
+        host: Institution | None = None, status: HubStatus = HubStatus.candidate, **fields: Any
+    ) -> Hub:
+        host = host or await make_institution()
+        kind = HubKind.regional if host.kind is InstitutionKind.pemprov else HubKind.central
+        fields.setdefault("name", f"JIPP Uji {uuid.uuid4().hex[:8]}")
+        fields.setdefault("kind", kind)
+        fields.setdefault("candidate_date", date(2020, 1, 1))
+        reached = _HUB_ORDER.index(status)
+        for month, (step, column) in enumerate(HUB_STATUS_DATES, start=2):
+            if _HUB_ORDER.index(step) <= reached:
+                fields.setdefault(column, date(2020, month, 1))
+        if fields.get("designated_date") is not None:
+            fields.setdefault("designation_decree_reference", "Keputusan Menteri PANRB Nomor 1")
+            fields.setdefault("designation_year", fields["designated_date"].year)
+        hub = Hub(host_institution_id=host.id, status=status, **fields)
+        session.add(hub)
+        await session.flush()
+        return hub
+
+    return make
+
+
+@pytest.fixture
+async def hub(make_hub: HubFactory) -> Hub:
+    """An active central hub of a new ministry (what an account's hub_id can name)."""
+    return await make_hub(status=HubStatus.active)
 
 
 @pytest.fixture

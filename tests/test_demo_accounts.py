@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
 from app.models.enums import InnovationStatus
+from app.models.hubs import Hub, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.seed.demo import (
     DEMO_ACCOUNTS,
+    DEMO_HUB_ID,
     DEMO_PASSWORD,
     DEMO_REGIONAL_SYSTEM_KEY,
     DemoAccount,
@@ -22,7 +24,7 @@ from app.seed.demo import (
     load_demo,
 )
 
-MODELS = (Institution, Unit, User, ApiKey, Innovation)
+MODELS = (Institution, Unit, User, ApiKey, Innovation, Hub, HubMember)
 
 
 @pytest.fixture
@@ -122,3 +124,52 @@ async def test_demo_has_the_innovations_of_domain_md(session: AsyncSession, demo
     assert {status for _, status in rows} == set(InnovationStatus)
     titles = set(await session.scalars(select(Innovation.title)))
     assert {"Jarik Ma'Siti", "NASI TIGA BERAS", "SIMBA ASIA", "Demi Sepeda Bagus"} <= titles
+
+
+async def test_demo_has_the_hubs_of_domain_md(client: httpx.AsyncClient, demo: int) -> None:
+    response = await client.get("/v1/hubs", params={"limit": 100, "status": "active"})
+    assert response.status_code == 200, response.text
+    hubs = {hub["name"].removeprefix("JIPP Provinsi "): hub for hub in response.json()["items"]}
+    since_2019 = {"Jawa Timur", "Sulawesi Selatan", "Sumatera Selatan"}
+    pilots_2020 = since_2019 | {
+        "Jawa Tengah",
+        "Sumatera Barat",
+        "Kepulauan Bangka Belitung",
+        "Kalimantan Selatan",
+        "Gorontalo",
+    }
+    assert pilots_2020 | {"Sumatera Utara"} <= set(hubs)
+    assert {name for name in pilots_2020 if hubs[name]["committed_date"] < "2020"} == since_2019
+    for name in pilots_2020:
+        assert hubs[name]["is_pilot"] is True
+        assert hubs[name]["designation_year"] == 2020
+        assert hubs[name]["designation_decree_reference"] == (
+            "Keputusan Menteri PANRB Nomor 94 Tahun 2020"
+        )
+    assert hubs["Sumatera Utara"]["committed_date"] == "2022-09-28"
+    assert hubs["Sumatera Utara"]["id"] == str(DEMO_HUB_ID)
+
+
+async def test_demo_hub_admin_manages_north_sumatras_members(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    signed_in = await client.post(
+        "/v1/auth/token", json={"email": "hub.sumut@demo.inovasi.id", "password": DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    members = await client.get(f"/v1/hubs/{DEMO_HUB_ID}/members", headers=headers)
+    assert members.status_code == 200, members.text
+    assert {m["institution_id"] for m in members.json()["items"]} == {
+        str(demo_id("institution", name))
+        for name in (
+            "Pemerintah Kota Medan",
+            "Pemerintah Kabupaten Deli Serdang",
+            "Pemerintah Provinsi Sumatera Utara",
+        )
+    }
+    malang = str(demo_id("institution", "Pemerintah Kota Malang"))
+    refused = await client.post(
+        f"/v1/hubs/{DEMO_HUB_ID}/members", json={"institution_id": malang}, headers=headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "hub_member.outside_province"

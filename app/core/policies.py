@@ -105,6 +105,39 @@ POLICIES.update(
     }
 )
 
+_hub_read = Access.public(
+    "Designated, active and inactive hubs are public; candidate and committed ones are seen by "
+    "the secretariat and the hub's own admins only (404 to everyone else)."
+)
+_hub_managers = Access(
+    {Role.secretariat_admin: ALL, Role.hub_admin: Scope.own_hub},
+    out_of_scope=403,
+    note="Another hub the caller can see (designated or later) is a 403; a candidate or "
+    "committed one a 404.",
+)
+POLICIES.update(
+    {
+        # hubs
+        "list_hubs": _hub_read,
+        "get_hub": _hub_read,
+        "create_hub": _secretariat_only,
+        "update_hub": Access(
+            _hub_managers.rules,
+            out_of_scope=403,
+            note=_hub_managers.note + " A hub admin changes the name, coordinating unit and "
+            "contacts; the pilot flag and the designation are the secretariat's.",
+        ),
+        "delete_hub": _secretariat_only,
+        "transition_hub": Access(
+            _secretariat, note="Hub admins edit their hub's profile, never its status."
+        ),
+        "list_hub_members": _hub_read,
+        "get_hub_member": _hub_read,
+        "add_hub_member": _hub_managers,
+        "end_hub_membership": _hub_managers,
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 

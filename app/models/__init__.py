@@ -2,6 +2,7 @@
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
+from app.models.hubs import Hub, HubMember
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Institution, Unit
 from app.models.ratelimit import RateLimitCounter
@@ -10,6 +11,8 @@ from app.models.regions import Region
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Hub",
+    "HubMember",
     "Innovation",
     "InnovationCategory",
     "Institution",

@@ -41,8 +41,9 @@ class ApiKey(UUIDPrimaryKey, Base):
     unit_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("units.id", ondelete="RESTRICT")
     )
-    # The hubs table arrives with the hubs feature; the reference is added then.
-    hub_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    hub_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hubs.id", ondelete="RESTRICT")
+    )
     created_by_api_key_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("api_keys.id", ondelete="SET NULL")
     )
@@ -60,6 +61,7 @@ class ApiKey(UUIDPrimaryKey, Base):
         Index("uq_api_keys_secret_hash", "secret_hash", unique=True),
         Index("uq_api_keys_prefix", "prefix", unique=True),
         Index("ix_api_keys_institution_id", "institution_id"),
+        Index("ix_api_keys_hub_id", "hub_id"),
         Index("ix_api_keys_created_at_id", "created_at", "id"),
         CheckConstraint(
             "role NOT IN ('local_admin', 'regional_system', 'unit_operator')"
@@ -86,8 +88,9 @@ class User(UUIDPrimaryKey, Timestamps, Versioned, Base):
         UUID(as_uuid=True), ForeignKey("institutions.id", ondelete="RESTRICT")
     )
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    # The hubs table arrives with the hubs feature; the reference is added then.
-    hub_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    hub_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hubs.id", ondelete="RESTRICT")
+    )
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Tokens issued before this moment are refused (a password change signs every session out).
@@ -106,6 +109,7 @@ class User(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("uq_users_email", func.lower(text("email")), unique=True),
         Index("ix_users_institution_id_name", "institution_id", "name", "id"),
         Index("ix_users_created_at_id", "created_at", "id"),
+        Index("ix_users_hub_id", "hub_id"),
         # A unit operator's unit belongs to its institution.
         ForeignKeyConstraint(
             ["unit_id", "institution_id"],

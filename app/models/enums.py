@@ -95,3 +95,30 @@ class LinkKind(StrEnum):
     news = "news"
     app = "app"
     other = "other"
+
+
+class HubKind(StrEnum):
+    """A regional hub is hosted by a provincial government, a central one by a ministry or
+    agency (since 2023)."""
+
+    regional = "regional"
+    central = "central"
+
+
+class HubStatus(StrEnum):
+    """candidate -> committed -> designated -> active -> inactive (DOMAIN.md section 3)."""
+
+    candidate = "candidate"
+    committed = "committed"
+    designated = "designated"
+    active = "active"
+    inactive = "inactive"
+
+
+# The host kinds each hub kind takes.
+HUB_HOST_KINDS: dict[HubKind, frozenset[InstitutionKind]] = {
+    HubKind.regional: frozenset({InstitutionKind.pemprov}),
+    HubKind.central: frozenset({InstitutionKind.kementerian, InstitutionKind.lembaga}),
+}
+# Statuses the public sees; candidate and committed hubs are the secretariat's and their admins'.
+PUBLIC_HUB_STATUSES = frozenset({HubStatus.designated, HubStatus.active, HubStatus.inactive})

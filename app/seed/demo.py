@@ -92,6 +92,19 @@ DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
         "35",
         (DemoUnit("Biro Organisasi Sekretariat Daerah Provinsi Jawa Timur"),),
     ),
+    # Hosts of the demo JIPP hubs (app/seed/demo_hubs.py).
+    *(
+        DemoInstitution(f"Pemerintah Provinsi {name}", short, InstitutionKind.pemprov, code)
+        for name, short, code in (
+            ("Sulawesi Selatan", "Pemprov Sulsel", "73"),
+            ("Sumatera Selatan", "Pemprov Sumsel", "16"),
+            ("Jawa Tengah", "Pemprov Jateng", "33"),
+            ("Sumatera Barat", "Pemprov Sumbar", "13"),
+            ("Kepulauan Bangka Belitung", "Pemprov Babel", "19"),
+            ("Kalimantan Selatan", "Pemprov Kalsel", "63"),
+            ("Gorontalo", "Pemprov Gorontalo", "75"),
+        )
+    ),
     DemoInstitution(
         "Perusahaan Umum Daerah Air Minum Tirtanadi",
         "Perumda Tirtanadi",
@@ -106,7 +119,7 @@ DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
 # Demo sign-ins, documented in the README. Demo data is refused in production (see the CLI).
 DEMO_PASSWORD = "inovasi-demo-2026"  # noqa: S105 - public demo credential
 DEMO_REGIONAL_SYSTEM_KEY = API_KEY_PREFIX + "demo-regional-system-pemkot-medan-0001"
-# The hubs feature will give this id a record (JIPP Sumatera Utara); accounts may name it now.
+# JIPP Sumatera Utara (app/seed/demo_hubs.py), the demo hub admin's hub.
 DEMO_HUB_ID = demo_id("hub", "JIPP Provinsi Sumatera Utara")
 
 
@@ -226,7 +239,10 @@ async def load_demo(session: AsyncSession) -> int:
             await session.flush()
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
-    added += await _add_accounts(session)
-    from app.seed.demo_innovations import load_demo_innovations  # it imports demo_id from here
+    # These modules import demo_id from here.
+    from app.seed.demo_hubs import load_demo_hubs
+    from app.seed.demo_innovations import load_demo_innovations
 
+    added += await load_demo_hubs(session)  # before the accounts: the hub admin names its hub
+    added += await _add_accounts(session)
     return added + await load_demo_innovations(session)

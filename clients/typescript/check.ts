@@ -64,7 +64,17 @@ type ExpectedOperationIds =
   | "get_innovation_category"
   | "update_innovation_category"
   | "get_stats_overview"
-  | "get_innovation_stats";
+  | "get_innovation_stats"
+  | "list_hubs"
+  | "create_hub"
+  | "get_hub"
+  | "update_hub"
+  | "delete_hub"
+  | "transition_hub"
+  | "list_hub_members"
+  | "add_hub_member"
+  | "get_hub_member"
+  | "end_hub_membership";
 
 /** Every error an operation documents is RFC 9457 problem+json. */
 type OperationsWithNonProblemErrors = {
@@ -158,6 +168,25 @@ export function missingFields(problem: Problem): string[] {
 
 type Facets = Json<paths["/v1/innovations/facets"]["get"]["responses"][200]>;
 
+// --- hubs ------------------------------------------------------------------------------------
+
+type Hub = Json<paths["/v1/hubs/{hub_id}"]["get"]["responses"][200]>;
+type HubTransitionBody = Json<NonNullable<operations["transition_hub"]["requestBody"]>>;
+type HubMemberPage = Json<paths["/v1/hubs/{hub_id}/members"]["get"]["responses"][200]>;
+
+/** Designating a committed hub, as the secretariat's screen sends it. */
+export const designateHub = {
+  action: "designate",
+  date: "2020-03-02",
+  decree_reference: "Keputusan Menteri PANRB Nomor 94 Tahun 2020",
+  reason: "Percontohan Hub JIPP 2020",
+} satisfies HubTransitionBody;
+
+/** The members that still belong to the hub (leaving keeps the record, with its left_date). */
+export function currentMembers(page: HubMemberPage): string[] {
+  return page.items.filter((member) => member.left_date == null).map((member) => member.id);
+}
+
 // --- the assertions --------------------------------------------------------------------------
 
 export type Assertions = [
@@ -180,6 +209,13 @@ export type Assertions = [
       : false
   >,
   Expect<Equals<Institution["version"], number>>,
+  Expect<Equals<Hub, Schemas["HubRead"]>>,
+  Expect<Equals<Hub["status"], "candidate" | "committed" | "designated" | "active" | "inactive">>,
+  Expect<
+    paths["/v1/hubs/{hub_id}/transitions"]["post"]["responses"][409] extends ProblemResponse
+      ? true
+      : false
+  >,
   Expect<Equals<Exclude<ExpectedKinds, Schemas["InstitutionKind"]>, never>>,
   Expect<Equals<GetInstitution["parameters"]["path"]["institution_id"], string>>,
   Expect<GetInstitution["responses"][404] extends ProblemResponse ? true : false>,

@@ -6,7 +6,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from tests.conftest import InnovationFactory, InstitutionFactory, UnitFactory, UserFactory
+from tests.conftest import (
+    HubFactory,
+    InnovationFactory,
+    InstitutionFactory,
+    UnitFactory,
+    UserFactory,
+)
 from tests.core.test_authorization_matrix import World, build_world
 
 
@@ -18,8 +24,9 @@ async def world(
     make_unit: UnitFactory,
     make_user: UserFactory,
     make_innovation: InnovationFactory,
+    make_hub: HubFactory,
 ) -> World:
     """Institutions A and B and a caller of every kind, fresh for every test."""
     return await build_world(
-        session, settings, make_institution, make_unit, make_user, make_innovation
+        session, settings, make_institution, make_unit, make_user, make_innovation, make_hub
     )

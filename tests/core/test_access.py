@@ -18,6 +18,7 @@ from app.core.policies import ANONYMOUS_WRITES
 from app.core.security import Access, Scope, hash_api_key
 from app.models.accounts import ApiKey
 from app.models.enums import Role
+from app.models.hubs import Hub
 from tests.conftest import KeyFactory
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
@@ -250,9 +251,9 @@ async def test_role_outside_the_policy_is_403(client: httpx.AsyncClient, auth: K
 
 
 async def test_roles_outside_every_policy_are_403(
-    client: httpx.AsyncClient, app: FastAPI, auth: KeyFactory
+    client: httpx.AsyncClient, app: FastAPI, auth: KeyFactory, hub: Hub
 ) -> None:
-    hub_admin = await auth(Role.hub_admin, hub_id=uuid.uuid4())
+    hub_admin = await auth(Role.hub_admin, hub_id=hub.id)
     seen = {}
     for route in _protected(app):
         assert route.policy is not None

@@ -66,6 +66,8 @@ _NAMED_ACTIONS = {
     "revoke_api_key": "revoke",
     "publish_innovation": "publish",
     "archive_innovation": "archive",
+    "transition_hub": "commit",  # the sample commits a candidate hub
+    "end_hub_membership": "leave",
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 

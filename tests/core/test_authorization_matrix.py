@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
@@ -27,11 +27,13 @@ from app.core.security import Access, Scope
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.models.accounts import ApiKey, User
-from app.models.enums import InnovationStatus, InstitutionKind, Role
+from app.models.enums import HubStatus, InnovationStatus, InstitutionKind, Role
+from app.models.hubs import Hub, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from tests.conftest import (
     TEST_PASSWORD,
+    HubFactory,
     InnovationFactory,
     InstitutionFactory,
     UnitFactory,
@@ -70,8 +72,11 @@ class World:
     institution_b: Institution  # Pemkot Malang (35.73), unit B1, hub HUB_B
     unit_b1: Unit
     spare_institution: Institution  # nothing refers to it: the one a delete can remove
-    hub_a: uuid.UUID
-    hub_b: uuid.UUID
+    hub_a: Hub  # JIPP Sumatera Utara (active, public): A is a member, HUB_A's admin runs it
+    hub_b: Hub  # JIPP Jawa Timur (active): B is a member
+    candidate_hub: Hub  # a candidate hub hosted by Sumatera Utara: the one a delete can remove
+    host_unit_a: Unit  # the Sumatera Utara bureau: a member a hub admin of HUB_A may add
+    member_a: HubMember  # A's open membership of HUB_A
     operator_a: User  # a unit operator of A1: the account the account operations aim at
     operator_key_a: ApiKey  # a unit operator key of A1: the key the key operations aim at
     published_a1: Innovation  # a published innovation of A1 (public)
@@ -120,6 +125,7 @@ async def build_world(
     make_unit: UnitFactory,
     make_user: UserFactory,
     make_innovation: InnovationFactory,
+    make_hub: HubFactory,
 ) -> World:
     """Institutions A and B with their units, hubs HUB_A and HUB_B, and every caller."""
     a = await make_institution(
@@ -132,7 +138,22 @@ async def build_world(
     a1 = await make_unit(a, name="Dinas Pendidikan Kota Medan")
     a2 = await make_unit(a, name="Sekretariat DPRD Kota Medan")
     b1 = await make_unit(b, name="SMP Negeri 10 Malang")
-    hub_a, hub_b = uuid.uuid4(), uuid.uuid4()
+    pemprov = InstitutionKind.pemprov
+    sumut = await make_institution(
+        name="Pemerintah Provinsi Sumatera Utara", kind=pemprov, region_code="12"
+    )
+    jatim = await make_institution(
+        name="Pemerintah Provinsi Jawa Timur", kind=pemprov, region_code="35"
+    )
+    host_unit_a = await make_unit(sumut, name="Biro Organisasi Setda Provinsi Sumatera Utara")
+    hub_a = await make_hub(sumut, HubStatus.active, name="JIPP Provinsi Sumatera Utara")
+    hub_b = await make_hub(jatim, HubStatus.active, name="JIPP Provinsi Jawa Timur")
+    candidate_hub = await make_hub(sumut, name="JIPP Provinsi Sumatera Utara (calon)")
+    member_a = HubMember(hub_id=hub_a.id, institution_id=a.id, joined_date=date(2022, 10, 3))
+    session.add_all(
+        [member_a, HubMember(hub_id=hub_b.id, institution_id=b.id, joined_date=date(2020, 3, 2))]
+    )
+    await session.flush()
 
     async def person(name: str, role: Role, in_scope: bool, **scope: uuid.UUID) -> Caller:
         user = await make_user(role, **scope)
@@ -144,13 +165,13 @@ async def build_world(
         await person("local_admin", Role.local_admin, True, institution_id=a.id),
         await person("unit_operator", Role.unit_operator, True, unit_id=a1.id),
         await person("evaluator", Role.evaluator, True),
-        await person("hub_admin", Role.hub_admin, True, hub_id=hub_a),
+        await person("hub_admin", Role.hub_admin, True, hub_id=hub_a.id),
         await key_caller(
             session, "regional_system", Role.regional_system, True, institution_id=a.id
         ),
         await person("local_admin/B", Role.local_admin, False, institution_id=b.id),
         await person("unit_operator/B1", Role.unit_operator, False, unit_id=b1.id),
-        await person("hub_admin/HUB_B", Role.hub_admin, False, hub_id=hub_b),
+        await person("hub_admin/HUB_B", Role.hub_admin, False, hub_id=hub_b.id),
         await key_caller(
             session, "regional_system/B", Role.regional_system, False, institution_id=b.id
         ),
@@ -175,6 +196,9 @@ async def build_world(
         spare_institution=spare,
         hub_a=hub_a,
         hub_b=hub_b,
+        candidate_hub=candidate_hub,
+        host_unit_a=host_unit_a,
+        member_a=member_a,
         operator_a=operator_a,
         operator_key_a=operator_key_a,
         published_a1=published_a1,
@@ -389,6 +413,50 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "PATCH", "/v1/innovation-categories/pendidikan", "item", "innovation_category",
         record="pendidikan", id_field="code", json={"name": "Pendidikan dan Kebudayaan"},
     ),
+    # hubs: HUB_A is active (public); the delete and the transition aim at a candidate hub
+    "list_hubs": lambda w: Sample(
+        "GET", "/v1/hubs", "list", "hub", record=str(w.hub_a.id),
+        params={"province": "12", "limit": 100},
+    ),
+    "get_hub": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}", "item", "hub", record=str(w.hub_a.id)
+    ),
+    "create_hub": lambda w: Sample(
+        "POST", "/v1/hubs", "create", "hub",
+        json={
+            "name": f"JIPP Provinsi Sumatera Utara {_suffix()}",
+            "kind": "regional",
+            "host_institution_id": str(w.hub_a.host_institution_id),
+        },
+    ),
+    "update_hub": lambda w: Sample(
+        "PATCH", f"/v1/hubs/{w.hub_a.id}", "item", "hub", record=str(w.hub_a.id),
+        json={"contacts": [{"name": "Sekretariat JIPP Sumut", "email": "jipp@sumutprov.go.id"}]},
+    ),
+    "delete_hub": lambda w: Sample(
+        "DELETE", f"/v1/hubs/{w.candidate_hub.id}", "item", "hub",
+        record=str(w.candidate_hub.id),
+    ),
+    "transition_hub": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.candidate_hub.id}/transitions", "item", "hub",
+        record=str(w.candidate_hub.id), json={"action": "commit", "reason": "Komitmen diteken."},
+    ),
+    "list_hub_members": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/members", "list", "hub_member",
+        record=str(w.member_a.id), params={"limit": 100},
+    ),
+    "add_hub_member": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/members", "create", "hub_member",
+        json={"unit_id": str(w.host_unit_a.id)},
+    ),
+    "get_hub_member": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/members/{w.member_a.id}", "item", "hub_member",
+        record=str(w.member_a.id),
+    ),
+    "end_hub_membership": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/members/{w.member_a.id}/leave", "item", "hub_member",
+        record=str(w.member_a.id), json={"reason": "Pindah jaringan."},
+    ),
     # statistics
     "get_stats_overview": lambda w: Sample(
         "GET", "/v1/stats/overview", "report", "innovation",
@@ -526,6 +594,7 @@ REPRESENTATIVE_OPERATIONS = (
     "update_unit",
     "update_institution",
     "list_audit_events",
+    "update_hub",
 )
 
 

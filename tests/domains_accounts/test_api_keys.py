@@ -18,7 +18,15 @@ from app.domains.accounts.service import issue_api_key
 from app.models.accounts import ApiKey
 from app.models.enums import Role
 from app.models.institutions import Institution, Unit
-from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
+from tests.conftest import HubFactory, InstitutionFactory, KeyFactory, UnitFactory
+
+HUB_ID = uuid.UUID(int=7)
+
+
+@pytest.fixture(autouse=True)
+async def _hub(make_hub: HubFactory) -> None:
+    """The hub HUB_ID names (keys may only name a hub that exists)."""
+    await make_hub(id=HUB_ID)
 
 
 @pytest.fixture
@@ -76,7 +84,7 @@ def _scope_for(role: Role, institution: Institution, unit: Unit) -> dict[str, An
         Role.local_admin: {"institution_id": institution.id},
         Role.unit_operator: {"unit_id": unit.id},
         Role.evaluator: {},
-        Role.hub_admin: {"hub_id": uuid.UUID(int=7)},
+        Role.hub_admin: {"hub_id": HUB_ID},
         Role.regional_system: {"institution_id": institution.id},
     }[role]
 
@@ -98,7 +106,7 @@ async def test_secretariat_admin_issues_a_key_for_each_role(
     institution_scoped = {Role.local_admin, Role.regional_system, Role.unit_operator}
     assert key["institution_id"] == (str(institution.id) if role in institution_scoped else None)
     assert key["unit_id"] == (str(unit.id) if role is Role.unit_operator else None)
-    assert key["hub_id"] == (str(uuid.UUID(int=7)) if role is Role.hub_admin else None)
+    assert key["hub_id"] == (str(HUB_ID) if role is Role.hub_admin else None)
     assert key["revoked_at"] is None
     assert key["expires_at"] is None
 

@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.models.accounts import User
 from app.models.audit import AuditEvent
 from app.models.enums import Role
+from app.models.hubs import Hub
 from app.models.institutions import Institution, Unit
 from tests.conftest import (
     TEST_PASSWORD,
@@ -364,9 +365,10 @@ async def test_roles_without_audit_rights_get_403(
     settings: Settings,
     make_user: UserFactory,
     unit: Unit,
+    hub: Hub,
     role: Role,
 ) -> None:
-    scope = {Role.unit_operator: {"unit_id": unit.id}, Role.hub_admin: {"hub_id": uuid.uuid4()}}
+    scope = {Role.unit_operator: {"unit_id": unit.id}, Role.hub_admin: {"hub_id": hub.id}}
     person: User = await make_user(role, **scope.get(role, {}))
     response = await client.get("/v1/audit-events", headers=bearer_for(settings, person))
     assert_problem(response, 403, "auth.role_forbidden")

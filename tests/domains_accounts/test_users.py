@@ -17,6 +17,7 @@ from app.models.enums import Role
 from app.models.institutions import Institution, Unit
 from tests.conftest import (
     TEST_PASSWORD,
+    HubFactory,
     InstitutionFactory,
     UnitFactory,
     UserFactory,
@@ -27,6 +28,12 @@ from tests.domains import assert_problem
 PASSWORD = "a long enough passphrase"
 HUB_ID = uuid.UUID(int=42)
 NOT_ALLOWED = "user.scope_not_allowed"
+
+
+@pytest.fixture(autouse=True)
+async def _hub(make_hub: HubFactory) -> None:
+    """The hub HUB_ID names (accounts may only name a hub that exists)."""
+    await make_hub(id=HUB_ID)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.models.enums import InnovationStatus, InstitutionKind, Role
+from app.models.hubs import Hub
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from tests.conftest import (
@@ -98,6 +98,7 @@ async def w(
     make_institution: InstitutionFactory,
     make_unit: UnitFactory,
     make_innovation: InnovationFactory,
+    hub: Hub,
 ) -> World:
     kota = InstitutionKind.pemkot
     medan = await make_institution(name="Pemerintah Kota Medan", kind=kota, region_code="12.71")
@@ -117,7 +118,7 @@ async def w(
     callers = {
         "anonymous": {},
         "evaluator": await auth(Role.evaluator),
-        "hub_admin": await auth(Role.hub_admin, hub_id=uuid.uuid4()),
+        "hub_admin": await auth(Role.hub_admin, hub_id=hub.id),
         "operator_dprd": await auth(Role.unit_operator, unit_id=units["dprd"].id),
         "operator_dinkes": await auth(Role.unit_operator, unit_id=units["dinkes"].id),
         "local_admin_medan": await auth(Role.local_admin, institution_id=medan.id),

@@ -43,6 +43,7 @@ from app.domains.accounts.schemas import (
     UserUpdate,
 )
 from app.domains.audit import service as audit
+from app.domains.hubs.repository import HubRepository
 from app.domains.institutions.repository import InstitutionRepository, UnitRepository
 from app.models.accounts import ApiKey, User
 from app.models.enums import Role
@@ -115,6 +116,8 @@ async def _resolve_scope(
         )
     if role is Role.hub_admin and given.hub_id is None:
         raise invalid_field(f"{entity}.hub_required", "/hub_id", f"{label} needs a hub.")
+    if given.hub_id is not None and await HubRepository(session).get(given.hub_id) is None:
+        raise invalid_field(f"{entity}.hub_not_found", "/hub_id", "The hub does not exist.")
     if (
         institution_id is not None
         and await InstitutionRepository(session).get(institution_id) is None

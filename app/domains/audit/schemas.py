@@ -36,6 +36,11 @@ class AuditAction(StrEnum):
     password_change = "password_change"  # noqa: S105 - an action name
     publish = "publish"
     archive = "archive"
+    commit = "commit"
+    designate = "designate"
+    activate = "activate"
+    deactivate = "deactivate"
+    leave = "leave"
 
 
 class AuditEntityType(StrEnum):
@@ -45,6 +50,8 @@ class AuditEntityType(StrEnum):
     api_key = "api_key"
     innovation = "innovation"
     innovation_category = "innovation_category"
+    hub = "hub"
+    hub_member = "hub_member"
 
 
 class AuditEventRead(BaseModel):

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.repository import PageResult, SortKey, keyset_page
+from app.domains.hubs.schemas import HubFilter, HubMemberFilter, HubMemberSort, HubSort
+from app.domains.regions.repository import escape_like
+from app.models.enums import PUBLIC_HUB_STATUSES, HubStatus
+from app.models.hubs import Hub, HubMember
+from app.models.institutions import Institution
+
+HUB_SORTS = {
+    HubSort.name: SortKey((Hub.name, Hub.id)),
+    HubSort.name_desc: SortKey((Hub.name, Hub.id), descending=True),
+    HubSort.created_at: SortKey((Hub.created_at, Hub.id)),
+    HubSort.created_at_desc: SortKey((Hub.created_at, Hub.id), descending=True),
+}
+MEMBER_SORTS = {
+    HubMemberSort.joined_date: SortKey((HubMember.joined_date, HubMember.id)),
+    HubMemberSort.joined_date_desc: SortKey((HubMember.joined_date, HubMember.id), descending=True),
+    HubMemberSort.created_at: SortKey((HubMember.created_at, HubMember.id)),
+    HubMemberSort.created_at_desc: SortKey((HubMember.created_at, HubMember.id), descending=True),
+}
+
+
+@dataclass(frozen=True)
+class HubVisibility:
+    """Which hubs a caller sees: the public ones, plus everything (the secretariat) or its own
+    hub whatever its status (a hub admin)."""
+
+    everything: bool = False
+    hub_id: uuid.UUID | None = None
+
+    def admits(self, hub: Hub) -> bool:
+        return self.everything or hub.status in PUBLIC_HUB_STATUSES or hub.id == self.hub_id
+
+
+class HubRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, hub_id: uuid.UUID, *, for_update: bool = False) -> Hub | None:
+        return await self.session.get(Hub, hub_id, with_for_update=for_update)
+
+    def add(self, hub: Hub) -> None:
+        self.session.add(hub)
+
+    async def delete(self, hub: Hub) -> None:
+        await self.session.delete(hub)
+
+    async def active_hub_of_host(self, host_institution_id: uuid.UUID) -> Hub | None:
+        return await self.session.scalar(
+            select(Hub).where(
+                Hub.host_institution_id == host_institution_id, Hub.status == HubStatus.active
+            )
+        )
+
+    async def list(
+        self, filters: HubFilter, visibility: HubVisibility, sort: HubSort, page: PageRequest
+    ) -> PageResult[Hub]:
+        stmt: Select[Hub] = select(Hub)
+        if not visibility.everything:
+            visible: ColumnElement[bool] = Hub.status.in_(PUBLIC_HUB_STATUSES)
+            if visibility.hub_id is not None:
+                visible = or_(visible, Hub.id == visibility.hub_id)
+            stmt = stmt.where(visible)
+        if filters.kind:
+            stmt = stmt.where(Hub.kind.in_(filters.kind))
+        if filters.status:
+            stmt = stmt.where(Hub.status.in_(filters.status))
+        if filters.province:
+            # A regional hub's province is its host's region (a pemprov sits on a province).
+            stmt = stmt.where(
+                exists().where(
+                    Institution.id == Hub.host_institution_id,
+                    Institution.region_code == filters.province,
+                )
+            )
+        if filters.is_pilot is not None:
+            stmt = stmt.where(Hub.is_pilot.is_(filters.is_pilot))
+        if filters.host_institution_id is not None:
+            stmt = stmt.where(Hub.host_institution_id == filters.host_institution_id)
+        if filters.q:
+            stmt = stmt.where(Hub.name.ilike(f"%{escape_like(filters.q)}%", escape="\\"))
+        # The visibility is part of the scope: a cursor only continues the list it came from.
+        seen = "all" if visibility.everything else str(visibility.hub_id)
+        scope = f"hubs:{seen}:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, HUB_SORTS[sort], page, scope)
+
+
+class HubMemberRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, member_id: uuid.UUID, *, for_update: bool = False) -> HubMember | None:
+        return await self.session.get(HubMember, member_id, with_for_update=for_update)
+
+    def add(self, member: HubMember) -> None:
+        self.session.add(member)
+
+    async def open_membership(
+        self, hub_id: uuid.UUID, institution_id: uuid.UUID, unit_id: uuid.UUID | None
+    ) -> HubMember | None:
+        """The member's current (not left) membership of the hub, if any."""
+        return await self.session.scalar(
+            select(HubMember).where(
+                HubMember.hub_id == hub_id,
+                HubMember.institution_id == institution_id,
+                HubMember.unit_id.is_(None) if unit_id is None else HubMember.unit_id == unit_id,
+                HubMember.left_date.is_(None),
+            )
+        )
+
+    async def last_left_date(
+        self, hub_id: uuid.UUID, institution_id: uuid.UUID, unit_id: uuid.UUID | None
+    ) -> date | None:
+        """When the member last left the hub (None if it never did)."""
+        return await self.session.scalar(
+            select(func.max(HubMember.left_date)).where(
+                HubMember.hub_id == hub_id,
+                HubMember.institution_id == institution_id,
+                HubMember.unit_id.is_(None) if unit_id is None else HubMember.unit_id == unit_id,
+            )
+        )
+
+    async def list(
+        self,
+        hub_id: uuid.UUID,
+        filters: HubMemberFilter,
+        sort: HubMemberSort,
+        page: PageRequest,
+    ) -> PageResult[HubMember]:
+        stmt: Select[HubMember] = select(HubMember).where(HubMember.hub_id == hub_id)
+        if filters.current is True:
+            stmt = stmt.where(HubMember.left_date.is_(None))
+        elif filters.current is False:
+            stmt = stmt.where(HubMember.left_date.is_not(None))
+        if filters.institution_id is not None:
+            stmt = stmt.where(HubMember.institution_id == filters.institution_id)
+        scope = f"hub_members:{hub_id}:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, MEMBER_SORTS[sort], page, scope)
