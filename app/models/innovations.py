@@ -154,6 +154,21 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "id",
             postgresql_where=text("status = 'published'"),
         ),
+        # Facets and statistics over published records read only this index (index-only
+        # scans, joined to institutions), not the wide rows (bench/README.md).
+        Index(
+            "ix_innovations_published_facets",
+            "institution_id",
+            postgresql_include=[
+                "status",
+                "stage",
+                "is_digital",
+                "year_started",
+                "sdgs",
+                "category_codes",
+            ],
+            postgresql_where=text("status = 'published'"),
+        ),
         Index("ix_innovations_search_vector", "search_vector", postgresql_using="gin"),
         Index(
             "ix_innovations_search_title_trgm",
