@@ -13,10 +13,12 @@ from app.domains.regions.router import router as regions_router
 from app.domains.stats.router import router as stats_router
 
 api_router = APIRouter(prefix="/v1")
+# The router tries routes in order, a few microseconds each: the public catalogue, by far the
+# busiest, comes first (0.13 ms less per catalogue request, bench/README.md).
+api_router.include_router(innovations_router)
 api_router.include_router(accounts_router)
 api_router.include_router(regions_router)
 api_router.include_router(institutions_router)
-api_router.include_router(innovations_router)
 api_router.include_router(hubs_router)
 api_router.include_router(stats_router)
 api_router.include_router(audit_router)
