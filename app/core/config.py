@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set.
     embedded_pg_dir: Path = PROJECT_ROOT / ".data" / "postgres"
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    # A fixed pool: overflow connections are closed when returned and opened again under load
+    # (a fork on the server each time); 10 + 10 overflow made get by id 1.5x slower at 64
+    # connections (bench/README.md).
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=0, ge=0, le=200)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     # Signs list cursors. Must be a long random value outside development and test.
     secret_key: str = DEV_SECRET_KEY
