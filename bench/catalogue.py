@@ -17,10 +17,11 @@ process (a minimal asyncio HTTP/1.1 client: httpx costs about 1.2 ms of CPU a re
 would cap the measurement), after a short sequential warm-up whose median is reported as the
 unloaded latency. Before each scenario it waits (up to `--wait-idle` seconds) for other load on
 the machine to stop, and records the load it found. The service runs as
-`uvicorn app.main:create_app --factory --workers 1` on port 8765 (and with a fixed pool of 20 on
-port 8767); the limit app (`create_raw_app` below) on port 8766 with an asyncpg pool of the same
-size runs the SQL the service sends (captured from the service itself, not retyped) and
-returns JSON. The export is streamed once over one connection while the server's RSS is sampled.
+`uvicorn app.main:create_app --factory --workers 1` on port 8765 (and with the former pool
+default, 10 + 10 overflow, on port 8767); the limit app (`create_raw_app` below) on port 8766 with
+an asyncpg pool as large as the service's default (20) runs the SQL the service sends (captured
+from the service itself, not retyped) and returns JSON. The export is streamed once over one
+connection while the server's RSS is sampled.
 
 Results go to stdout as Markdown and to `.data/bench/catalogue-<rows>.json`; when both sizes
 have results the 100k -> 1M latency growth is printed too. `--only get,export,...` runs some
@@ -63,7 +64,7 @@ from bench import catalogue_data as data
 DB_NAME = "inovasi_bench_catalogue"
 SERVICE_PORT = 8765
 RAW_PORT = 8766
-FIXED_POOL_PORT = 8767
+OLD_POOL_PORT = 8767
 HOST = "127.0.0.1"
 CONCURRENCY = 64
 SECRET_KEY = "bench-catalogue-secret-key-0123456789abcdef"  # noqa: S105 - a benchmark's key
@@ -978,11 +979,11 @@ def comparison(results: Sequence[Result]) -> list[str]:
                 f"- {scenario}: service {service.rps:,.0f} req/s = {share:.0f}% of the limit "
                 f"({raw.rps:,.0f} req/s): {verdict} (target >= 40%)"
             )
-        fixed = by.get((scenario, "service-pool-10+10"))
-        if fixed and raw:
+        old = by.get((scenario, "service-pool-10+10"))
+        if old and raw:
             lines.append(
-                f"  - with DB_POOL_SIZE=10 DB_MAX_OVERFLOW=10: {fixed.rps:,.0f} req/s = "
-                f"{fixed.rps / raw.rps * 100:.0f}% of the limit"
+                f"  - with DB_POOL_SIZE=10 DB_MAX_OVERFLOW=10: {old.rps:,.0f} req/s = "
+                f"{old.rps / raw.rps * 100:.0f}% of the limit"
             )
     return lines
 
@@ -1085,10 +1086,10 @@ async def main() -> None:
     )
     # The same service with the pool defaults before 2026-11-22 (10 + 10 overflow): under 64
     # connections the overflow connections are closed on return and opened again.
-    fixed_pool = await start_server(
+    old_pool = await start_server(
         "service-pool-10+10",
         "app.main:create_app",
-        FIXED_POOL_PORT,
+        OLD_POOL_PORT,
         {**env, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"},
     )
     monitor = await asyncpg.connect(dsn(url))
@@ -1118,10 +1119,10 @@ async def main() -> None:
         deep_filtered = await follow(SERVICE_PORT, PATHS["list_filtered"], DEEP_PAGES)
         plan: list[tuple[str, Server, Callable[[], str]]] = [
             ("get", service, get_path),
-            ("get", fixed_pool, get_path),
+            ("get", old_pool, get_path),
             ("get", raw, get_path),
             ("list_filtered", service, lambda: PATHS["list_filtered"]),
-            ("list_filtered", fixed_pool, lambda: PATHS["list_filtered"]),
+            ("list_filtered", old_pool, lambda: PATHS["list_filtered"]),
             ("list_filtered", raw, lambda: PATHS["list_filtered"]),
             ("list_plain", service, lambda: PATHS["list_plain"]),
             ("list_plain_page_51", service, lambda: deep_plain),
@@ -1149,7 +1150,7 @@ async def main() -> None:
     finally:
         await monitor.close()
         await raw.stop()
-        await fixed_pool.stop()
+        await old_pool.stop()
         await service.stop()
 
     explained: list[str] = previous.get("explain", [])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 import structlog
@@ -132,12 +131,12 @@ class AccessLogMiddleware:
             route = route_template(scope)
             if route != METRICS_PATH:
                 metrics.observe(scope["method"], route or "none", status, seconds)
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    route=route,
-                    status=status,
-                    duration_ms=round(seconds * 1000, 2),
-                )
+            # Below the configured level, structlog drops the line first (filter_by_level).
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=route,
+                status=status,
+                duration_ms=round(seconds * 1000, 2),
+            )

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from app.db.session import SessionDep
+from app.db.session import SessionDep, create_engine
 from app.main import create_app
 from tests.conftest import make_settings
 
@@ -317,15 +318,11 @@ async def test_an_exhausted_connection_pool_is_a_503_problem_with_retry_after(
 
 
 async def test_a_connection_the_server_closed_is_a_503_and_the_next_request_recovers(
-    database_url: URL, settings: Any
+    database_url: URL,
 ) -> None:
     """With the real unit of work and a pool of its own: the server ends every connection of
     the app (as a restart would); the request that meets a dead connection gets a 503 with
     Retry-After, and the pool's fresh connections serve the requests after it."""
-    from sqlalchemy import text
-
-    from app.db.session import create_engine
-
     app_settings = make_settings(database_url, db_pool_size=1, db_max_overflow=0)
     engine = create_engine(database_url, app_settings)
     app = create_app(app_settings, engine=engine)
@@ -354,10 +351,6 @@ async def test_reads_run_without_a_transaction_and_writes_within_one(
 ) -> None:
     """GET requests get an autocommit session (no BEGIN/COMMIT round trips); other methods a
     transaction committed after the endpoint returns."""
-    from sqlalchemy import text
-
-    from app.db.session import create_engine
-
     app_settings = make_settings(database_url)
     engine = create_engine(database_url, app_settings)
     app = create_app(app_settings, engine=engine)
