@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
@@ -104,30 +104,27 @@ class HubMemberRepository:
     def add(self, member: HubMember) -> None:
         self.session.add(member)
 
-    async def open_membership(
+    async def history(
         self, hub_id: uuid.UUID, institution_id: uuid.UUID, unit_id: uuid.UUID | None
-    ) -> HubMember | None:
-        """The member's current (not left) membership of the hub, if any."""
-        return await self.session.scalar(
-            select(HubMember).where(
-                HubMember.hub_id == hub_id,
-                HubMember.institution_id == institution_id,
-                HubMember.unit_id.is_(None) if unit_id is None else HubMember.unit_id == unit_id,
-                HubMember.left_date.is_(None),
+    ) -> Sequence[HubMember]:
+        """Every membership, current and ended, of one member in the hub."""
+        return (
+            await self.session.scalars(
+                select(HubMember).where(
+                    HubMember.hub_id == hub_id,
+                    HubMember.institution_id == institution_id,
+                    HubMember.unit_id.is_(None)
+                    if unit_id is None
+                    else HubMember.unit_id == unit_id,
+                )
             )
-        )
+        ).all()
 
-    async def last_left_date(
-        self, hub_id: uuid.UUID, institution_id: uuid.UUID, unit_id: uuid.UUID | None
-    ) -> date | None:
-        """When the member last left the hub (None if it never did)."""
-        return await self.session.scalar(
-            select(func.max(HubMember.left_date)).where(
-                HubMember.hub_id == hub_id,
-                HubMember.institution_id == institution_id,
-                HubMember.unit_id.is_(None) if unit_id is None else HubMember.unit_id == unit_id,
-            )
-        )
+    async def of_hub(self, hub_id: uuid.UUID) -> Sequence[HubMember]:
+        """Every membership row of the hub."""
+        return (
+            await self.session.scalars(select(HubMember).where(HubMember.hub_id == hub_id))
+        ).all()
 
     async def list(
         self,

@@ -4,13 +4,14 @@ designated -> active -> inactive), one active hub per host, and the geography of
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
+from app.core.dates import today_wib
 from app.core.errors import (
     Conflict,
     ConstraintError,
@@ -41,8 +42,6 @@ from app.domains.regions.repository import RegionRepository
 from app.models.enums import HUB_HOST_KINDS, HubKind, HubStatus, InstitutionKind, Role
 from app.models.hubs import Hub, HubMember
 from app.models.institutions import Institution
-
-WIB = timezone(timedelta(hours=7), "WIB")
 
 register_constraint_errors(
     {
@@ -77,11 +76,6 @@ STATUS_DATE: dict[HubStatus, str] = {
 SECRETARIAT_FIELDS = ("is_pilot", "designation_decree_reference", "designation_year")
 # What a regional hub's member institutions may be.
 REGIONAL_MEMBER_KINDS = frozenset({InstitutionKind.pemkab, InstitutionKind.pemkot})
-
-
-def today_wib() -> date:
-    """Dates in the programme are Indonesian (WIB) calendar dates."""
-    return datetime.now(WIB).date()
 
 
 # --- who sees and who writes ----------------------------------------------------------------
@@ -404,9 +398,23 @@ async def delete_hub(
             f"Only candidate hubs can be deleted; this hub is {hub.status.value}.",
             extra={"current_status": hub.status.value},
         )
+    # Its membership rows go with it (ON DELETE CASCADE): each gets its own delete event.
+    members = [
+        (member, audit.snapshot(member))
+        for member in await HubMemberRepository(session).of_hub(hub.id)
+    ]
     before = audit.snapshot(hub)
     await HubRepository(session).delete(hub)
     await session.flush()
+    for member, member_before in members:
+        await _audit(
+            session,
+            principal,
+            "delete",
+            member,
+            member_before,
+            host_institution_id=hub.host_institution_id,
+        )
     await _audit(
         session, principal, "delete", hub, before, host_institution_id=hub.host_institution_id
     )
@@ -531,14 +539,15 @@ async def add_member(
     joined = data.joined_date or today_wib()
     _not_in_future(joined, "/joined_date", "hub_member.date_in_future")
     repo = HubMemberRepository(session)
-    current = await repo.open_membership(hub.id, institution_id, data.unit_id)
+    history = await repo.history(hub.id, institution_id, data.unit_id)
+    current = next((m for m in history if m.left_date is None), None)
     if current is not None:
         raise Conflict(
             "hub_member.already_member",
             f"This member belongs to the hub since {current.joined_date.isoformat()}.",
             extra={"member_id": str(current.id)},
         )
-    last_left = await repo.last_left_date(hub.id, institution_id, data.unit_id)
+    last_left = max((m.left_date for m in history if m.left_date is not None), default=None)
     if last_left is not None and joined < last_left:
         raise invalid_field(
             "hub_member.joined_before_left",

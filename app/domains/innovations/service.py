@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -13,6 +13,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
+from app.core.dates import today_wib
 from app.core.errors import (
     Conflict,
     ConstraintError,
@@ -51,8 +52,6 @@ from app.models.enums import InnovationStatus, Role
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Unit
 
-WIB = timezone(timedelta(hours=7), "WIB")
-
 register_constraint_errors(
     {
         "uq_innovations_institution_external_id": ConstraintError(
@@ -72,11 +71,6 @@ TRANSITIONS: dict[str, tuple[InnovationStatus, InnovationStatus]] = {
     "publish": (InnovationStatus.draft, InnovationStatus.published),
     "archive": (InnovationStatus.published, InnovationStatus.archived),
 }
-
-
-def today_wib() -> date:
-    """Dates in the programme are Indonesian (WIB) calendar dates."""
-    return datetime.now(WIB).date()
 
 
 # --- who sees and who writes ----------------------------------------------------------------
