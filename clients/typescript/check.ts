@@ -177,8 +177,8 @@ type HubMemberPage = Json<paths["/v1/hubs/{hub_id}/members"]["get"]["responses"]
 /** Designating a committed hub, as the secretariat's screen sends it. */
 export const designateHub = {
   action: "designate",
-  date: "2020-03-02",
-  decree_reference: "Keputusan Menteri PANRB Nomor 94 Tahun 2020",
+  effective_date: "2020-03-02",
+  designation_decree_reference: "Keputusan Menteri PANRB Nomor 94 Tahun 2020",
   reason: "Percontohan Hub JIPP 2020",
 } satisfies HubTransitionBody;
 

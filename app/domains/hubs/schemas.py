@@ -25,7 +25,6 @@ DecreeReference = Annotated[
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 DesignationYear = Annotated[int, Field(ge=2000, le=2100)]
 PROVINCE_CODE_PATTERN = r"^\d{2}$"
-Day = date  # a field below is called `date`
 
 
 class HubContact(BaseModel):
@@ -136,22 +135,21 @@ class HubAction(StrEnum):
 
 
 class HubTransition(BaseModel):
-    """One step of the machine, named by `action` or by its target `to_status` (one of them)."""
+    """One step of the machine, named by its action."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: HubAction | None = Field(default=None, examples=["designate"])
-    to_status: HubStatus | None = Field(default=None, examples=["designated"])
-    date: Day | None = Field(
+    action: HubAction = Field(examples=["designate"])
+    effective_date: date | None = Field(
         default=None, description="When it happened; default today (WIB). Not in the future."
     )
-    decree_reference: DecreeReference | None = Field(
+    designation_decree_reference: DecreeReference | None = Field(
         default=None,
         description="Required to designate: the decree that designates the hub.",
         examples=["Keputusan Menteri PANRB Nomor 94 Tahun 2020"],
     )
     designation_year: DesignationYear | None = Field(
-        default=None, description="Only when designating; default the year of `date`."
+        default=None, description="Only when designating; default the year of `effective_date`."
     )
     reason: Reason | None = Field(default=None, description="Kept in the audit trail.")
 

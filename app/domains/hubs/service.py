@@ -290,33 +290,21 @@ async def update_hub(
     return hub
 
 
-def _step(hub: Hub, data: HubTransition) -> HubAction:
-    """The action the request names (by itself or by its target status); 409 if it is not a
-    step the machine allows from the hub's current status."""
-    if (data.action is None) == (data.to_status is None):
-        raise invalid_field(
-            "hub.transition_unnamed", "/action", "Name the step: `action` or `to_status`, not both."
-        )
-    allowed = [action for action, (source, _) in TRANSITIONS.items() if source is hub.status]
-    wanted = data.action or next(
-        (action for action, (_, target) in TRANSITIONS.items() if target is data.to_status), None
+def _check_step(hub: Hub, action: HubAction) -> None:
+    """409 unless `action` is a step the machine allows from the hub's current status."""
+    if TRANSITIONS[action][0] is hub.status:
+        return
+    allowed = [a for a, (source, _) in TRANSITIONS.items() if source is hub.status]
+    allowed_names = ", ".join(f"{a.value} (to {TRANSITIONS[a][1].value})" for a in allowed)
+    raise Conflict(
+        "hub.invalid_transition",
+        f"Cannot {action.value}: the hub is {hub.status.value}; allowed from "
+        f"{hub.status.value}: {allowed_names or 'nothing (it is final)'}.",
+        extra={
+            "current_status": hub.status.value,
+            "allowed_actions": [a.value for a in allowed],
+        },
     )
-    if wanted is None or TRANSITIONS[wanted][0] is not hub.status:
-        step = wanted.value if wanted else f"move to {data.to_status}"
-        allowed_names = ", ".join(
-            f"{action.value} (to {TRANSITIONS[action][1].value})" for action in allowed
-        )
-        raise Conflict(
-            "hub.invalid_transition",
-            f"Cannot {step}: the hub is {hub.status.value}; allowed from {hub.status.value}: "
-            f"{allowed_names or 'nothing (it is final)'}.",
-            extra={
-                "current_status": hub.status.value,
-                "allowed_actions": [action.value for action in allowed],
-                "allowed_statuses": [TRANSITIONS[action][1].value for action in allowed],
-            },
-        )
-    return wanted
 
 
 async def transition_hub(
@@ -331,30 +319,31 @@ async def transition_hub(
     to have no other active hub."""
     hub = await _writable(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
-    action = _step(hub, data)
+    action = data.action
+    _check_step(hub, action)
     source, target = TRANSITIONS[action]
     if action is HubAction.designate:
-        if data.decree_reference is None:
+        if data.designation_decree_reference is None:
             raise invalid_field(
                 "hub.decree_required",
-                "/decree_reference",
+                "/designation_decree_reference",
                 "Designating a hub needs the reference of the decree that designates it.",
             )
     else:
-        for field in ("decree_reference", "designation_year"):
+        for field in ("designation_decree_reference", "designation_year"):
             if getattr(data, field) is not None:
                 raise invalid_field(
                     "hub.designation_not_expected",
                     f"/{field}",
                     f"{field} belongs to the designate step, not to {action.value}.",
                 )
-    when = data.date or today_wib()
-    _not_in_future(when, "/date", "hub.date_in_future")
+    when = data.effective_date or today_wib()
+    _not_in_future(when, "/effective_date", "hub.date_in_future")
     previous: date = getattr(hub, STATUS_DATE[source])
     if when < previous:
         raise invalid_field(
             "hub.date_before_previous_step",
-            "/date",
+            "/effective_date",
             f"The hub became {source.value} on {previous.isoformat()}; it cannot become "
             f"{target.value} before that.",
         )
@@ -371,7 +360,7 @@ async def transition_hub(
     hub.status = target
     setattr(hub, STATUS_DATE[target], when)
     if action is HubAction.designate:
-        hub.designation_decree_reference = data.decree_reference
+        hub.designation_decree_reference = data.designation_decree_reference
         hub.designation_year = data.designation_year or when.year
     await session.flush()
     await _audit(
