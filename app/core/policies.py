@@ -102,6 +102,7 @@ POLICIES.update(
         # stats: published records only, whoever asks
         "get_stats_overview": _public,
         "get_innovation_stats": _public,
+        "get_hub_stats": Access.public("Public hubs (designated, active, inactive) only."),
     }
 )
 
@@ -135,6 +136,57 @@ POLICIES.update(
         "get_hub_member": _hub_read,
         "add_hub_member": _hub_managers,
         "end_hub_membership": _hub_managers,
+        # hub activities: the hub's managers write them and see drafts
+        "list_hub_activities": Access.public(
+            "Published activities of the hubs the caller sees; drafts for the secretariat and "
+            "the hub's own admins only."
+        ),
+        "get_hub_activity": Access.public(
+            "A published activity of a hub the caller sees; a draft is a 404 outside the "
+            "secretariat and the hub's own admins."
+        ),
+        "create_hub_activity": _hub_managers,
+        "update_hub_activity": _hub_managers,
+        "delete_hub_activity": _hub_managers,
+        "transition_hub_activity": _hub_managers,
+        # maturity instruments: the secretariat's; published revisions are public
+        "list_maturity_instruments": Access.public(
+            "Published and retired revisions; drafts for the secretariat only."
+        ),
+        "get_maturity_instrument": Access.public(
+            "A published or retired revision; a draft is a 404 outside the secretariat."
+        ),
+        "create_maturity_instrument": _secretariat_only,
+        "update_maturity_instrument": _secretariat_only,
+        "delete_maturity_instrument": _secretariat_only,
+        "transition_maturity_instrument": _secretariat_only,
+    }
+)
+
+# Maturity assessments: the hub answers for itself and the secretariat verifies, so neither
+# does the other's part.
+_self_assessors = Access(
+    {Role.hub_admin: Scope.own_hub},
+    out_of_scope=403,
+    note="The hub's own admins answer its assessment; the secretariat verifies it and does "
+    "not answer for the hub. Another hub the caller can see is a 403; a candidate or "
+    "committed one a 404.",
+)
+_assessment_read = Access.public(
+    "Verified assessments of the hubs the caller sees; drafts, submitted and returned ones for "
+    "the secretariat and the hub's own admins only (404 to everyone else)."
+)
+POLICIES.update(
+    {
+        "list_hub_assessments": _assessment_read,
+        "get_hub_assessment": _assessment_read,
+        "create_hub_assessment": _self_assessors,
+        "delete_hub_assessment": _self_assessors,
+        "put_hub_assessment_answers": _self_assessors,
+        "submit_hub_assessment": _self_assessors,
+        "review_hub_assessment": Access(
+            _secretariat, note="The secretariat verifies; the hub's own admins cannot."
+        ),
     }
 )
 

@@ -2,9 +2,16 @@
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
-from app.models.hubs import Hub, HubMember
+from app.models.hubs import (
+    Hub,
+    HubActivity,
+    HubActivityInnovation,
+    HubActivityParticipant,
+    HubMember,
+)
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Institution, Unit
+from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 
@@ -12,10 +19,16 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Hub",
+    "HubActivity",
+    "HubActivityInnovation",
+    "HubActivityParticipant",
     "HubMember",
     "Innovation",
     "InnovationCategory",
     "Institution",
+    "MaturityAnswer",
+    "MaturityAssessment",
+    "MaturityInstrument",
     "RateLimitCounter",
     "Region",
     "Unit",

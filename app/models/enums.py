@@ -122,3 +122,48 @@ HUB_HOST_KINDS: dict[HubKind, frozenset[InstitutionKind]] = {
 }
 # Statuses the public sees; candidate and committed hubs are the secretariat's and their admins'.
 PUBLIC_HUB_STATUSES = frozenset({HubStatus.designated, HubStatus.active, HubStatus.inactive})
+
+
+class HubActivityKind(StrEnum):
+    """What a hub does for its network (DOMAIN.md section 3 and the JIPP announcements)."""
+
+    coaching_clinic = "coaching_clinic"
+    knowledge_sharing = "knowledge_sharing"
+    replication_forum = "replication_forum"
+    inspiration_forum = "inspiration_forum"
+    regional_competition = "regional_competition"
+    proposal_coaching = "proposal_coaching"
+    data_update = "data_update"
+
+
+class HubActivityStatus(StrEnum):
+    """draft (the hub's own) <-> published (public)."""
+
+    draft = "draft"
+    published = "published"
+
+
+class MaturityAspect(StrEnum):
+    """The four aspects of the hub maturity instrument (since 2025)."""
+
+    planning = "planning"
+    institutionalisation = "institutionalisation"
+    dissemination = "dissemination"
+    evaluation = "evaluation"
+
+
+class MaturityInstrumentStatus(StrEnum):
+    """draft (editable) -> published (in use, frozen) -> retired (kept for its assessments)."""
+
+    draft = "draft"
+    published = "published"
+    retired = "retired"
+
+
+class AssessmentStatus(StrEnum):
+    """draft -> submitted -> verified, or returned (to the hub) -> submitted again."""
+
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    verified = "verified"

@@ -1,27 +1,29 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    DateTime,
     Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     SmallInteger,
     String,
+    Text,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned
-from app.models.enums import HubKind, HubStatus
+from app.models.enums import HubActivityKind, HubActivityStatus, HubKind, HubStatus
 
 
 def _enum(enum: type[Any], name: str) -> Enum:
@@ -142,3 +144,93 @@ class HubMember(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_hub_members_institution_id", "institution_id"),
         Index("ix_hub_members_unit_id", "unit_id"),
     )
+
+
+class HubActivity(UUIDPrimaryKey, Timestamps, Versioned, Base):
+    """Something a hub did for its network: a coaching clinic, a knowledge-sharing session, a
+    replication forum... with the institutions that took part and the innovations shown. The
+    hub's own until it is published; then public."""
+
+    __tablename__ = "hub_activities"
+
+    hub_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hubs.id", ondelete="CASCADE")
+    )
+    kind: Mapped[HubActivityKind] = mapped_column(_enum(HubActivityKind, "hub_activity_kind"))
+    title: Mapped[str] = mapped_column(String(300))
+    activity_date: Mapped[date] = mapped_column(Date)
+    # Where it took place: a region (the province or the regency/city) and the venue.
+    region_code: Mapped[str | None] = mapped_column(
+        String(13), ForeignKey("regions.code", ondelete="RESTRICT")
+    )
+    venue: Mapped[str | None] = mapped_column(String(300))
+    is_online: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    description: Mapped[str | None] = mapped_column(Text)
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    # [{title, url}], validated by the API.
+    documents: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    status: Mapped[HubActivityStatus] = mapped_column(
+        _enum(HubActivityStatus, "hub_activity_status"), default=HubActivityStatus.draft
+    )
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    participants: Mapped[list[HubActivityParticipant]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HubActivityParticipant.position"
+    )
+    innovations: Mapped[list[HubActivityInnovation]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="HubActivityInnovation.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published_at"),
+        CheckConstraint("jsonb_typeof(documents) = 'array'", name="documents_array"),
+        Index("ix_hub_activities_hub_id_activity_date", "hub_id", "activity_date", "id"),
+        Index("ix_hub_activities_hub_id_created_at", "hub_id", "created_at", "id"),
+        Index(
+            "ix_hub_activities_region_code",
+            "region_code",
+            postgresql_ops={"region_code": "text_pattern_ops"},
+        ),
+    )
+
+    @property
+    def participant_institution_ids(self) -> list[uuid.UUID]:
+        return [p.institution_id for p in self.participants]
+
+    @property
+    def innovation_ids(self) -> list[uuid.UUID]:
+        return [i.innovation_id for i in self.innovations]
+
+
+class HubActivityParticipant(Base):
+    """An institution that took part in a hub activity."""
+
+    __tablename__ = "hub_activity_participants"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hub_activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    institution_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("institutions.id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (Index("ix_hub_activity_participants_institution_id", "institution_id"),)
+
+
+class HubActivityInnovation(Base):
+    """An innovation presented at a hub activity (a good practice shown, a replication offer)."""
+
+    __tablename__ = "hub_activity_innovations"
+
+    activity_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("hub_activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    innovation_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("innovations.id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (Index("ix_hub_activity_innovations_innovation_id", "innovation_id"),)

@@ -74,7 +74,27 @@ type ExpectedOperationIds =
   | "list_hub_members"
   | "add_hub_member"
   | "get_hub_member"
-  | "end_hub_membership";
+  | "end_hub_membership"
+  | "list_hub_activities"
+  | "create_hub_activity"
+  | "get_hub_activity"
+  | "update_hub_activity"
+  | "delete_hub_activity"
+  | "transition_hub_activity"
+  | "list_maturity_instruments"
+  | "create_maturity_instrument"
+  | "get_maturity_instrument"
+  | "update_maturity_instrument"
+  | "delete_maturity_instrument"
+  | "transition_maturity_instrument"
+  | "list_hub_assessments"
+  | "create_hub_assessment"
+  | "get_hub_assessment"
+  | "delete_hub_assessment"
+  | "put_hub_assessment_answers"
+  | "submit_hub_assessment"
+  | "review_hub_assessment"
+  | "get_hub_stats";
 
 /** Every error an operation documents is RFC 9457 problem+json. */
 type OperationsWithNonProblemErrors = {
@@ -185,6 +205,66 @@ export const designateHub = {
 /** The members that still belong to the hub (leaving keeps the record, with its left_date). */
 export function currentMembers(page: HubMemberPage): string[] {
   return page.items.filter((member) => member.left_date == null).map((member) => member.id);
+}
+
+type ActivityBody = Json<NonNullable<operations["create_hub_activity"]["requestBody"]>>;
+type InstrumentBody = Json<NonNullable<operations["create_maturity_instrument"]["requestBody"]>>;
+type ReviewBody = Json<NonNullable<operations["review_hub_assessment"]["requestBody"]>>;
+type Assessment = Json<paths["/v1/hubs/{hub_id}/assessments/{assessment_id}"]["get"]["responses"][200]>;
+type HubStats = Json<paths["/v1/stats/hubs"]["get"]["responses"][200]>;
+
+/** North Sumatra's coaching clinic, as the hub admin's form sends it. */
+export const coachingClinic = {
+  kind: "coaching_clinic",
+  title: "Klinik Inovasi Pelayanan Publik Provinsi Sumatera Utara",
+  activity_date: "2023-05-16",
+  region_code: "12",
+  venue: "Aula Martabe, Kantor Gubernur Sumatera Utara, Medan",
+  is_online: false,
+  participant_institution_ids: ["6f1c1f7e-2a5b-4c4e-9d6e-0c1f1b2a3d4e"],
+  innovation_ids: ["0b7d7c1e-8d2a-4a53-9a64-1f0e2d3c4b5a"],
+  documents: [{ title: "Laporan kegiatan", url: "https://jipp.sumutprov.go.id/laporan.pdf" }],
+} satisfies ActivityBody;
+
+/** A one-aspect instrument draft: weights are plain numbers that sum to 1. */
+export const instrumentDraft = {
+  code: "jipp-maturity",
+  name: "Instrumen Kematangan Simpul JIPP",
+  aspects: [
+    {
+      aspect: "planning",
+      name: "Perencanaan",
+      weight: 1,
+      questions: [
+        {
+          code: "PLN-1",
+          text: "Apakah simpul memiliki rencana kerja tahunan?",
+          weight: 1,
+          options: [
+            { code: "tidak", label: "Tidak ada", score: 0, requires_evidence: false },
+            { code: "ya", label: "Ada dan ditetapkan", score: 100, requires_evidence: true },
+          ],
+        },
+      ],
+    },
+  ],
+} satisfies InstrumentBody;
+
+/** The verifier returns an assessment with one re-scored answer. */
+export const returnAssessment = {
+  action: "return",
+  reason: "Bukti rencana kerja belum ditandatangani.",
+  scores: [{ question_code: "PLN-1", option_code: "tidak", note: "Dokumen masih draf." }],
+} satisfies ReviewBody;
+
+/** The verified total, or the hub's own while it waits for verification. */
+export function shownScore(assessment: Assessment): number | null {
+  return assessment.total_score ?? assessment.self_score ?? null;
+}
+
+/** Provinces without an active hub, given the country's province codes. */
+export function uncovered(stats: HubStats, provinces: string[]): string[] {
+  return provinces.filter((code) => !stats.coverage.province_codes.includes(code));
 }
 
 // --- the assertions --------------------------------------------------------------------------

@@ -68,16 +68,24 @@ _NAMED_ACTIONS = {
     "archive_innovation": "archive",
     "transition_hub": "commit",  # the sample commits a candidate hub
     "end_hub_membership": "leave",
+    "transition_hub_activity": "publish",
+    "transition_maturity_instrument": "publish",
+    "put_hub_assessment_answers": "answer",
+    "submit_hub_assessment": "submit",
+    "review_hub_assessment": "verify",
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 
 
 def _caller_for(world: World, operation: str, app: FastAPI) -> Caller:
-    """An allowed, in-scope caller: the secretariat where allowed, else anonymous (sign-in)."""
+    """An allowed, in-scope caller: the secretariat where allowed, else the hub admin (a hub's
+    self-assessment), else anonymous (sign-in)."""
     policy = v1_routes(app)[operation].policy
     assert policy is not None
     if Role.secretariat_admin in policy.rules:
         return world.callers["secretariat_admin"]
+    if Role.hub_admin in policy.rules:
+        return world.callers["hub_admin"]
     assert policy.anonymous, f"{operation}: pick an allowed caller for it here"
     return world.callers["anonymous"]
 

@@ -27,10 +27,20 @@ from app.core.security import Access, Scope
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.models.accounts import ApiKey, User
-from app.models.enums import HubStatus, InnovationStatus, InstitutionKind, Role
-from app.models.hubs import Hub, HubMember
+from app.models.enums import (
+    AssessmentStatus,
+    HubActivityKind,
+    HubActivityStatus,
+    HubStatus,
+    InnovationStatus,
+    InstitutionKind,
+    MaturityInstrumentStatus,
+    Role,
+)
+from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
+from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from tests.conftest import (
     TEST_PASSWORD,
     HubFactory,
@@ -81,6 +91,13 @@ class World:
     operator_key_a: ApiKey  # a unit operator key of A1: the key the key operations aim at
     published_a1: Innovation  # a published innovation of A1 (public)
     draft_a1: Innovation  # a complete draft of A1 (visible only within A1's scope)
+    activity_a: HubActivity  # a published activity of HUB_A (public)
+    draft_activity_a: HubActivity  # a draft activity of HUB_A (its managers' only)
+    instrument: MaturityInstrument  # the published maturity instrument
+    draft_instrument: MaturityInstrument  # a draft instrument of another code
+    verified_assessment_a: MaturityAssessment  # HUB_A's verified 2023 assessment (public)
+    submitted_assessment_a: MaturityAssessment  # HUB_A's 2024 assessment, awaiting review
+    draft_assessment_a: MaturityAssessment  # HUB_A's 2025 draft, every question answered
     callers: dict[str, Caller]
 
 
@@ -97,6 +114,27 @@ IN_SCOPE_CALLERS = (
 OUT_OF_SCOPE_CALLERS = ("local_admin/B", "unit_operator/B1", "hub_admin/HUB_B", "regional_system/B")
 CALLERS = ("anonymous", *IN_SCOPE_CALLERS, *OUT_OF_SCOPE_CALLERS)
 PEOPLE = tuple(name for name in CALLERS if not name.startswith(("anonymous", "regional_system")))
+
+
+# A one-question instrument: answering PLN-1 completes an assessment.
+INSTRUMENT_ASPECTS = [
+    {
+        "aspect": "planning",
+        "name": "Perencanaan",
+        "weight": 1,
+        "questions": [
+            {
+                "code": "PLN-1",
+                "text": "Apakah simpul memiliki rencana kerja tahunan?",
+                "weight": 1,
+                "options": [
+                    {"code": "tidak", "label": "Tidak ada", "score": 0},
+                    {"code": "ya", "label": "Ada", "score": 100},
+                ],
+            }
+        ],
+    }
+]
 
 
 async def issue_key(session: AsyncSession, role: Role, **scope: uuid.UUID) -> tuple[ApiKey, str]:
@@ -187,6 +225,51 @@ async def build_world(
         a1, InnovationStatus.published, title="SIKULIN", category_codes=["pendidikan"]
     )
     draft_a1 = await make_innovation(a1, title="MAJATOKI")
+    activity_a, draft_activity_a = (
+        HubActivity(
+            hub_id=hub_a.id,
+            kind=HubActivityKind.coaching_clinic,
+            title=title,
+            activity_date=date(2023, 5, 10),
+            region_code="12",
+            status=status,
+            published_at=datetime.now(UTC) if status is HubActivityStatus.published else None,
+            participants=[],
+            innovations=[],
+        )
+        for title, status in (
+            ("Klinik Inovasi Sumatera Utara", HubActivityStatus.published),
+            ("Forum Replikasi Sumatera Utara", HubActivityStatus.draft),
+        )
+    )
+    now = datetime.now(UTC)
+    instrument = MaturityInstrument(
+        code="jipp-maturity", revision=1, name="Instrumen Kematangan Simpul JIPP",
+        status=MaturityInstrumentStatus.published, published_at=now, aspects=INSTRUMENT_ASPECTS,
+    )  # fmt: skip
+    draft_instrument = MaturityInstrument(
+        code="jipp-maturity-uji", revision=1, name="Instrumen Uji",
+        status=MaturityInstrumentStatus.draft, aspects=INSTRUMENT_ASPECTS,
+    )  # fmt: skip
+    session.add_all([activity_a, draft_activity_a, instrument, draft_instrument])
+    await session.flush()
+
+    def assessment(year: int, status: AssessmentStatus) -> MaturityAssessment:
+        done = status is not AssessmentStatus.draft
+        verified = status is AssessmentStatus.verified
+        return MaturityAssessment(
+            hub_id=hub_a.id, instrument_id=instrument.id, period_year=year, status=status,
+            submitted_at=now if done else None, self_score=100 if done else None,
+            verified_at=now if verified else None, total_score=100 if verified else None,
+            answers=[MaturityAnswer(question_code="PLN-1", option_code="ya",
+                                    verified_option_code="ya" if verified else None)],
+        )  # fmt: skip
+
+    verified_assessment_a = assessment(2023, AssessmentStatus.verified)
+    submitted_assessment_a = assessment(2024, AssessmentStatus.submitted)
+    draft_assessment_a = assessment(2025, AssessmentStatus.draft)
+    session.add_all([verified_assessment_a, submitted_assessment_a, draft_assessment_a])
+    await session.flush()
     return World(
         institution_a=a,
         unit_a1=a1,
@@ -203,6 +286,13 @@ async def build_world(
         operator_key_a=operator_key_a,
         published_a1=published_a1,
         draft_a1=draft_a1,
+        activity_a=activity_a,
+        draft_activity_a=draft_activity_a,
+        instrument=instrument,
+        draft_instrument=draft_instrument,
+        verified_assessment_a=verified_assessment_a,
+        submitted_assessment_a=submitted_assessment_a,
+        draft_assessment_a=draft_assessment_a,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -457,11 +547,102 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "POST", f"/v1/hubs/{w.hub_a.id}/members/{w.member_a.id}/leave", "item", "hub_member",
         record=str(w.member_a.id), json={"reason": "Pindah jaringan."},
     ),
+    # hub activities: reads aim at HUB_A's published activity, writes at its draft
+    "list_hub_activities": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/activities", "list", "hub_activity",
+        record=str(w.activity_a.id), params={"limit": 100},
+    ),
+    "get_hub_activity": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/activities/{w.activity_a.id}", "item", "hub_activity",
+        record=str(w.activity_a.id),
+    ),
+    "create_hub_activity": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/activities", "create", "hub_activity",
+        json={
+            "kind": "knowledge_sharing",
+            "title": "Berbagi Pengetahuan Inovasi Daerah",
+            "activity_date": "2024-02-20",
+            "participant_institution_ids": [str(w.institution_a.id)],
+            "innovation_ids": [str(w.published_a1.id)],
+        },
+    ),
+    "update_hub_activity": lambda w: Sample(
+        "PATCH", f"/v1/hubs/{w.hub_a.id}/activities/{w.draft_activity_a.id}", "item",
+        "hub_activity", record=str(w.draft_activity_a.id),
+        json={"outcome_notes": "Dua inovasi disepakati untuk direplikasi."},
+    ),
+    "delete_hub_activity": lambda w: Sample(
+        "DELETE", f"/v1/hubs/{w.hub_a.id}/activities/{w.draft_activity_a.id}", "item",
+        "hub_activity", record=str(w.draft_activity_a.id),
+    ),
+    "transition_hub_activity": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/activities/{w.draft_activity_a.id}/transitions", "item",
+        "hub_activity", record=str(w.draft_activity_a.id), json={"action": "publish"},
+    ),
+    # maturity instruments: reads aim at the published one, writes at a draft
+    "list_maturity_instruments": lambda w: Sample(
+        "GET", "/v1/maturity-instruments", "list", "maturity_instrument",
+        record=str(w.instrument.id), params={"limit": 100},
+    ),
+    "get_maturity_instrument": lambda w: Sample(
+        "GET", f"/v1/maturity-instruments/{w.instrument.id}", "item", "maturity_instrument",
+        record=str(w.instrument.id),
+    ),
+    "create_maturity_instrument": lambda w: Sample(
+        "POST", "/v1/maturity-instruments", "create", "maturity_instrument",
+        json={"code": f"instrumen-{_suffix()}", "name": "Instrumen Baru",
+              "aspects": INSTRUMENT_ASPECTS},
+    ),
+    "update_maturity_instrument": lambda w: Sample(
+        "PATCH", f"/v1/maturity-instruments/{w.draft_instrument.id}", "item",
+        "maturity_instrument", record=str(w.draft_instrument.id),
+        json={"description": "Uji coba 2026."},
+    ),
+    "delete_maturity_instrument": lambda w: Sample(
+        "DELETE", f"/v1/maturity-instruments/{w.draft_instrument.id}", "item",
+        "maturity_instrument", record=str(w.draft_instrument.id),
+    ),
+    "transition_maturity_instrument": lambda w: Sample(
+        "POST", f"/v1/maturity-instruments/{w.draft_instrument.id}/transitions", "item",
+        "maturity_instrument", record=str(w.draft_instrument.id), json={"action": "publish"},
+    ),
+    # maturity assessments of HUB_A: reads aim at the verified one (public)
+    "list_hub_assessments": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/assessments", "list", "maturity_assessment",
+        record=str(w.verified_assessment_a.id), params={"limit": 100},
+    ),
+    "get_hub_assessment": lambda w: Sample(
+        "GET", f"/v1/hubs/{w.hub_a.id}/assessments/{w.verified_assessment_a.id}", "item",
+        "maturity_assessment", record=str(w.verified_assessment_a.id),
+    ),
+    "create_hub_assessment": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/assessments", "create", "maturity_assessment",
+        json={"period_year": 2022, "instrument_id": str(w.instrument.id)},
+    ),
+    "delete_hub_assessment": lambda w: Sample(
+        "DELETE", f"/v1/hubs/{w.hub_a.id}/assessments/{w.draft_assessment_a.id}", "item",
+        "maturity_assessment", record=str(w.draft_assessment_a.id),
+    ),
+    "put_hub_assessment_answers": lambda w: Sample(
+        "PUT", f"/v1/hubs/{w.hub_a.id}/assessments/{w.draft_assessment_a.id}/answers", "item",
+        "maturity_assessment", record=str(w.draft_assessment_a.id),
+        json={"answers": [{"question_code": "PLN-1", "option_code": "tidak"}]},
+    ),
+    "submit_hub_assessment": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/assessments/{w.draft_assessment_a.id}/submit", "item",
+        "maturity_assessment", record=str(w.draft_assessment_a.id),
+    ),
+    "review_hub_assessment": lambda w: Sample(
+        "POST", f"/v1/hubs/{w.hub_a.id}/assessments/{w.submitted_assessment_a.id}/review",
+        "item", "maturity_assessment", record=str(w.submitted_assessment_a.id),
+        json={"action": "verify"},
+    ),
     # statistics
     "get_stats_overview": lambda w: Sample(
         "GET", "/v1/stats/overview", "report", "innovation",
         params={"institution_id": str(w.institution_a.id)},
     ),
+    "get_hub_stats": lambda w: Sample("GET", "/v1/stats/hubs", "report", "hub"),
     "get_innovation_stats": lambda w: Sample(
         "GET", "/v1/stats/innovations", "report", "innovation",
         params={"group_by": "category", "institution_id": str(w.institution_a.id)},

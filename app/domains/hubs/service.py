@@ -24,6 +24,7 @@ from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
+from app.domains.hub_activities.repository import HubActivityRepository
 from app.domains.hubs.repository import HubMemberRepository, HubRepository, HubVisibility
 from app.domains.hubs.schemas import (
     HubAction,
@@ -40,7 +41,7 @@ from app.domains.hubs.schemas import (
 from app.domains.institutions.repository import InstitutionRepository, UnitRepository
 from app.domains.regions.repository import RegionRepository
 from app.models.enums import HUB_HOST_KINDS, HubKind, HubStatus, InstitutionKind, Role
-from app.models.hubs import Hub, HubMember
+from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.institutions import Institution
 
 register_constraint_errors(
@@ -57,6 +58,7 @@ register_constraint_errors(
     }
 )
 
+ENTITY_TYPES = {Hub: "hub", HubMember: "hub_member", HubActivity: "hub_activity"}
 # Each step of the machine: the status it leaves, the status it reaches.
 TRANSITIONS: dict[HubAction, tuple[HubStatus, HubStatus]] = {
     HubAction.commit: (HubStatus.candidate, HubStatus.committed),
@@ -111,17 +113,17 @@ async def get_hub(
     return hub
 
 
-def _manages(principal: Principal, hub: Hub) -> bool:
+def manages(principal: Principal, hub: Hub) -> bool:
     return principal.is_secretariat or (
         principal.role is Role.hub_admin and principal.hub_id == hub.id
     )
 
 
-async def _writable(session: AsyncSession, principal: Principal, hub_id: uuid.UUID) -> Hub:
+async def writable_hub(session: AsyncSession, principal: Principal, hub_id: uuid.UUID) -> Hub:
     """Lock the hub for a write: 404 if the caller may not even see it, 403 if it sees it (it
     is public) but it is another hub's."""
     hub = await get_hub(session, principal, hub_id, for_update=True)
-    if not _manages(principal, hub):
+    if not manages(principal, hub):
         raise Forbidden("hub.out_of_scope", "This hub is managed by its own hub admins.")
     return hub
 
@@ -130,7 +132,7 @@ async def _audit(
     session: AsyncSession,
     actor: Principal | None,
     action: str,
-    record: Hub | HubMember,
+    record: Hub | HubMember | HubActivity,
     before: audit.Snapshot | None,
     *,
     host_institution_id: uuid.UUID,
@@ -145,7 +147,7 @@ async def _audit(
         session,
         actor,
         action,
-        "hub" if isinstance(record, Hub) else "hub_member",
+        ENTITY_TYPES[type(record)],
         record.id,
         institution_id=host_institution_id,
         changes=changes,
@@ -245,7 +247,7 @@ async def update_hub(
 ) -> Hub:
     """Change the profile. Hub admins change their own hub's name, coordinating unit and
     contacts; the pilot flag and the designation are the secretariat's (403 otherwise)."""
-    hub = await _writable(session, principal, hub_id)
+    hub = await writable_hub(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
     changes = data.model_dump(exclude_unset=True)
     reserved = [field for field in SECRETARIAT_FIELDS if field in changes]
@@ -317,7 +319,7 @@ async def transition_hub(
     """Move a hub one step along its machine, recording the step's date (not in the future,
     not before the previous step's). Designating needs the decree; activating needs the host
     to have no other active hub."""
-    hub = await _writable(session, principal, hub_id)
+    hub = await writable_hub(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
     action = data.action
     _check_step(hub, action)
@@ -379,7 +381,7 @@ async def delete_hub(
     session: AsyncSession, principal: Principal, hub_id: uuid.UUID, preconditions: Preconditions
 ) -> None:
     """Delete a hub that is still a candidate (and its members); later it is deactivated."""
-    hub = await _writable(session, principal, hub_id)
+    hub = await writable_hub(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
     if hub.status is not HubStatus.candidate:
         raise Conflict(
@@ -387,21 +389,23 @@ async def delete_hub(
             f"Only candidate hubs can be deleted; this hub is {hub.status.value}.",
             extra={"current_status": hub.status.value},
         )
-    # Its membership rows go with it (ON DELETE CASCADE): each gets its own delete event.
-    members = [
-        (member, audit.snapshot(member))
-        for member in await HubMemberRepository(session).of_hub(hub.id)
+    # Its memberships and activities go with it (ON DELETE CASCADE): each gets its own delete
+    # event.
+    dependents: list[HubMember | HubActivity] = [
+        *await HubMemberRepository(session).of_hub(hub.id),
+        *await HubActivityRepository(session).of_hub(hub.id),
     ]
+    snapshots = [(record, audit.snapshot(record)) for record in dependents]
     before = audit.snapshot(hub)
     await HubRepository(session).delete(hub)
     await session.flush()
-    for member, member_before in members:
+    for record, record_before in snapshots:
         await _audit(
             session,
             principal,
             "delete",
-            member,
-            member_before,
+            record,
+            record_before,
             host_institution_id=hub.host_institution_id,
         )
     await _audit(
@@ -504,7 +508,7 @@ async def add_member(
 ) -> HubMember:
     """Open a membership. Regional hubs take the pemkab and pemkot of their province and the
     province's own units; central hubs their own units. One open membership per member."""
-    hub = await _writable(session, principal, hub_id)  # the lock serialises adds to one hub
+    hub = await writable_hub(session, principal, hub_id)  # the lock serialises adds to one hub
     if (data.institution_id is None) == (data.unit_id is None):
         raise invalid_field(
             "hub_member.member_unnamed",
@@ -564,7 +568,7 @@ async def end_membership(
     preconditions: Preconditions,
 ) -> HubMember:
     """Close a membership by setting its `left_date`; the record stays as history."""
-    hub = await _writable(session, principal, hub_id)
+    hub = await writable_hub(session, principal, hub_id)
     member = await _member_of(session, hub.id, member_id, for_update=True)
     preconditions.check_match(member.version, entity="hub_member")
     if member.left_date is not None:

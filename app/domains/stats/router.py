@@ -9,7 +9,8 @@ from app.core.policies import PolicyRoute
 from app.db.session import SessionDep
 from app.domains.innovations.router import CatalogueFilters
 from app.domains.stats import service
-from app.domains.stats.schemas import InnovationStats, StatsGroupBy, StatsOverview
+from app.domains.stats.schemas import HubStats, InnovationStats, StatsGroupBy, StatsOverview
+from app.models.enums import HubKind
 
 router = APIRouter(tags=["stats"], route_class=PolicyRoute)
 
@@ -28,3 +29,14 @@ async def get_innovation_stats(
 ) -> InnovationStats:
     """Published innovations counted by year, province, institution kind, SDG or category."""
     return await service.innovation_stats(session, filters, group_by)
+
+
+@router.get("/stats/hubs", responses=problems(422))
+async def get_hub_stats(
+    session: SessionDep,
+    kind: Annotated[HubKind | None, Query(description="Only hubs of this kind.")] = None,
+) -> HubStats:
+    """Per public hub: current members, published activities per year and kind, the members'
+    published innovations and the latest verified maturity score; national coverage
+    (provinces with an active regional hub)."""
+    return await service.hub_stats(session, kind)

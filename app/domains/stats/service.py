@@ -1,4 +1,4 @@
-"""Catalogue statistics: counts of published innovations only, whoever asks."""
+"""Statistics of the public record (published innovations, public hubs), whoever asks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
 from app.domains.innovations.schemas import InnovationFilter
 from app.domains.innovations.service import check_filters
-from app.domains.stats.schemas import InnovationStats, StatsCount, StatsGroupBy, StatsOverview
+from app.domains.stats.repository import HubStatsRepository
+from app.domains.stats.schemas import (
+    HubActivityCount,
+    HubCoverage,
+    HubMaturity,
+    HubStats,
+    HubStatsItem,
+    InnovationStats,
+    StatsCount,
+    StatsGroupBy,
+    StatsOverview,
+)
+from app.models.enums import HubKind
 
 _DIMENSION = {
     StatsGroupBy.year: "year_started",
@@ -51,4 +63,48 @@ async def innovation_stats(
         group_by=group_by,
         total=total,
         items=[StatsCount(key=v, label=label, count=c) for v, label, c in values],
+    )
+
+
+async def hub_stats(session: AsyncSession, kind: HubKind | None) -> HubStats:
+    """Per public hub: current members, published activities per year and kind, the members'
+    published innovations and the latest verified maturity score; and national coverage."""
+    figures = await HubStatsRepository(session).figures(kind)
+    return HubStats(
+        hubs=[
+            HubStatsItem(
+                hub_id=hub.id,
+                name=hub.name,
+                kind=hub.kind,
+                status=hub.status,
+                is_pilot=hub.is_pilot,
+                designation_year=hub.designation_year,
+                province_code=hub.province_code,
+                members=hub.members,
+                member_institutions=hub.member_institutions,
+                activities_total=sum(count for _, _, count in hub.activities),
+                activities=[
+                    HubActivityCount(year=year, kind=activity_kind, count=count)
+                    for year, activity_kind, count in hub.activities
+                ],
+                member_innovations=hub.member_innovations,
+                latest_maturity=(
+                    HubMaturity(
+                        assessment_id=hub.maturity[0],
+                        period_year=hub.maturity[1],
+                        total_score=float(hub.maturity[2]),
+                    )
+                    if hub.maturity
+                    else None
+                ),
+            )
+            for hub in figures.hubs
+        ],
+        coverage=HubCoverage(
+            provinces=figures.provinces,
+            provinces_with_active_hub=len(figures.active_provinces),
+            province_codes=figures.active_provinces,
+            active_regional_hubs=figures.active_by_kind.get(HubKind.regional, 0),
+            active_central_hubs=figures.active_by_kind.get(HubKind.central, 0),
+        ),
     )

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
+
+from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.repository import PageResult, SortKey, keyset_page
+from app.domains.maturity.schemas import (
+    AssessmentFilter,
+    AssessmentSort,
+    MaturityInstrumentFilter,
+    MaturityInstrumentSort,
+)
+from app.models.enums import AssessmentStatus, MaturityInstrumentStatus
+from app.models.maturity import MaturityAssessment, MaturityInstrument
+
+INSTRUMENT_SORTS = {
+    MaturityInstrumentSort.code: SortKey(
+        (MaturityInstrument.code, MaturityInstrument.revision, MaturityInstrument.id)
+    ),
+    MaturityInstrumentSort.created_at: SortKey(
+        (MaturityInstrument.created_at, MaturityInstrument.id)
+    ),
+    MaturityInstrumentSort.created_at_desc: SortKey(
+        (MaturityInstrument.created_at, MaturityInstrument.id), descending=True
+    ),
+}
+ASSESSMENT_SORTS = {
+    AssessmentSort.period_year: SortKey((MaturityAssessment.period_year, MaturityAssessment.id)),
+    AssessmentSort.period_year_desc: SortKey(
+        (MaturityAssessment.period_year, MaturityAssessment.id), descending=True
+    ),
+}
+
+
+class InstrumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, instrument_id: uuid.UUID, *, for_update: bool = False
+    ) -> MaturityInstrument | None:
+        return await self.session.get(MaturityInstrument, instrument_id, with_for_update=for_update)
+
+    def add(self, instrument: MaturityInstrument) -> None:
+        self.session.add(instrument)
+
+    async def delete(self, instrument: MaturityInstrument) -> None:
+        await self.session.delete(instrument)
+
+    async def last_revision(self, code: str) -> int:
+        found = await self.session.scalar(
+            select(func.max(MaturityInstrument.revision)).where(MaturityInstrument.code == code)
+        )
+        return found or 0
+
+    async def published(self, code: str, *, for_update: bool = False) -> MaturityInstrument | None:
+        stmt = select(MaturityInstrument).where(
+            MaturityInstrument.code == code,
+            MaturityInstrument.status == MaturityInstrumentStatus.published,
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def list(
+        self,
+        filters: MaturityInstrumentFilter,
+        drafts_too: bool,
+        sort: MaturityInstrumentSort,
+        page: PageRequest,
+    ) -> PageResult[MaturityInstrument]:
+        stmt: Select[MaturityInstrument] = select(MaturityInstrument)
+        if not drafts_too:
+            stmt = stmt.where(MaturityInstrument.status != MaturityInstrumentStatus.draft)
+        if filters.code:
+            stmt = stmt.where(MaturityInstrument.code == filters.code)
+        if filters.status:
+            stmt = stmt.where(MaturityInstrument.status.in_(filters.status))
+        seen = "all" if drafts_too else "public"
+        scope = f"maturity_instruments:{seen}:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, INSTRUMENT_SORTS[sort], page, scope)
+
+
+class AssessmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, assessment_id: uuid.UUID, *, for_update: bool = False
+    ) -> MaturityAssessment | None:
+        return await self.session.get(MaturityAssessment, assessment_id, with_for_update=for_update)
+
+    def add(self, assessment: MaturityAssessment) -> None:
+        self.session.add(assessment)
+
+    async def delete(self, assessment: MaturityAssessment) -> None:
+        await self.session.delete(assessment)
+
+    async def list(
+        self,
+        hub_id: uuid.UUID,
+        filters: AssessmentFilter,
+        verified_only: bool,
+        sort: AssessmentSort,
+        page: PageRequest,
+    ) -> PageResult[MaturityAssessment]:
+        # A list shows summaries: the answers are not loaded.
+        stmt: Select[MaturityAssessment] = (
+            select(MaturityAssessment)
+            .where(MaturityAssessment.hub_id == hub_id)
+            .options(raiseload(MaturityAssessment.answers))
+        )
+        if verified_only:
+            stmt = stmt.where(MaturityAssessment.status == AssessmentStatus.verified)
+        if filters.status:
+            stmt = stmt.where(MaturityAssessment.status.in_(filters.status))
+        if filters.period_year is not None:
+            stmt = stmt.where(MaturityAssessment.period_year == filters.period_year)
+        seen = "verified" if verified_only else "all"
+        scope = f"maturity_assessments:{hub_id}:{seen}:{sort.value}:{filters_fingerprint(filters)}"
+        return await keyset_page(self.session, stmt, ASSESSMENT_SORTS[sort], page, scope)
