@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
 from app.models.enums import InnovationStatus
-from app.models.hubs import Hub, HubMember
+from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
+from app.models.maturity import MaturityAssessment, MaturityInstrument
 from app.seed.demo import (
     DEMO_ACCOUNTS,
     DEMO_HUB_ID,
@@ -24,7 +25,18 @@ from app.seed.demo import (
     load_demo,
 )
 
-MODELS = (Institution, Unit, User, ApiKey, Innovation, Hub, HubMember)
+MODELS = (
+    Institution,
+    Unit,
+    User,
+    ApiKey,
+    Innovation,
+    Hub,
+    HubMember,
+    HubActivity,
+    MaturityInstrument,
+    MaturityAssessment,
+)
 
 
 @pytest.fixture
@@ -173,3 +185,39 @@ async def test_demo_hub_admin_manages_north_sumatras_members(
     )
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == "hub_member.outside_province"
+
+
+async def test_demo_has_north_sumatras_coaching_clinic_with_demi_sepeda_bagus(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    response = await client.get(
+        f"/v1/hubs/{DEMO_HUB_ID}/activities", params={"kind": "coaching_clinic"}
+    )
+    assert response.status_code == 200, response.text
+    (clinic,) = response.json()["items"]
+    assert clinic["status"] == "published"
+    assert clinic["innovation_ids"] == [str(demo_id("innovation", "Demi Sepeda Bagus"))]
+    deli_serdang = str(demo_id("institution", "Pemerintah Kabupaten Deli Serdang"))
+    assert deli_serdang in clinic["participant_institution_ids"]
+    # The hub's draft is its own admins' only.
+    public = await client.get(f"/v1/hubs/{DEMO_HUB_ID}/activities", params={"limit": 100})
+    assert {a["status"] for a in public.json()["items"]} == {"published"}
+
+
+async def test_demo_has_one_verified_maturity_assessment(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    jatim = demo_id("hub", "JIPP Provinsi Jawa Timur")
+    response = await client.get(f"/v1/hubs/{jatim}/assessments")
+    assert response.status_code == 200, response.text
+    (summary,) = response.json()["items"]
+    assessment = (await client.get(f"/v1/hubs/{jatim}/assessments/{summary['id']}")).json()
+    assert assessment["status"] == "verified"
+    # Planning 0.25 x 80, institutionalisation 0.25 x 100, dissemination 0.3 x 85 (DSM-2
+    # re-scored from 100 to 50), evaluation 0.2 x 50; the hub's own answers made 85.
+    assert (assessment["total_score"], assessment["self_score"]) == (80.5, 85.0)
+    assert assessment["questions_answered"] == assessment["questions_total"] == 7
+    stats = (await client.get("/v1/stats/hubs")).json()
+    by_id = {hub["hub_id"]: hub for hub in stats["hubs"]}
+    assert by_id[str(jatim)]["latest_maturity"]["total_score"] == 80.5
+    assert by_id[str(DEMO_HUB_ID)]["latest_maturity"] is None  # its 2025 answers are a draft

@@ -242,7 +242,9 @@ async def load_demo(session: AsyncSession) -> int:
     # These modules import demo_id from here.
     from app.seed.demo_hubs import load_demo_hubs
     from app.seed.demo_innovations import load_demo_innovations
+    from app.seed.demo_network import load_demo_network
 
     added += await load_demo_hubs(session)  # before the accounts: the hub admin names its hub
     added += await _add_accounts(session)
-    return added + await load_demo_innovations(session)
+    added += await load_demo_innovations(session)
+    return added + await load_demo_network(session)  # shows innovations of the hubs' members
