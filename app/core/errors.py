@@ -155,6 +155,12 @@ def invalid_field(code: str, pointer: str, message: str) -> Unprocessable:
     return Unprocessable(code, message, errors=[field_error(pointer, code, message)])
 
 
+def invalid_parameter(code: str, parameter: str, message: str) -> Unprocessable:
+    """A 422 for one query parameter that breaks a rule (the filters agree with each other)."""
+    error = ProblemFieldError(parameter=parameter, location="query", code=code, message=message)
+    return Unprocessable(code, message, errors=[error])
+
+
 def problem_response(
     request: Request | None,
     status: int,

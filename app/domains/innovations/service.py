@@ -23,6 +23,7 @@ from app.core.errors import (
     Unprocessable,
     field_error,
     invalid_field,
+    invalid_parameter,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -391,8 +392,10 @@ def check_filters(filters: InnovationFilter, sort: InnovationSort | None = None)
         and filters.year_to is not None
         and filters.year_from > filters.year_to
     ):
-        raise Unprocessable(
-            "innovation.year_range_inverted", "`year_from` must not be after `year_to`."
+        raise invalid_parameter(
+            "innovation.year_range_inverted",
+            "year_from",
+            "`year_from` must not be after `year_to`.",
         )
     if sort is InnovationSort.relevance and not filters.q:
         raise Unprocessable(
