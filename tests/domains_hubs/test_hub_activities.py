@@ -561,6 +561,16 @@ async def test_patch_changes_the_fields_it_names_and_keeps_the_rest(w: World) ->
     assert body["version"] == activity["version"] + 1
 
 
+async def test_a_patch_that_changes_nothing_writes_nothing(w: World) -> None:
+    hub = await w.hub()
+    activity = await new(w, hub, participant_institution_ids=[w.medan.id])
+    for body in ({}, {"title": activity["title"], "participant_institution_ids": [w.medan.id]}):
+        response = await patch(w, hub, activity["id"], **body)
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] == activity["version"]
+        assert await w.events(response) == []
+
+
 @pytest.mark.parametrize("field", ["kind", "title", "activity_date", "is_online"])
 async def test_a_required_field_cannot_be_removed(w: World, field: str) -> None:
     hub = await w.hub()

@@ -1009,6 +1009,8 @@ async def test_return_edit_and_resubmit(w: World, s: Setup) -> None:
     response = await submit(w, s.hub, assessment_id, s.hub_admin)
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["self_score"]) == ("submitted", 76.5)
+    # The reason was for the hub: the record (public once verified) no longer shows it.
+    assert (response.json()["return_reason"], response.json()["returned_at"]) == (None, None)
 
     # verified as is: PLN-3 keeps the verifier's a (10), DSM-1 takes the hub's new c (100):
     # planning 25, dissemination 87.5, 0.4*25 + 0.6*87.5 = 10 + 52.5 = 62.5
@@ -1287,3 +1289,14 @@ async def test_earlier_years_keep_their_revision(w: World, s: Setup) -> None:
     )
     assert await listed(w, s.hub) == [2025, 2024]
     assert await listed(w, s.hub, s.hub_admin) == [2026, 2025, 2024]
+
+
+async def test_sending_the_same_answers_again_writes_nothing(w: World, s: Setup) -> None:
+    """The same answers again: no new version, no audit event."""
+    assessment_id = await s.draft(answers=HUB_ANSWERS)
+    before = await get_assessment(w, s.hub, assessment_id, s.hub_admin)
+    response = await put_answers(w, s.hub, assessment_id, s.hub_admin, HUB_ANSWERS)
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == before.headers["ETag"]
+    assert response.json()["version"] == before.json()["version"]
+    assert await w.events(response) == []

@@ -65,10 +65,12 @@ async def record(
     before: Snapshot | None = None,
     after: Snapshot | None = None,
     changes: dict[str, dict[str, Any]] | None = None,
+    reason: str | None = None,
 ) -> AuditEvent:
     """Append one event to the session (written with the request's commit, or not at all).
 
-    `actor` None is the operator's command line (`system`)."""
+    `actor` None is the operator's command line (`system`); `reason`, the caller's why, is kept
+    with the changes."""
     event = AuditEvent(
         actor_kind=actor.kind if actor else "system",
         actor_id=actor.id if actor else None,
@@ -79,7 +81,10 @@ async def record(
         entity_id=str(entity_id),
         institution_id=institution_id,
         request_id=correlation_id.get(),
-        changes=changes if changes is not None else diff(before, after),
+        changes={
+            **(changes if changes is not None else diff(before, after)),
+            **({"reason": {"before": None, "after": reason}} if reason is not None else {}),
+        },
     )
     AuditEventRepository(session).add(event)
     return event

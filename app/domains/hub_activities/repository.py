@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
+from app.domains.audit import service as audit
 from app.domains.hub_activities.schemas import HubActivityFilter, HubActivitySort
 from app.domains.regions.repository import escape_like
 from app.models.enums import HubActivityStatus
@@ -24,6 +26,15 @@ ACTIVITY_SORTS = {
         (HubActivity.created_at, HubActivity.id), descending=True
     ),
 }
+
+
+def snapshot(activity: HubActivity) -> audit.Snapshot:
+    """The activity as the audit trail keeps it: its row and its two lists."""
+    return {
+        **audit.snapshot(activity),
+        "participant_institution_ids": to_jsonable_python(activity.participant_institution_ids),
+        "innovation_ids": to_jsonable_python(activity.innovation_ids),
+    }
 
 
 class HubActivityRepository:

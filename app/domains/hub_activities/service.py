@@ -9,15 +9,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
-from app.core.errors import Conflict, NotFound, Unprocessable, field_error, invalid_field
+from app.core.errors import (
+    Conflict,
+    NotFound,
+    Unprocessable,
+    field_error,
+    invalid_field,
+    invalid_parameter,
+)
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
-from app.domains.hub_activities.repository import HubActivityRepository
+from app.domains.hub_activities.repository import HubActivityRepository, snapshot
 from app.domains.hub_activities.schemas import (
     HubActivityAction,
     HubActivityCreate,
@@ -53,10 +61,8 @@ async def _audit(
     reason: str | None = None,
 ) -> None:
     """One event; the lists of participants and innovations are part of the record."""
-    after = None if action == "delete" else _snapshot(activity)
+    after = None if action == "delete" else snapshot(activity)
     changes: dict[str, dict[str, Any]] = audit.diff(before, after)
-    if reason is not None:
-        changes["reason"] = {"before": None, "after": reason}
     await audit.record(
         session,
         actor,
@@ -65,15 +71,8 @@ async def _audit(
         activity.id,
         institution_id=hub.host_institution_id,
         changes=changes,
+        reason=reason,
     )
-
-
-def _snapshot(activity: HubActivity) -> audit.Snapshot:
-    return {
-        **audit.snapshot(activity),
-        "participant_institution_ids": to_jsonable_python(activity.participant_institution_ids),
-        "innovation_ids": to_jsonable_python(activity.innovation_ids),
-    }
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -88,8 +87,12 @@ async def list_activities(
     page: PageRequest,
 ) -> PageResult[HubActivity]:
     """The hub's published activities; its managers also see the drafts."""
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise invalid_parameter(
+            "hub_activity.date_range", "date_from", "`date_from` must not be after `date_to`."
+        )
     hub = await get_hub(session, principal, hub_id)
-    drafts_too = principal is not None and manages(principal, hub)
+    drafts_too = manages(principal, hub)
     return await HubActivityRepository(session).list(hub.id, filters, drafts_too, sort, page)
 
 
@@ -101,9 +104,7 @@ async def get_activity(
     activity = await HubActivityRepository(session).get(activity_id)
     if activity is None or activity.hub_id != hub.id:
         raise _not_found(activity_id)
-    if activity.status is HubActivityStatus.draft and not (
-        principal is not None and manages(principal, hub)
-    ):
+    if activity.status is HubActivityStatus.draft and not manages(principal, hub):
         raise _not_found(activity_id)
     return activity
 
@@ -241,13 +242,15 @@ async def update_activity(
     await _check_fields(session, hub, changes)
     if "documents" in changes:
         changes["documents"] = to_jsonable_python(data.documents or [])
-    before = _snapshot(activity)
+    before = snapshot(activity)
     _set_lists(activity, changes)
     for field, value in changes.items():
         setattr(activity, field, value)
+    if snapshot(activity) == before:
+        return activity  # nothing changed: no new version, no event
     # The lists live in their own tables: the activity's row changes (and its version moves)
     # even when only they did.
-    activity.updated_at = datetime.now(UTC)
+    activity.updated_at = func.now()
     await session.flush()
     await _audit(session, principal, "update", hub, activity, before)
     return activity
@@ -276,7 +279,7 @@ async def transition_activity(
                 "allowed_actions": [a.value for a in allowed],
             },
         )
-    before = _snapshot(activity)
+    before = snapshot(activity)
     activity.status = target
     activity.published_at = datetime.now(UTC) if target is HubActivityStatus.published else None
     await session.flush()
@@ -300,7 +303,7 @@ async def delete_activity(
             "A published activity is public record: unpublish it before deleting it.",
             extra={"current_status": activity.status.value, "allowed_actions": ["unpublish"]},
         )
-    before = _snapshot(activity)
+    before = snapshot(activity)
     await HubActivityRepository(session).delete(activity)
     await session.flush()
     await _audit(session, principal, "delete", hub, activity, before)

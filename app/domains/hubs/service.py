@@ -25,6 +25,7 @@ from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.hub_activities.repository import HubActivityRepository
+from app.domains.hub_activities.repository import snapshot as activity_snapshot
 from app.domains.hubs.repository import HubMemberRepository, HubRepository, HubVisibility
 from app.domains.hubs.schemas import (
     HubAction,
@@ -113,7 +114,10 @@ async def get_hub(
     return hub
 
 
-def manages(principal: Principal, hub: Hub) -> bool:
+def manages(principal: Principal | None, hub: Hub) -> bool:
+    """The secretariat and the hub's own admins manage a hub."""
+    if principal is None:
+        return False
     return principal.is_secretariat or (
         principal.role is Role.hub_admin and principal.hub_id == hub.id
     )
@@ -141,8 +145,6 @@ async def _audit(
     """One event; a hub's records belong to its host institution."""
     after = None if action == "delete" else audit.snapshot(record)
     changes: dict[str, dict[str, Any]] = audit.diff(before, after)
-    if reason is not None:
-        changes["reason"] = {"before": None, "after": reason}
     await audit.record(
         session,
         actor,
@@ -151,6 +153,7 @@ async def _audit(
         record.id,
         institution_id=host_institution_id,
         changes=changes,
+        reason=reason,
     )
 
 
@@ -391,11 +394,10 @@ async def delete_hub(
         )
     # Its memberships and activities go with it (ON DELETE CASCADE): each gets its own delete
     # event.
-    dependents: list[HubMember | HubActivity] = [
-        *await HubMemberRepository(session).of_hub(hub.id),
-        *await HubActivityRepository(session).of_hub(hub.id),
+    snapshots: list[tuple[HubMember | HubActivity, audit.Snapshot]] = [
+        *((m, audit.snapshot(m)) for m in await HubMemberRepository(session).of_hub(hub.id)),
+        *((a, activity_snapshot(a)) for a in await HubActivityRepository(session).of_hub(hub.id)),
     ]
-    snapshots = [(record, audit.snapshot(record)) for record in dependents]
     before = audit.snapshot(hub)
     await HubRepository(session).delete(hub)
     await session.flush()

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
@@ -173,8 +174,6 @@ async def _instrument_audit(
     reason: str | None = None,
 ) -> None:
     changes = audit.diff(before, None if action == "delete" else audit.snapshot(instrument))
-    if reason is not None:
-        changes["reason"] = {"before": None, "after": reason}
     await audit.record(
         session,
         actor,
@@ -183,6 +182,7 @@ async def _instrument_audit(
         instrument.id,
         institution_id=None,
         changes=changes,
+        reason=reason,
     )
 
 
@@ -360,12 +360,6 @@ def _assessment_not_found(assessment_id: uuid.UUID) -> NotFound:
     return NotFound("assessment.not_found", f"The hub has no assessment {assessment_id}.")
 
 
-def _sees_all(principal: Principal | None, hub: Hub) -> bool:
-    """The secretariat and the hub's own admins see every assessment of the hub; everyone
-    else (who sees the hub) its verified ones."""
-    return principal is not None and manages(principal, hub)
-
-
 async def list_assessments(
     session: AsyncSession,
     principal: Principal | None,
@@ -375,7 +369,8 @@ async def list_assessments(
     page: PageRequest,
 ) -> PageResult[MaturityAssessment]:
     hub = await get_hub(session, principal, hub_id)
-    verified_only = not _sees_all(principal, hub)
+    # The hub's managers see all its assessments; everyone else its verified ones.
+    verified_only = not manages(principal, hub)
     return await AssessmentRepository(session).list(hub.id, filters, verified_only, sort, page)
 
 
@@ -450,7 +445,7 @@ async def get_assessment(
     assessment = await AssessmentRepository(session).get(assessment_id)
     if assessment is None or assessment.hub_id != hub.id:
         raise _assessment_not_found(assessment_id)
-    if assessment.status is not AssessmentStatus.verified and not _sees_all(principal, hub):
+    if assessment.status is not AssessmentStatus.verified and not manages(principal, hub):
         raise _assessment_not_found(assessment_id)
     return assessment
 
@@ -473,8 +468,6 @@ async def _audit(
     changes = audit.diff(before, None if action == "delete" else audit.snapshot(assessment))
     for question_code, change in (answers or {}).items():
         changes[f"answers.{question_code}"] = change
-    if reason is not None:
-        changes["reason"] = {"before": None, "after": reason}
     await audit.record(
         session,
         actor,
@@ -483,6 +476,7 @@ async def _audit(
         assessment.id,
         institution_id=hub.host_institution_id,
         changes=changes,
+        reason=reason,
     )
 
 
@@ -617,8 +611,10 @@ async def put_answers(
         after = _answer_state(answer)
         if after != before:
             changed[given.question_code] = {"before": before, "after": after}
+    if not changed:
+        return assessment  # the same answers again: nothing to write, no new version
     before_assessment = audit.snapshot(assessment)
-    assessment.updated_at = _now()  # the answers are the assessment's: its version moves
+    assessment.updated_at = func.now()  # the answers are the assessment's: its version moves
     await session.flush()
     await _audit(session, principal, "answer", hub, assessment, before_assessment, answers=changed)
     return assessment
@@ -660,6 +656,9 @@ async def submit_assessment(
     assessment.self_score, _ = structure.score({c: a.option_code for c, a in answers.items()})
     assessment.status = AssessmentStatus.submitted
     assessment.submitted_at = _now()
+    # The verifier's reason for returning it was for the hub; the trail keeps it, the record
+    # (public once verified) does not.
+    assessment.returned_at = assessment.return_reason = None
     await session.flush()
     await _audit(session, principal, "submit", hub, assessment, before)
     return assessment
