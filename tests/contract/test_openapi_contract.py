@@ -53,6 +53,10 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 @settings(
     max_examples=25,
     deadline=None,
+    # The same examples every run: CI answers for the code, not for the draw. (A random draw once
+    # sent `category=false` as "not an array", though the query string reads it as the valid code
+    # "false", and called the 200 a contract breach.)
+    derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
 @pytest.mark.filterwarnings("ignore")
