@@ -14,7 +14,6 @@ from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
 from app.domains.hub_activities import service
 from app.domains.hub_activities.schemas import (
-    REGION_CODE_PATTERN,
     HubActivityCreate,
     HubActivityFilter,
     HubActivityPage,
@@ -23,6 +22,7 @@ from app.domains.hub_activities.schemas import (
     HubActivityTransition,
     HubActivityUpdate,
 )
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import HubActivityKind, HubActivityStatus
 from app.models.hubs import HubActivity
 

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.core.pagination import Page
 from app.domains.innovations.schemas import ShortText, Url
+from app.domains.regions.schemas import RegionCode
 from app.models.enums import HubActivityKind, HubActivityStatus
 
 ActivityTitle = Annotated[
@@ -18,8 +19,6 @@ ActivityTitle = Annotated[
 ]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-REGION_CODE_PATTERN = r"^\d{2}(\.\d{2}){0,3}$"
-RegionCode = Annotated[str, StringConstraints(pattern=REGION_CODE_PATTERN)]
 
 
 def _distinct(values: list[uuid.UUID]) -> list[uuid.UUID]:
