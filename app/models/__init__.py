@@ -9,7 +9,7 @@ from app.models.hubs import (
     HubActivityParticipant,
     HubMember,
 )
-from app.models.innovations import Innovation, InnovationCategory
+from app.models.innovations import Innovation, InnovationCategory, InnovationWord
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.ratelimit import RateLimitCounter
@@ -25,6 +25,7 @@ __all__ = [
     "HubMember",
     "Innovation",
     "InnovationCategory",
+    "InnovationWord",
     "Institution",
     "MaturityAnswer",
     "MaturityAssessment",

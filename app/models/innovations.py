@@ -170,12 +170,6 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
             postgresql_where=text("status = 'published'"),
         ),
         Index("ix_innovations_search_vector", "search_vector", postgresql_using="gin"),
-        Index(
-            "ix_innovations_search_title_trgm",
-            "search_title",
-            postgresql_using="gin",
-            postgresql_ops={"search_title": "gin_trgm_ops"},
-        ),
         Index("ix_innovations_sdgs", "sdgs", postgresql_using="gin"),
         Index("ix_innovations_category_codes", "category_codes", postgresql_using="gin"),
         Index(
@@ -184,5 +178,28 @@ class Innovation(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "external_id",
             unique=True,
             postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+
+class InnovationWord(Base):
+    """One distinct word of the innovations' titles and acronym expansions (`search_title`),
+    for typo-tolerant search: a typed word that is not one of these is matched against the
+    most similar ones (trigram similarity) instead of against every record's title.
+
+    Filled by statement-level triggers on `innovations` (migration 0007), whatever writes the
+    rows (the service, a bulk COPY); never pruned: a word no title has any more only widens a
+    typo's candidates by a word that matches nothing."""
+
+    __tablename__ = "innovation_words"
+
+    word: Mapped[str] = mapped_column(Text, primary_key=True)
+
+    __table_args__ = (
+        Index(
+            "ix_innovation_words_word_trgm",
+            "word",
+            postgresql_using="gin",
+            postgresql_ops={"word": "gin_trgm_ops"},
         ),
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind
@@ -301,3 +302,95 @@ async def test_relevance_cursors_survive_equal_ranks(
     walked = await walk(client, {"q": "kembar", "limit": 2})
     assert sorted(walked) == sorted(str(r.id) for r in records)
     assert walked == sorted(walked, reverse=True)
+
+
+# --- typos: the vocabulary of title words ---------------------------------------------------
+
+
+async def test_a_typo_finds_a_new_records_title_word(
+    client: httpx.AsyncClient, search_unit: Unit, make_innovation: InnovationFactory
+) -> None:
+    await make_innovation(
+        search_unit,
+        PUBLISHED,
+        title="SIPANDAWA",
+        acronym_expansion="Sistem Pelayanan Dana Warga",
+    )
+    assert titles(await search(client, "sipandawe")) == ["SIPANDAWA"]
+    assert titles(await search(client, "pelayanen dana")) == ["SIPANDAWA"]
+
+
+async def test_a_typo_finds_a_renamed_records_new_title(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    search_unit: Unit,
+    make_innovation: InnovationFactory,
+) -> None:
+    record = await make_innovation(search_unit, PUBLISHED, title="SILAKON")
+    record.title = "SIRAMBUTAN"
+    await session.flush()
+    assert titles(await search(client, "sirambutan")) == ["SIRAMBUTAN"]
+    # The old title's word stays in the vocabulary, and finds nothing.
+    assert titles(await search(client, "silakon")) == []
+    assert titles(await search(client, "sirambutam")) == ["SIRAMBUTAN"]
+
+
+async def test_a_word_that_is_a_title_word_is_not_corrected(
+    client: httpx.AsyncClient, search_unit: Unit, make_innovation: InnovationFactory
+) -> None:
+    await make_innovation(search_unit, PUBLISHED, title="SIRAMAH")
+    await make_innovation(search_unit, PUBLISHED, title="SIRAMAI")
+    assert titles(await search(client, "siramai")) == ["SIRAMAI"]
+    assert titles(await search(client, "siramah")) == ["SIRAMAH"]
+    # A word no title has is matched against the titles' words most like it.
+    assert sorted(titles(await search(client, "siramau"))) == ["SIRAMAH", "SIRAMAI"]
+
+
+async def test_every_typed_word_must_match_a_title_word_or_the_text(
+    client: httpx.AsyncClient, search_unit: Unit, make_innovation: InnovationFactory
+) -> None:
+    await make_innovation(
+        search_unit, PUBLISHED, title="SIPANDAWA", acronym_expansion="Sistem Pelayanan Dana Warga"
+    )
+    assert titles(await search(client, "sipandawe qwxzvk")) == []
+
+
+async def test_words_of_records_written_in_one_statement_are_all_collected(
+    session: AsyncSession, search_unit: Unit
+) -> None:
+    session.add_all(
+        [
+            Innovation(
+                institution_id=search_unit.institution_id,
+                unit_id=search_unit.id,
+                title=f"KATA{n}",
+                acronym_expansion=f"Kosakata Ma'Ujian{n}",
+                year_started=2021,
+                is_digital=True,
+                stage=InnovationStage.penerapan,
+                sdgs=[16],
+                sections=dict(COMPLETE_SECTIONS),
+            )
+            for n in range(5)
+        ]
+    )
+    await session.flush()
+    words = set(
+        (
+            await session.execute(
+                text("SELECT word FROM innovation_words WHERE word LIKE 'kata_' OR word ~ 'ujian'")
+            )
+        ).scalars()
+    )
+    assert words == {f"kata{n}" for n in range(5)} | {f"maujian{n}" for n in range(5)}
+
+
+async def test_a_typo_of_a_drafts_title_reveals_nothing_to_the_public(
+    client: httpx.AsyncClient,
+    search_unit: Unit,
+    make_innovation: InnovationFactory,
+    admin: Headers,
+) -> None:
+    await make_innovation(search_unit, title="SIRAHASIA")
+    assert titles(await search(client, "sirahasio")) == []
+    assert titles(await search(client, "sirahasio", admin)) == ["SIRAHASIA"]

@@ -33,7 +33,7 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG
+from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
@@ -161,9 +161,15 @@ class Search:
     def of(cls, q: str) -> Search:
         tsquery = func.websearch_to_tsquery(INDONESIAN, cast(q, Text))
         fuzzy = cast(normalise_query(q), Text)
-        matches = or_(
-            Innovation.search_vector.op("@@")(tsquery),
-            Innovation.search_title.op("%>")(fuzzy),
+        # Typos and partly typed acronyms: each typed word that is no title's word becomes the
+        # title words most like it (`innovation_fuzzy_tsquery`, migration 0007, over the
+        # vocabulary `innovation_words`), so the full-text index answers both parts and the
+        # cost does not grow with the number of records. A scalar subquery: evaluated once.
+        typo_tsquery = select(
+            func.innovation_fuzzy_tsquery(cast(q, Text), type_=TSQUERY)
+        ).scalar_subquery()
+        matches = Innovation.search_vector.op("@@")(
+            tsquery.op("||")(func.coalesce(typo_tsquery, tsquery))
         )
         # Full-text rank (title hits weigh most) plus how closely the typed words match the
         # title or its expansion (acronyms and typos).
@@ -282,7 +288,8 @@ class InnovationRepository:
                 .cte("candidates")
             )
             count_stmt = stmt
-            stmt = stmt.where(Innovation.id.in_(select(candidates.c.id)))
+            # The candidates already passed every filter: not applied a second time.
+            stmt = _joined(*_OWNER_COLUMNS).where(Innovation.id.in_(select(candidates.c.id)))
         scope = f"innovations:{sort.value}:{visibility}:{filters_fingerprint(filters)}"
         return await keyset_rows(
             self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt

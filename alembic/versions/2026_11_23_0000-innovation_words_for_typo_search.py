@@ -1,0 +1,134 @@
+"""typo-tolerant search over a vocabulary of title words instead of every title
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-23 00:00:00+00:00
+
+The trigram match of a query against every record's `search_title` read GIN posting lists that
+grow with the catalogue (bench/README.md). Typos are now matched against `innovation_words`,
+the distinct words of those titles, and only for typed words that are not such a word; the
+matching records are then found through the full-text index.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# The words of a title as the vocabulary and the typed query split them: lower case,
+# apostrophes gone (as in `search_title`), runs of letters and digits.
+TITLE_WORDS = r"""
+CREATE FUNCTION innovation_title_words(title text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 4 AS $$
+    SELECT DISTINCT w
+    FROM regexp_split_to_table(lower(replace(title, '''', '')), '[^[:alnum:]]+') AS w
+    WHERE w <> ''
+$$
+"""
+
+# Statement-level, so a bulk COPY adds its words once. Sorted, so concurrent writers take the
+# words' index entries in the same order and cannot deadlock on them.
+COLLECT_WORDS = """
+CREATE FUNCTION innovation_words_collect() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO innovation_words (word)
+    SELECT DISTINCT w
+    FROM new_rows, innovation_title_words(new_rows.search_title) AS w
+    ORDER BY w
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END
+$$
+"""
+
+# The typo part of a search, as a tsquery over the title weight (A): every typed word must
+# match, either as itself or, when it is no title's word, as any title word at least 0.5
+# trigram-similar to it (`%` narrows through the index with pg_trgm's default 0.3 first).
+# NULL when `q` has no word.
+FUZZY_TSQUERY = """
+CREATE FUNCTION innovation_fuzzy_tsquery(q text) RETURNS tsquery
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN count(*) > 0
+        THEN to_tsquery('indonesian', string_agg(alternatives, ' & '))
+    END
+    FROM (
+        SELECT '(' || string_agg(quote_literal(candidate.word) || '\\:A', ' | ') || ')'
+            AS alternatives
+        FROM innovation_title_words(q) AS typed(word)
+        CROSS JOIN LATERAL (
+            SELECT typed.word
+            UNION
+            SELECT known.word
+            FROM innovation_words AS known
+            WHERE NOT EXISTS (SELECT FROM innovation_words AS same WHERE same.word = typed.word)
+                AND known.word % typed.word
+                AND similarity(known.word, typed.word) >= 0.5
+        ) AS candidate
+        GROUP BY typed.word
+    ) AS groups
+$$
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "innovation_words",
+        sa.Column("word", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("word", name=op.f("pk_innovation_words")),
+    )
+    op.execute(TITLE_WORDS)
+    op.execute(
+        "INSERT INTO innovation_words (word) "
+        "SELECT DISTINCT w FROM innovations, innovation_title_words(search_title) AS w"
+    )
+    op.create_index(
+        "ix_innovation_words_word_trgm",
+        "innovation_words",
+        ["word"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"word": "gin_trgm_ops"},
+    )
+    op.execute(COLLECT_WORDS)
+    for event in ("INSERT", "UPDATE"):
+        op.execute(
+            f"CREATE TRIGGER innovations_collect_words_{event.lower()} AFTER {event} "
+            "ON innovations REFERENCING NEW TABLE AS new_rows "
+            "FOR EACH STATEMENT EXECUTE FUNCTION innovation_words_collect()"
+        )
+    op.execute(sa.text(FUZZY_TSQUERY))  # text(): the escaped colon of `:A` is no bind parameter
+    op.drop_index(
+        "ix_innovations_search_title_trgm",
+        table_name="innovations",
+        postgresql_using="gin",
+        postgresql_ops={"search_title": "gin_trgm_ops"},
+    )
+
+
+def downgrade() -> None:
+    op.create_index(
+        "ix_innovations_search_title_trgm",
+        "innovations",
+        ["search_title"],
+        unique=False,
+        postgresql_using="gin",
+        postgresql_ops={"search_title": "gin_trgm_ops"},
+    )
+    op.execute("DROP FUNCTION innovation_fuzzy_tsquery(text)")
+    for event in ("insert", "update"):
+        op.execute(f"DROP TRIGGER innovations_collect_words_{event} ON innovations")
+    op.execute("DROP FUNCTION innovation_words_collect()")
+    op.execute("DROP FUNCTION innovation_title_words(text)")
+    op.drop_index(
+        "ix_innovation_words_word_trgm",
+        table_name="innovation_words",
+        postgresql_using="gin",
+        postgresql_ops={"word": "gin_trgm_ops"},
+    )
+    op.drop_table("innovation_words")
