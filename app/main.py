@@ -28,6 +28,7 @@ from app.core.middleware import AccessLogMiddleware, BodyGuardMiddleware
 from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
+from app.core.shared_results import SharedResults
 from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.db.url import resolve_database_url
 from app.domains.ops.router import router as ops_router
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     )
     app.state.settings = settings
     app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
+    app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)
     app.state.rate_limiter = build_rate_limiter(settings, lambda: app.state.engine)
     if engine is not None:
         attach_database(app, engine)

@@ -51,6 +51,8 @@ def make_settings(url: URL, **overrides: Any) -> Settings:
         "rate_limit_per_minute": 0,
         "rate_limit_anonymous_per_minute": 0,
         "rate_limit_storage": "memory",
+        # Every test's data is its own (rolled back): answers kept from another test are wrong.
+        "public_facets_cache_seconds": 0,
     }
     values.update(overrides)
     return Settings(**values)

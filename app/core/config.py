@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # The public's facets (the same for every anonymous caller) are computed once for identical
+    # concurrent requests and kept this many seconds; 0 keeps none (still computed once).
+    public_facets_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
     # Signs list cursors. Must be a long random value outside development and test.
     secret_key: str = DEV_SECRET_KEY
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

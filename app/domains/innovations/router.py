@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import RowMapping
 
@@ -146,6 +146,7 @@ async def list_innovations(
 
 @router.get("/innovations/facets", responses=problems(422))
 async def get_innovation_facets(
+    request: Request,
     session: SessionDep,
     principal: MaybePrincipal,
     filters: CatalogueFilters,
@@ -153,7 +154,9 @@ async def get_innovation_facets(
 ) -> InnovationFacets:
     """Counts per value of each facet under the list's filters, for a filter sidebar."""
     filters = _with_status(filters, status_)
-    counts = await service.innovation_facets(session, principal, filters)
+    counts = await service.innovation_facets(
+        session, principal, filters, request.app.state.public_facets
+    )
     return InnovationFacets(
         total=counts.total,
         **{

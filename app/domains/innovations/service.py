@@ -28,6 +28,7 @@ from app.core.errors import (
 )
 from app.core.pagination import PageRequest
 from app.core.security import Principal
+from app.core.shared_results import SharedResults
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.innovations.repository import (
@@ -452,13 +453,26 @@ FACET_DIMENSIONS = (
 
 
 async def innovation_facets(
-    session: AsyncSession, principal: Principal | None, filters: InnovationFilter
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: InnovationFilter,
+    public: SharedResults[str, Counts] | None = None,
 ) -> Counts:
-    """Counts per facet value over exactly the records the list shows under these filters."""
+    """Counts per facet value over exactly the records the list shows under these filters.
+
+    The public's counts (published records only: the same for every such caller) go through
+    `public`, which computes identical concurrent requests once and keeps the answer a few
+    seconds; a caller who also sees drafts always gets counts of its own."""
     check_filters(filters)
-    return await InnovationRepository(session).group_counts(
-        filters, visibility_for(principal), FACET_DIMENSIONS
-    )
+    visibility = visibility_for(principal)
+    repository = InnovationRepository(session)
+
+    async def count() -> Counts:
+        return await repository.group_counts(filters, visibility, FACET_DIMENSIONS)
+
+    if public is None or visibility != PUBLISHED_ONLY:
+        return await count()
+    return await public.get(filters.model_dump_json(), count)
 
 
 # --- the category vocabulary ----------------------------------------------------------------
