@@ -65,6 +65,7 @@ DB_NAME = "inovasi_bench_catalogue"
 SERVICE_PORT = 8765
 RAW_PORT = 8766
 OLD_POOL_PORT = 8767
+UNCACHED_PORT = 8768
 HOST = "127.0.0.1"
 CONCURRENCY = 64
 SECRET_KEY = "bench-catalogue-secret-key-0123456789abcdef"  # noqa: S105 - a benchmark's key
@@ -1100,6 +1101,14 @@ async def main() -> None:
         OLD_POOL_PORT,
         {**env, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"},
     )
+    # The service keeping no facets (PUBLIC_FACETS_CACHE_SECONDS=0): identical concurrent
+    # requests still share one statement, but every answer is computed afresh.
+    uncached = await start_server(
+        "service-facets-kept-0s",
+        "app.main:create_app",
+        UNCACHED_PORT,
+        {**env, "PUBLIC_FACETS_CACHE_SECONDS": "0"},
+    )
     monitor = await asyncpg.connect(dsn(url))
 
     async def sessions() -> int:
@@ -1138,7 +1147,9 @@ async def main() -> None:
             ("search_common", service, lambda: PATHS["search_common"]),
             ("search_rare", service, lambda: PATHS["search_rare"]),
             ("facets", service, lambda: PATHS["facets"]),
+            ("facets", uncached, lambda: PATHS["facets"]),
             ("facets_region", service, lambda: PATHS["facets_region"]),
+            ("facets_region", uncached, lambda: PATHS["facets_region"]),
         ]
         for scenario, server, next_path in plan:
             if not wanted(scenario):
@@ -1159,6 +1170,7 @@ async def main() -> None:
         await monitor.close()
         await raw.stop()
         await old_pool.stop()
+        await uncached.stop()
         await service.stop()
 
     explained: list[str] = previous.get("explain", [])
