@@ -32,24 +32,30 @@ $$
 """
 
 # Statement-level, so a bulk COPY adds its words once. Sorted, so concurrent writers take the
-# words' index entries in the same order and cannot deadlock on them.
+# words' index entries in the same order and cannot deadlock on them. `published` marks a word
+# once any published record's title has had it (public knowledge from then on).
 COLLECT_WORDS = """
 CREATE FUNCTION innovation_words_collect() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO innovation_words (word)
-    SELECT DISTINCT w
+    INSERT INTO innovation_words (word, published)
+    SELECT w, bool_or(new_rows.status = 'published')
     FROM new_rows, innovation_title_words(new_rows.search_title) AS w
+    GROUP BY w
     ORDER BY w
-    ON CONFLICT DO NOTHING;
+    ON CONFLICT (word) DO UPDATE SET published = true
+    WHERE excluded.published AND NOT innovation_words.published;
     RETURN NULL;
 END
 $$
 """
 
 # The typo part of a search, as a tsquery over the title weight (A): every typed word must
-# match, either as itself or, when it is no title's word, as any title word at least 0.5
-# trigram-similar to it (`%` narrows through the index with pg_trgm's default 0.3 first).
+# match, either as itself or, when it is no published title's word, as any title word at least
+# 0.5 trigram-similar to it (`%` narrows through the index with pg_trgm's default 0.3 first).
+# Only published words count as known: whether a word is taken as typed must not tell the
+# public that some draft's title has it. The alternatives may be drafts' words; they match
+# only records the caller may see anyway.
 # NULL when `q` has no word. PL/pgSQL, not SQL: its statements' plans are kept per connection
 # (a SQL function that cannot be inlined is planned again on every call, about 5 ms here).
 FUZZY_TSQUERY = """
@@ -61,7 +67,7 @@ DECLARE
     groups text[] := '{}';
 BEGIN
     FOR typed IN SELECT innovation_title_words(q) LOOP
-        IF EXISTS (SELECT FROM innovation_words WHERE word = typed) THEN
+        IF EXISTS (SELECT FROM innovation_words WHERE word = typed AND published) THEN
             alternatives := quote_literal(typed) || '\\:A';
         ELSE
             SELECT string_agg(quote_literal(candidate) || '\\:A', ' | ')
@@ -88,12 +94,14 @@ def upgrade() -> None:
     op.create_table(
         "innovation_words",
         sa.Column("word", sa.Text(), nullable=False),
+        sa.Column("published", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.PrimaryKeyConstraint("word", name=op.f("pk_innovation_words")),
     )
     op.execute(TITLE_WORDS)
     op.execute(
-        "INSERT INTO innovation_words (word) "
-        "SELECT DISTINCT w FROM innovations, innovation_title_words(search_title) AS w"
+        "INSERT INTO innovation_words (word, published) "
+        "SELECT w, bool_or(status = 'published') "
+        "FROM innovations, innovation_title_words(search_title) AS w GROUP BY w"
     )
     op.create_index(
         "ix_innovation_words_word_trgm",

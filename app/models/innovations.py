@@ -194,6 +194,9 @@ class InnovationWord(Base):
     __tablename__ = "innovation_words"
 
     word: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Once any published record's title has had the word. Only such words are taken as typed
+    # (not corrected): the public must not learn from the search that a draft's title has one.
+    published: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     __table_args__ = (
         Index(

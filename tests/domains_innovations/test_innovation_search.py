@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind
@@ -394,3 +394,26 @@ async def test_a_typo_of_a_drafts_title_reveals_nothing_to_the_public(
     await make_innovation(search_unit, title="SIRAHASIA")
     assert titles(await search(client, "sirahasio")) == []
     assert titles(await search(client, "sirahasio", admin)) == ["SIRAHASIA"]
+
+
+async def test_a_drafts_title_word_changes_nothing_the_public_finds(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    search_unit: Unit,
+    make_innovation: InnovationFactory,
+    admin: Headers,
+) -> None:
+    """Only published titles' words are taken as typed: were a draft's words too, a public
+    search for one would stop finding the titles like it, and so tell that the draft exists."""
+    await make_innovation(search_unit, PUBLISHED, title="SIRAHASIO")
+    before = titles(await search(client, "sirahasia"))
+    draft = await make_innovation(search_unit, title="SIRAHASIA")
+    assert titles(await search(client, "sirahasia")) == before == ["SIRAHASIO"]
+    assert titles(await search(client, "sirahasia", admin)) == ["SIRAHASIA", "SIRAHASIO"]
+    # Once published, the word is public and taken as typed.
+    await session.execute(
+        update(Innovation)
+        .where(Innovation.id == draft.id)
+        .values(status=PUBLISHED, published_at=datetime.now(UTC))
+    )
+    assert titles(await search(client, "sirahasia")) == ["SIRAHASIA"]

@@ -168,8 +168,12 @@ class Search:
         typo_tsquery = select(
             func.innovation_fuzzy_tsquery(cast(q, Text), type_=TSQUERY)
         ).scalar_subquery()
-        matches = Innovation.search_vector.op("@@")(
-            tsquery.op("||")(func.coalesce(typo_tsquery, tsquery))
+        # Two conditions, not one combined tsquery: the planner estimates how many rows the
+        # typed words match only from a constant (a very common word: walk the newest first
+        # rather than collect every match; 9 s instead of 70 ms at 1M rows, bench/README.md).
+        matches = or_(
+            Innovation.search_vector.op("@@")(tsquery),
+            Innovation.search_vector.op("@@")(typo_tsquery),
         )
         # Full-text rank (title hits weigh most) plus how closely the typed words match the
         # title or its expansion (acronyms and typos).
