@@ -352,7 +352,7 @@ async def facts(url: URL) -> dict[str, Any]:
         match = (
             "SELECT count(*) FROM innovations WHERE status = 'published' AND ("
             "search_vector @@ (websearch_to_tsquery('indonesian', $1) "
-            "|| coalesce((SELECT innovation_fuzzy_tsquery($1)), "
+            "|| coalesce((SELECT innovation_fuzzy_tsquery($1, true)), "
             "websearch_to_tsquery('indonesian', $1))))"
         )
         province = await conn.fetchval(

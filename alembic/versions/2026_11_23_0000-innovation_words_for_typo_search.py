@@ -31,9 +31,10 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 4 AS $$
 $$
 """
 
-# Statement-level, so a bulk COPY adds its words once. Sorted, so concurrent writers take the
-# words' index entries in the same order and cannot deadlock on them. `published` marks a word
-# once any published record's title has had it (public knowledge from then on).
+# Statement-level, so a bulk COPY adds its words once. New words only (DO NOTHING takes no lock
+# on a word already there, so writers of records sharing common words never wait for each
+# other), sorted; then the flag of words just published, which locks only those rows.
+# `published` marks a word once any published record's title has had it.
 COLLECT_WORDS = """
 CREATE FUNCTION innovation_words_collect() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -43,8 +44,12 @@ BEGIN
     FROM new_rows, innovation_title_words(new_rows.search_title) AS w
     GROUP BY w
     ORDER BY w
-    ON CONFLICT (word) DO UPDATE SET published = true
-    WHERE excluded.published AND NOT innovation_words.published;
+    ON CONFLICT (word) DO NOTHING;
+    UPDATE innovation_words SET published = true
+    WHERE NOT published AND word IN (
+        SELECT w FROM new_rows, innovation_title_words(new_rows.search_title) AS w
+        WHERE new_rows.status = 'published'
+    );
     RETURN NULL;
 END
 $$
@@ -54,12 +59,13 @@ $$
 # match, either as itself or, when it is no published title's word, as any title word at least
 # 0.5 trigram-similar to it (`%` narrows through the index with pg_trgm's default 0.3 first).
 # Only published words count as known: whether a word is taken as typed must not tell the
-# public that some draft's title has it. The alternatives may be drafts' words; they match
-# only records the caller may see anyway.
+# public that some draft's title has it. With `published_only` (every caller but the
+# secretariat) the alternatives are published words too: a draft's word, once stemmed, could
+# otherwise match a published title and so change what the caller finds.
 # NULL when `q` has no word. PL/pgSQL, not SQL: its statements' plans are kept per connection
 # (a SQL function that cannot be inlined is planned again on every call, about 5 ms here).
 FUZZY_TSQUERY = """
-CREATE FUNCTION innovation_fuzzy_tsquery(q text) RETURNS tsquery
+CREATE FUNCTION innovation_fuzzy_tsquery(q text, published_only boolean) RETURNS tsquery
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     typed text;
@@ -77,6 +83,7 @@ BEGIN
                 UNION
                 SELECT word FROM innovation_words
                 WHERE word % typed AND similarity(word, typed) >= 0.5
+                    AND (published OR NOT published_only)
             ) AS candidates;
         END IF;
         groups := groups || ('(' || alternatives || ')');
@@ -136,7 +143,7 @@ def downgrade() -> None:
         postgresql_using="gin",
         postgresql_ops={"search_title": "gin_trgm_ops"},
     )
-    op.execute("DROP FUNCTION innovation_fuzzy_tsquery(text)")
+    op.execute("DROP FUNCTION innovation_fuzzy_tsquery(text, boolean)")
     for event in ("insert", "update"):
         op.execute(f"DROP TRIGGER innovations_collect_words_{event} ON innovations")
     op.execute("DROP FUNCTION innovation_words_collect()")

@@ -32,7 +32,7 @@ class SharedResults(Generic[K, V]):
         self,
         ttl: float,
         *,
-        max_entries: int = 512,
+        max_entries: int = 128,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
@@ -87,6 +87,9 @@ class SharedResults(Generic[K, V]):
             return value
         finally:
             del self._pending[key]
+            if not future.done():  # any other BaseException: the waiters ask again
+                future.set_exception(_LeaderGone())
+                future.exception()
 
     def clear(self) -> None:
         self._kept.clear()

@@ -188,8 +188,9 @@ class InnovationWord(Base):
     most similar ones (trigram similarity) instead of against every record's title.
 
     Filled by statement-level triggers on `innovations` (migration 0007), whatever writes the
-    rows (the service, a bulk COPY); never pruned: a word no title has any more only widens a
-    typo's candidates by a word that matches nothing."""
+    rows (the service, a bulk COPY). Never pruned: a word no title has any more stays a typo's
+    candidate (matching nothing), and once published it stays known, so that word typed again
+    is taken as typed and not corrected (known limitation: per-word counts would fix it)."""
 
     __tablename__ = "innovation_words"
 

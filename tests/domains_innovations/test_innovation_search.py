@@ -417,3 +417,20 @@ async def test_a_drafts_title_word_changes_nothing_the_public_finds(
         .values(status=PUBLISHED, published_at=datetime.now(UTC))
     )
     assert titles(await search(client, "sirahasia")) == ["SIRAHASIA"]
+
+
+async def test_typo_alternatives_come_from_published_titles_unless_the_caller_sees_all(
+    session: AsyncSession, search_unit: Unit, make_innovation: InnovationFactory
+) -> None:
+    """A draft's word, once stemmed, could match a published title: only the secretariat's
+    searches (which see every draft anyway) take drafts' words as alternatives."""
+    await make_innovation(search_unit, PUBLISHED, title="SIRAHASIO")
+    await make_innovation(search_unit, title="SIRAHASIU")
+
+    async def alternatives(published_only: bool) -> str:
+        query = text("SELECT innovation_fuzzy_tsquery('sirahasix', :only)::text")
+        return str((await session.execute(query, {"only": published_only})).scalar_one())
+
+    assert "sirahasio" in await alternatives(True)
+    assert "sirahasiu" not in await alternatives(True)
+    assert "sirahasiu" in await alternatives(False)

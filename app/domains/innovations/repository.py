@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Float,
     RowMapping,
@@ -158,15 +159,17 @@ class Search:
     rank: ColumnElement[float]
 
     @classmethod
-    def of(cls, q: str) -> Search:
+    def of(cls, q: str, *, published_only: bool = True) -> Search:
         tsquery = func.websearch_to_tsquery(INDONESIAN, cast(q, Text))
         fuzzy = cast(normalise_query(q), Text)
-        # Typos and partly typed acronyms: each typed word that is no title's word becomes the
+        # Typos: each typed word that is no title's word becomes the
         # title words most like it (`innovation_fuzzy_tsquery`, migration 0007, over the
         # vocabulary `innovation_words`), so the full-text index answers both parts and the
         # cost does not grow with the number of records. A scalar subquery: evaluated once.
         typo_tsquery = select(
-            func.innovation_fuzzy_tsquery(cast(q, Text), type_=TSQUERY)
+            func.innovation_fuzzy_tsquery(
+                cast(q, Text), literal(published_only, Boolean), type_=TSQUERY
+            )
         ).scalar_subquery()
         # Two conditions, not one combined tsquery: the planner estimates how many rows the
         # typed words match only from a constant (a very common word: walk the newest first
@@ -186,7 +189,8 @@ class Search:
 def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibility) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [_visible(visibility)]
     if filters.q:
-        conditions.append(Search.of(filters.q).matches)
+        # Typo alternatives from drafts' titles only for the secretariat (migration 0007).
+        conditions.append(Search.of(filters.q, published_only=not visibility.everything).matches)
     if filters.year_from is not None:
         conditions.append(Innovation.year_started >= filters.year_from)
     if filters.year_to is not None:

@@ -472,7 +472,7 @@ async def innovation_facets(
 
     if public is None or visibility != PUBLISHED_ONLY:
         return await count()
-    return await public.get(filters.model_dump_json(), count)
+    return await public.get(f"{visibility}:{filters.model_dump_json()}", count)
 
 
 # --- the category vocabulary ----------------------------------------------------------------
