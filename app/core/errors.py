@@ -7,7 +7,7 @@ Domain code raises an `AppError` subclass with a stable machine `code`; the hand
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -105,6 +105,26 @@ class NotFound(AppError):
 class Conflict(AppError):
     status = 409
     default_code = "conflict"
+
+
+def invalid_transition(
+    code: str,
+    action: str,
+    subject: str,
+    current: str,
+    allowed: Sequence[str],
+    targets: Mapping[str, str] | None = None,
+) -> Conflict:
+    """409 for an action the record's status does not allow: names the status and the actions
+    it allows (`current_status`, `allowed_actions`), the same for every lifecycle; `targets`
+    (action -> the status it leads to) adds where each allowed action leads."""
+    names = [f"{a} (to {targets[a]})" if targets else a for a in allowed]
+    return Conflict(
+        code,
+        f"Cannot {action}: {subject} is {current}; allowed: "
+        f"{', '.join(names) or 'nothing (it is final)'}.",
+        extra={"current_status": current, "allowed_actions": list(allowed)},
+    )
 
 
 class PreconditionFailed(AppError):

@@ -20,6 +20,7 @@ from app.core.errors import (
     field_error,
     invalid_field,
     invalid_parameter,
+    invalid_transition,
 )
 from app.core.pagination import PageRequest
 from app.core.security import Principal
@@ -269,15 +270,13 @@ async def transition_activity(
     preconditions.check_match(activity.version, entity="hub_activity")
     source, target = TRANSITIONS[data.action]
     if activity.status is not source:
-        allowed = [a for a, (s, _) in TRANSITIONS.items() if s is activity.status]
-        raise Conflict(
+        allowed = [a.value for a, (s, _) in TRANSITIONS.items() if s is activity.status]
+        raise invalid_transition(
             "hub_activity.invalid_transition",
-            f"Cannot {data.action.value}: the activity is {activity.status.value}; allowed: "
-            f"{', '.join(a.value for a in allowed)}.",
-            extra={
-                "current_status": activity.status.value,
-                "allowed_actions": [a.value for a in allowed],
-            },
+            data.action.value,
+            "the activity",
+            activity.status.value,
+            allowed,
         )
     before = snapshot(activity)
     activity.status = target

@@ -18,6 +18,7 @@ from app.core.errors import (
     Forbidden,
     NotFound,
     invalid_field,
+    invalid_transition,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -299,16 +300,14 @@ def _check_step(hub: Hub, action: HubAction) -> None:
     """409 unless `action` is a step the machine allows from the hub's current status."""
     if TRANSITIONS[action][0] is hub.status:
         return
-    allowed = [a for a, (source, _) in TRANSITIONS.items() if source is hub.status]
-    allowed_names = ", ".join(f"{a.value} (to {TRANSITIONS[a][1].value})" for a in allowed)
-    raise Conflict(
+    allowed = [a.value for a, (source, _) in TRANSITIONS.items() if source is hub.status]
+    raise invalid_transition(
         "hub.invalid_transition",
-        f"Cannot {action.value}: the hub is {hub.status.value}; allowed from "
-        f"{hub.status.value}: {allowed_names or 'nothing (it is final)'}.",
-        extra={
-            "current_status": hub.status.value,
-            "allowed_actions": [a.value for a in allowed],
-        },
+        action.value,
+        "the hub",
+        hub.status.value,
+        allowed,
+        targets={a.value: target.value for a, (_, target) in TRANSITIONS.items()},
     )
 
 

@@ -24,6 +24,7 @@ from app.core.errors import (
     field_error,
     invalid_field,
     invalid_parameter,
+    invalid_transition,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -338,11 +339,12 @@ async def transition_innovation(
     source, target = TRANSITIONS[action]
     if innovation.status is not source:
         allowed = [name for name, (frm, _) in TRANSITIONS.items() if frm is innovation.status]
-        raise Conflict(
+        raise invalid_transition(
             "innovation.invalid_transition",
-            f"Cannot {action} an innovation that is {innovation.status.value}; allowed from "
-            f"{innovation.status.value}: {', '.join(allowed) or 'nothing'}.",
-            extra={"current_status": innovation.status.value, "allowed_actions": allowed},
+            action,
+            "the innovation",
+            innovation.status.value,
+            allowed,
         )
     if action == "publish":
         _check_publishable(

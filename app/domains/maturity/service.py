@@ -29,6 +29,7 @@ from app.core.errors import (
     Unprocessable,
     field_error,
     invalid_field,
+    invalid_transition,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -297,16 +298,15 @@ async def transition_instrument(
     preconditions.check_match(instrument.version, entity="maturity_instrument")
     source, target = INSTRUMENT_TRANSITIONS[data.action]
     if instrument.status is not source:
-        allowed = [a for a, (s, _) in INSTRUMENT_TRANSITIONS.items() if s is instrument.status]
-        raise Conflict(
+        allowed = [
+            a.value for a, (s, _) in INSTRUMENT_TRANSITIONS.items() if s is instrument.status
+        ]
+        raise invalid_transition(
             "maturity_instrument.invalid_transition",
-            f"Cannot {data.action.value}: revision {instrument.revision} is "
-            f"{instrument.status.value}; allowed: "
-            f"{', '.join(a.value for a in allowed) or 'nothing (it is final)'}.",
-            extra={
-                "current_status": instrument.status.value,
-                "allowed_actions": [a.value for a in allowed],
-            },
+            data.action.value,
+            f"revision {instrument.revision}",
+            instrument.status.value,
+            allowed,
         )
     now = _now()
     if data.action is MaturityInstrumentAction.publish:
@@ -499,11 +499,8 @@ def _invalid_step(assessment: MaturityAssessment, action: str) -> Conflict:
         AssessmentStatus.submitted: ["verify", "return"],
         AssessmentStatus.verified: [],
     }[assessment.status]
-    return Conflict(
-        "assessment.invalid_transition",
-        f"Cannot {action}: the assessment is {assessment.status.value}; allowed: "
-        f"{', '.join(allowed) or 'nothing (it is final)'}.",
-        extra={"current_status": assessment.status.value, "allowed_actions": allowed},
+    return invalid_transition(
+        "assessment.invalid_transition", action, "the assessment", assessment.status.value, allowed
     )
 
 
