@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
@@ -14,15 +14,24 @@ from app.domains.maturity.router import router as maturity_router
 from app.domains.regions.router import router as regions_router
 from app.domains.stats.router import router as stats_router
 
-api_router = APIRouter(prefix="/v1")
+API_PREFIX = "/v1"
 # The router tries routes in order, a few microseconds each: the public catalogue, by far the
 # busiest, comes first (about 0.15 ms less per catalogue request, bench/README.md).
-api_router.include_router(innovations_router)
-api_router.include_router(accounts_router)
-api_router.include_router(regions_router)
-api_router.include_router(institutions_router)
-api_router.include_router(hubs_router)
-api_router.include_router(hub_activities_router)
-api_router.include_router(maturity_router)
-api_router.include_router(stats_router)
-api_router.include_router(audit_router)
+ROUTERS: tuple[APIRouter, ...] = (
+    innovations_router,
+    accounts_router,
+    regions_router,
+    institutions_router,
+    hubs_router,
+    hub_activities_router,
+    maturity_router,
+    stats_router,
+    audit_router,
+)
+
+
+def include_api(app: FastAPI) -> None:
+    """Mount every domain router under /v1, each directly on the app: FastAPI matches a
+    request once per level of nested routers, so one level less is less work a request."""
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)

@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 
 from app import models  # noqa: F401 - registers every table
-from app.api import api_router
+from app.api import include_api
 from app.core.concurrency import NotModified
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers, problem_response
@@ -29,6 +29,7 @@ from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
 from app.core.shared_results import SharedResults
+from app.db.reads import PoolReader
 from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
 from app.db.url import resolve_database_url
 from app.domains.ops.router import router as ops_router
@@ -55,6 +56,7 @@ def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
+    app.state.reader = PoolReader(engine)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_exception_handler(StaleDataError, _stale)
 
     app.include_router(ops_router)
-    app.include_router(api_router)
+    include_api(app)
 
     app.state.metrics = Metrics()
     app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)

@@ -428,6 +428,18 @@ async def capture_sql(url: URL, paths: Sequence[str]) -> dict[str, list[dict[str
             seen.append({"sql": statement, "params": [_tagged(p) for p in parameters or ()]})
 
     app = create_app(settings, engine=engine)
+    reader = app.state.reader
+
+    class Recording:
+        """Hot reads run on the driver, past the engine's events (app/db/reads.py)."""
+
+        async def one(self, read: Any, **params: Any) -> Any:
+            if "FROM innovations" in read.sql:
+                arguments = read.arguments(params)
+                seen.append({"sql": read.sql, "params": [_tagged(p) for p in arguments]})
+            return await reader.one(read, **params)
+
+    app.state.reader = Recording()
     captured: dict[str, list[dict[str, Any]]] = {}
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from app.core.config import Environment, Settings
 from app.core.passwords import hash_password
 from app.core.tokens import issue_access_token
+from app.db.reads import CompiledRead, ConnectionReader
 from app.db.session import create_engine, read_session, unit_of_work
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
@@ -104,9 +105,19 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 AppFactory = Callable[..., FastAPI]
 
 
+class _TestReader(ConnectionReader):
+    def __init__(self, connection: AsyncConnection, session: AsyncSession) -> None:
+        super().__init__(connection)
+        self.session = session
+
+    async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
+        await self.session.flush()
+        return await super().one(read, **params)
+
+
 @pytest.fixture
 async def make_app(
-    database_url: URL, engine: AsyncEngine, session: AsyncSession
+    database_url: URL, engine: AsyncEngine, connection: AsyncConnection, session: AsyncSession
 ) -> AsyncIterator[AppFactory]:
     """`make_app(**setting_overrides)`: an app whose requests run in the test's transaction;
     with no overrides, on the test settings. Rate limiters are closed after the test."""
@@ -131,6 +142,9 @@ async def make_app(
         app = create_app(make_settings(database_url, **overrides), engine=engine)
         app.dependency_overrides[unit_of_work] = test_unit_of_work
         app.dependency_overrides[read_session] = test_unit_of_work
+        # Hot reads run on the test's connection, in its transaction, after what the test
+        # wrote is flushed.
+        app.state.reader = _TestReader(connection, session)
         apps.append(app)
         return app
 

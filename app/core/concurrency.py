@@ -80,11 +80,13 @@ async def if_match_header(
     return Preconditions(if_match, None)
 
 
-async def if_none_match_header(
-    if_none_match: Annotated[
-        str | None, Header(description="ETag the caller already has; 304 if still current.")
-    ] = None,
-) -> Preconditions:
+IfNoneMatchHeader = Annotated[
+    str | None, Header(description="ETag the caller already has; 304 if still current.")
+]
+"""The header itself, for a hot read that takes it as a parameter rather than a dependency."""
+
+
+async def if_none_match_header(if_none_match: IfNoneMatchHeader = None) -> Preconditions:
     return Preconditions(None, if_none_match)
 
 

@@ -20,10 +20,9 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, Unauthorized
-from app.db.session import SessionDep
+from app.db.reads import Reader, reader_of
 from app.models.enums import Role
 
 API_KEY_PREFIX = "inv_"
@@ -100,7 +99,6 @@ _bearer = HTTPBearer(
 
 async def current_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """Resolve the bearer credential to a principal; None for anonymous callers.
@@ -115,39 +113,43 @@ async def current_principal(
             )
         return None
     token = credentials.credentials
+    reader = reader_of(request)
     if token.startswith(API_KEY_PREFIX):
-        return await _api_key_principal(request, session, token)
+        return await _api_key_principal(request, reader, token)
     from app.domains.accounts.service import principal_from_access_token
 
-    principal = await principal_from_access_token(session, request.app.state.settings, token)
+    principal = await principal_from_access_token(reader, request.app.state.settings, token)
     if principal is None:
         raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
     return principal
 
 
-async def _api_key_principal(request: Request, session: AsyncSession, secret: str) -> Principal:
-    from app.domains.accounts.repository import ApiKeyRepository
+async def _api_key_principal(request: Request, reader: Reader, secret: str) -> Principal:
+    from app.domains.accounts.repository import key_for_caller, touch_last_used
 
-    repo = ApiKeyRepository(session)
-    key = await repo.get_by_hash(hash_api_key(secret))
+    key = await key_for_caller(reader, hash_api_key(secret))
     now = datetime.now(UTC)
-    if key is None or key.revoked_at is not None or (key.expires_at and key.expires_at <= now):
+    if (
+        key is None
+        or key["revoked_at"] is not None
+        or (key["expires_at"] and key["expires_at"] <= now)
+    ):
         raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
-    await repo.touch_last_used(
+    await touch_last_used(
         request.app.state.engine,
-        key.id,
-        key.last_used_at,
+        key["id"],
+        key["last_used_at"],
         now,
         request.app.state.settings.api_key_last_used_resolution_seconds,
     )
     return Principal(
         kind="api_key",
-        id=key.id,
-        role=key.role,
-        name=key.name,
-        institution_id=key.institution_id,
-        unit_id=key.unit_id,
-        hub_id=key.hub_id,
+        id=key["id"],
+        role=Role(key["role"]),
+        name=key["name"],
+        institution_id=key["institution_id"],
+        unit_id=key["unit_id"],
+        hub_id=key["hub_id"],
     )
 
 
@@ -237,8 +239,14 @@ CurrentPrincipal = Annotated[Principal, Depends(_required_principal)]
 """The caller, once the route's policy has admitted it."""
 
 
+def principal_of(request: Request) -> Principal | None:
+    """The caller the route's policy admitted; None when anonymous."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal
+
+
 async def _optional_principal(request: Request) -> Principal | None:
-    return getattr(request.state, "principal", None)
+    return principal_of(request)
 
 
 MaybePrincipal = Annotated[Principal | None, Depends(_optional_principal)]

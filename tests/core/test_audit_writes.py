@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api import api_router
+from app.api import ROUTERS
 from app.core.errors import Conflict
 from app.core.openapi import iter_api_routes
 from app.core.pagination import CursorSigner, PageRequest
@@ -51,8 +51,13 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def _operations(methods: frozenset[str]) -> list[str]:
     """Operation ids of the /v1 route table whose method is one of these (read at collection
-    time from the router every app mounts; a test below checks it is the app's table)."""
-    return sorted(route.name for route in iter_api_routes(api_router) if route.method in methods)
+    time from the routers every app mounts; a test below checks it is the app's table)."""
+    return sorted(
+        route.name
+        for router in ROUTERS
+        for route in iter_api_routes(router)  # type: ignore[arg-type]
+        if route.method in methods
+    )
 
 
 WRITES = _operations(WRITE_METHODS)

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import LargeBinary, Select, Uuid, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.reads import CompiledRead, Reader
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort, UserFilter, UserSort
 from app.domains.regions.repository import escape_like
@@ -24,42 +27,67 @@ USER_SORTS = {
 }
 
 
+# Authentication runs on every signed-in request: its two lookups are compiled once and run
+# on the driver (app/db/reads.py), without a session.
+_CALLER_COLUMNS = ("id", "role", "name", "institution_id", "unit_id", "hub_id")
+KEY_BY_HASH = CompiledRead(
+    select(
+        *(getattr(ApiKey, c) for c in _CALLER_COLUMNS),
+        ApiKey.revoked_at,
+        ApiKey.expires_at,
+        ApiKey.last_used_at,
+    ).where(ApiKey.secret_hash == bindparam("secret_hash", type_=LargeBinary()))
+)
+USER_FOR_TOKEN = CompiledRead(
+    select(
+        *(getattr(User, c) for c in _CALLER_COLUMNS),
+        User.email,
+        User.is_active,
+        User.password_changed_at,
+    ).where(User.id == bindparam("user_id", type_=Uuid()))
+)
+
+
+async def key_for_caller(reader: Reader, secret_hash: bytes) -> Mapping[str, Any] | None:
+    return await reader.one(KEY_BY_HASH, secret_hash=secret_hash)
+
+
+async def user_for_caller(reader: Reader, user_id: uuid.UUID) -> Mapping[str, Any] | None:
+    return await reader.one(USER_FOR_TOKEN, user_id=user_id)
+
+
+async def touch_last_used(
+    engine: AsyncEngine,
+    key_id: uuid.UUID,
+    last_used_at: datetime | None,
+    now: datetime,
+    resolution_seconds: int,
+) -> None:
+    """Record use outside the request's transaction, at most once per resolution window,
+    so parallel requests with one key never queue on its row lock."""
+    if last_used_at is not None and now - last_used_at < timedelta(seconds=resolution_seconds):
+        return
+    threshold = now - timedelta(seconds=resolution_seconds)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.id == key_id,
+                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < threshold),
+            )
+            .values(last_used_at=now)
+        )
+
+
 class ApiKeyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def get_by_hash(self, secret_hash: bytes) -> ApiKey | None:
-        stmt = select(ApiKey).where(ApiKey.secret_hash == secret_hash)
-        return (await self.session.scalars(stmt)).one_or_none()
 
     async def get(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
     def add(self, key: ApiKey) -> None:
         self.session.add(key)
-
-    async def touch_last_used(
-        self,
-        engine: AsyncEngine,
-        key_id: uuid.UUID,
-        last_used_at: datetime | None,
-        now: datetime,
-        resolution_seconds: int,
-    ) -> None:
-        """Record use outside the request's transaction, at most once per resolution window,
-        so parallel requests with one key never queue on its row lock."""
-        if last_used_at is not None and now - last_used_at < timedelta(seconds=resolution_seconds):
-            return
-        threshold = now - timedelta(seconds=resolution_seconds)
-        async with engine.begin() as conn:
-            await conn.execute(
-                update(ApiKey)
-                .where(
-                    ApiKey.id == key_id,
-                    or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < threshold),
-                )
-                .values(last_used_at=now)
-            )
 
     async def list(
         self, filters: ApiKeyFilter, sort: ApiKeySort, page: PageRequest

@@ -30,8 +30,9 @@ from app.core.passwords import hash_password, verify_password
 from app.core.ratelimit import RateLimiter
 from app.core.security import Principal, generate_api_key
 from app.core.tokens import AccessToken, decode_access_token, issue_access_token, password_epoch
+from app.db.reads import Reader
 from app.db.repository import PageResult
-from app.domains.accounts.repository import ApiKeyRepository, UserRepository
+from app.domains.accounts.repository import ApiKeyRepository, UserRepository, user_for_caller
 from app.domains.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyFilter,
@@ -492,18 +493,27 @@ async def create_access_token(
 
 
 async def principal_from_access_token(
-    session: AsyncSession, settings: Settings, token: str
+    reader: Reader, settings: Settings, token: str
 ) -> Principal | None:
     """The person an access token stands for, if the token is valid and the account still
     active with the same password; None otherwise."""
     claims = decode_access_token(settings, token)
     if claims is None:
         return None
-    user = await UserRepository(session).get(claims.user_id)
+    user = await user_for_caller(reader, claims.user_id)
     if (
         user is None
-        or not user.is_active
-        or password_epoch(user.password_changed_at) != claims.password_epoch
+        or not user["is_active"]
+        or password_epoch(user["password_changed_at"]) != claims.password_epoch
     ):
         return None
-    return _user_principal(user)
+    return Principal(
+        kind="user",
+        id=user["id"],
+        role=Role(user["role"]),
+        name=user["name"],
+        email=user["email"],
+        institution_id=user["institution_id"],
+        unit_id=user["unit_id"],
+        hub_id=user["hub_id"],
+    )

@@ -7,7 +7,7 @@ objects on the hot path); writes go through the ORM so versions and audit snapsh
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,6 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
+from app.db.reads import CompiledRead, Reader
 from app.db.repository import PageResult, RowSortKey, SortKey, keyset_page, keyset_rows
 from app.domains.innovations.schemas import InnovationFilter, InnovationSort
 from app.models.enums import InnovationStatus
@@ -70,7 +71,7 @@ class Visibility:
         """The rule of `_visible` (the SQL form below) for one record already loaded."""
         return (
             self.everything
-            or status is InnovationStatus.published
+            or status == InnovationStatus.published
             or (self.unit_id is not None and self.unit_id == unit_id)
             or (self.institution_id is not None and self.institution_id == institution_id)
         )
@@ -131,6 +132,8 @@ def _joined(*columns: Any) -> Select[Any]:
 _READ_ONE = _joined(*_RECORD_COLUMNS).where(
     Innovation.id == bindparam("innovation_id", type_=Uuid())
 )
+# ... and compiled once for the driver, for a GET by id (app/db/reads.py).
+READ_ONE = CompiledRead(_READ_ONE)
 
 
 def _visible(visibility: Visibility) -> ColumnElement[bool]:
@@ -270,12 +273,18 @@ class InnovationRepository:
     # --- reads (Core) -----------------------------------------------------------------------
 
     async def read(self, innovation_id: uuid.UUID) -> RowMapping | None:
-        """The whole record with its owner's names, whatever its status."""
+        """The whole record with its owner's names, whatever its status, in the session's
+        transaction (after a write)."""
         # On the session's connection: a Core result, without the ORM's result processing.
         conn = await self.session.connection()
         result = await conn.execute(_READ_ONE, {"innovation_id": innovation_id})
         row: RowMapping | None = result.mappings().one_or_none()
         return row
+
+    @staticmethod
+    async def read_by(reader: Reader, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
+        """The same record for a GET: one compiled statement on the driver, no session."""
+        return await reader.one(READ_ONE, innovation_id=innovation_id)
 
     async def page(
         self,

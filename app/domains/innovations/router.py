@@ -1,17 +1,24 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy import RowMapping
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import (
+    IfMatchDep,
+    IfNoneMatchDep,
+    IfNoneMatchHeader,
+    Preconditions,
+    etag,
+)
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
-from app.core.security import CurrentPrincipal, MaybePrincipal
+from app.core.security import CurrentPrincipal, MaybePrincipal, principal_of
+from app.db.reads import reader_of
 from app.db.session import SessionDep, StreamSessionDep
 from app.domains.innovations import export, service
 from app.domains.innovations.schemas import (
@@ -109,7 +116,7 @@ def _sort(sort: InnovationSort | None, filters: InnovationFilter) -> InnovationS
     return InnovationSort.relevance if filters.q else InnovationSort.newest
 
 
-def _record(row: RowMapping, response: Response) -> InnovationRead:
+def _record(row: Mapping[Any, Any], response: Response) -> InnovationRead:
     """The whole record as a response, with its version as the ETag."""
     response.headers["ETag"] = etag(row["version"])
     return InnovationRead.model_validate(dict(row))
@@ -206,15 +213,15 @@ async def create_innovation(
 
 @router.get("/innovations/{innovation_id:uuid}", responses={**problems(404), **not_modified()})
 async def get_innovation(
-    session: SessionDep,
-    principal: MaybePrincipal,
+    request: Request,
     innovation_id: uuid.UUID,
     response: Response,
-    cond: IfNoneMatchDep,
+    if_none_match: IfNoneMatchHeader = None,
 ) -> InnovationRead:
     """Get one innovation; drafts and archived ones only within the caller's scope."""
-    row = await service.read_innovation(session, principal, innovation_id)
-    cond.check_not_modified(row["version"])
+    # The busiest read: its reader, caller and header are taken without dependencies.
+    row = await service.get_innovation(reader_of(request), principal_of(request), innovation_id)
+    Preconditions(None, if_none_match).check_not_modified(row["version"])
     return _record(row, response)
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from app.core.errors import (
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.core.shared_results import SharedResults
+from app.db.reads import Reader
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.innovations.repository import (
@@ -249,6 +250,18 @@ async def read_innovation(
 ) -> RowMapping:
     """The record as the caller may see it; 404 for a draft or archived one outside its scope."""
     row = await InnovationRepository(session).read(innovation_id)
+    if row is None or not visibility_for(principal).admits(
+        row["status"], row["institution_id"], row["unit_id"]
+    ):
+        raise _not_found(innovation_id)
+    return row
+
+
+async def get_innovation(
+    reader: Reader, principal: Principal | None, innovation_id: uuid.UUID
+) -> Mapping[str, Any]:
+    """`read_innovation` for a GET: the hot path, without a session (app/db/reads.py)."""
+    row = await InnovationRepository.read_by(reader, innovation_id)
     if row is None or not visibility_for(principal).admits(
         row["status"], row["institution_id"], row["unit_id"]
     ):

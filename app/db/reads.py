@@ -1,0 +1,144 @@
+"""Hot reads: a SQLAlchemy Core statement compiled once, run on a pooled connection's driver.
+
+The busiest public read (an innovation by id) spent most of its time in the layers around its
+one-millisecond query: an `AsyncSession`, SQLAlchemy's execution and result processing. Here
+the statement is still built with SQLAlchemy Core and the connection still comes from the
+engine's pool, but the compiled SQL runs on the asyncpg connection directly (bench/README.md,
+"2026-11-23 (second session)"). Use it for reads by key whose statement never changes; anything
+built per request goes through the session.
+
+Errors come out as the rest of the service's do: a lost connection is a 503
+`database.unavailable` (and the connection leaves the pool), the statement timeout a 503
+`database.timeout`, an exhausted pool SQLAlchemy's `TimeoutError` (503 `database.busy`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import asyncpg
+from fastapi import Request
+from sqlalchemy import ClauseElement
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.core.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+# What asyncpg raises when the connection itself is gone (a server restart, a failover).
+_CONNECTION_LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    ConnectionError,
+    OSError,
+)
+
+
+class CompiledRead:
+    """A Core SELECT compiled once for asyncpg: its SQL text and its parameters' order.
+
+    Values go to the driver as given (no SQLAlchemy bind processing): pass what asyncpg
+    encodes for the column's type (a UUID, a str for an enum, bytes). Literal values the
+    statement was built with (`x * 10`) are kept from compilation.
+    """
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = statement.compile(dialect=_DIALECT)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = str(compiled)
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.fixed: dict[str, Any] = {
+            name: compiled.binds[name].effective_value
+            for name in self.names
+            if not compiled.binds[name].required
+        }
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        fixed = self.fixed
+        return [params[name] if name in params else fixed[name] for name in self.names]
+
+
+class Reader(Protocol):
+    """Runs compiled reads; rows are asyncpg records (read like mappings)."""
+
+    async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None: ...
+
+
+def _driver(connection: Any) -> asyncpg.Connection:
+    assert connection is not None, "a pooled connection always has its driver connection"
+    driver: asyncpg.Connection = connection
+    return driver
+
+
+def _lost(error: BaseException) -> ServiceUnavailable:
+    logger.warning("database connection lost", exc_info=error)
+    return ServiceUnavailable(
+        "database.unavailable",
+        "The connection to the database was lost; retry.",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _timeout() -> ServiceUnavailable:
+    return ServiceUnavailable("database.timeout", "The database took too long to answer.")
+
+
+class PoolReader:
+    """Reads on the engine's pool: one connection per read, returned at once.
+
+    No transaction: each statement sees what was committed when it started, as a GET's
+    autocommit session does.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
+        fairy = await self.engine.raw_connection()
+        try:
+            row: Mapping[str, Any] | None = await _driver(fairy.driver_connection).fetchrow(
+                read.sql, *read.arguments(params)
+            )
+        except _CONNECTION_LOST as error:
+            fairy.invalidate(error)
+            raise _lost(error) from error
+        except asyncpg.exceptions.QueryCanceledError as error:  # the statement timeout
+            raise _timeout() from error
+        finally:
+            # Never in a transaction here, so returning it to the pool needs no round trip.
+            fairy.close()
+        return row
+
+
+class ConnectionReader:
+    """Reads on one `AsyncConnection`, inside whatever transaction it is in (tests, scripts)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
+        raw = await self.connection.get_raw_connection()
+        try:
+            row: Mapping[str, Any] | None = await _driver(raw.driver_connection).fetchrow(
+                read.sql, *read.arguments(params)
+            )
+        except asyncpg.exceptions.QueryCanceledError as error:  # the statement timeout
+            raise _timeout() from error
+        return row
+
+
+def reader_of(request: Request) -> Reader:
+    """The app's reader (tests put a `ConnectionReader` on their transaction in its place).
+
+    Not a dependency: on a read that takes a few hundred microseconds, each dependency FastAPI
+    solves is a measurable share (bench/README.md)."""
+    reader: Reader = request.app.state.reader
+    return reader

@@ -1,0 +1,127 @@
+"""Hot reads (app/db/reads.py): compiled once, run on the pool's driver connections, with the
+same errors as every other database access."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import Integer, bindparam, func, literal_column, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from app.core.errors import ServiceUnavailable
+from app.db.reads import CompiledRead, ConnectionReader, PoolReader
+from app.db.session import create_engine
+from app.main import create_app
+from app.models.innovations import Innovation
+from tests.conftest import make_settings
+
+_SUM = CompiledRead(
+    select(
+        (bindparam("b", type_=Integer()) * 10 + bindparam("a", type_=Integer())).label("n"),
+        literal_column("'x'").label("tag"),
+    )
+)
+
+
+def test_a_compiled_read_knows_its_parameters_order() -> None:
+    assert _SUM.names == ("b", "param_1", "a")  # the literal 10 is a parameter too
+    assert _SUM.arguments({"a": 1, "b": 2}) == [2, 10, 1]
+    assert "$3" in _SUM.sql
+    with pytest.raises(KeyError):
+        _SUM.arguments({"a": 1})
+
+
+async def test_the_pool_reader_runs_a_read_and_returns_its_connection(database_url: URL) -> None:
+    engine = create_engine(database_url, make_settings(database_url, db_pool_size=1))
+    reader = PoolReader(engine)
+    try:
+        for a in range(3):  # one connection, used in turn: each read gives it back
+            row = await reader.one(_SUM, a=a, b=4)
+            assert row is not None
+            assert (row["n"], row["tag"]) == (40 + a, "x")
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        missing = CompiledRead(
+            select(Innovation.id).where(Innovation.id == bindparam("i", type_=Innovation.id.type))
+        )
+        assert await reader.one(missing, i=uuid.uuid4()) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_the_statement_timeout_is_a_503_database_timeout(database_url: URL) -> None:
+    engine = create_engine(database_url, make_settings(database_url, db_statement_timeout_ms=50))
+    slow = CompiledRead(select(func.pg_sleep(bindparam("s", type_=Integer()))))
+    try:
+        with pytest.raises(ServiceUnavailable) as raised:
+            await PoolReader(engine).one(slow, s=1)
+        assert raised.value.code == "database.timeout"
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_exhausted_pool_raises_the_pools_timeout(database_url: URL) -> None:
+    """The service maps SQLAlchemy's pool timeout to a 503 `database.busy` (test_errors)."""
+    settings = make_settings(database_url, db_pool_size=1, db_max_overflow=0)
+    engine = create_engine(database_url, settings)
+    engine.sync_engine.pool._timeout = 0.2  # type: ignore[attr-defined]
+    try:
+        async with engine.connect() as held:
+            await held.execute(text("SELECT 1"))
+            with pytest.raises(PoolTimeout):
+                await PoolReader(engine).one(_SUM, a=1, b=1)
+        assert await PoolReader(engine).one(_SUM, a=1, b=1) is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_reader_reads_inside_its_transaction(database_url: URL) -> None:
+    engine = create_engine(database_url, make_settings(database_url))
+    count = CompiledRead(
+        select(func.count()).select_from(text("pg_temp.reads_probe")).where(text("true"))
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.execute(text("CREATE TEMP TABLE reads_probe (n int) ON COMMIT DROP"))
+            await conn.execute(text("INSERT INTO reads_probe VALUES (1), (2)"))
+            row = await ConnectionReader(conn).one(count)
+            assert row is not None
+            assert row[0] == 2
+            await conn.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_lost_connection_on_a_hot_read_is_a_503_and_the_next_read_recovers(
+    database_url: URL,
+) -> None:
+    """GET /v1/innovations/{id} runs on the driver: a connection the server closed still comes
+    back as a 503 with Retry-After, leaves the pool, and the next request gets a fresh one."""
+    app_settings = make_settings(database_url, db_pool_size=1, db_max_overflow=0)
+    engine = create_engine(database_url, app_settings)
+    app = create_app(app_settings, engine=engine)
+    path = f"/v1/innovations/{uuid.uuid4()}"
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get(path)).status_code == 404
+            async with engine.connect() as conn:
+                pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            other = create_engine(database_url, app_settings, null_pool=True)
+            async with other.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await other.dispose()
+            await asyncio.sleep(0.1)
+            lost = await client.get(path)
+            body = lost.json()
+            assert lost.status_code == 503, body
+            assert body["code"] == "database.unavailable"
+            assert lost.headers["retry-after"] == "1"
+            assert (await client.get(path)).status_code == 404
+    finally:
+        await engine.dispose()
