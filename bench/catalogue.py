@@ -64,7 +64,6 @@ from bench import catalogue_data as data
 DB_NAME = "inovasi_bench_catalogue"
 SERVICE_PORT = 8765
 RAW_PORT = 8766
-OLD_POOL_PORT = 8767
 UNCACHED_PORT = 8768
 HOST = "127.0.0.1"
 CONCURRENCY = 64
@@ -1105,14 +1104,6 @@ async def main() -> None:
     raw = await start_server(
         "raw", "bench.catalogue:create_raw_app", RAW_PORT, {**env, "BENCH_RAW_SQL": str(spec_file)}
     )
-    # The same service with the pool defaults before 2026-11-22 (10 + 10 overflow): under 64
-    # connections the overflow connections are closed on return and opened again.
-    old_pool = await start_server(
-        "service-pool-10+10",
-        "app.main:create_app",
-        OLD_POOL_PORT,
-        {**env, "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "10"},
-    )
     # The service keeping no facets (PUBLIC_FACETS_CACHE_SECONDS=0): identical concurrent
     # requests still share one statement, but every answer is computed afresh.
     uncached = await start_server(
@@ -1148,10 +1139,8 @@ async def main() -> None:
         deep_filtered = await follow(SERVICE_PORT, PATHS["list_filtered"], DEEP_PAGES)
         plan: list[tuple[str, Server, Callable[[], str]]] = [
             ("get", service, get_path),
-            ("get", old_pool, get_path),
             ("get", raw, get_path),
             ("list_filtered", service, lambda: PATHS["list_filtered"]),
-            ("list_filtered", old_pool, lambda: PATHS["list_filtered"]),
             ("list_filtered", raw, lambda: PATHS["list_filtered"]),
             ("list_plain", service, lambda: PATHS["list_plain"]),
             ("list_plain_page_51", service, lambda: deep_plain),
@@ -1181,7 +1170,6 @@ async def main() -> None:
     finally:
         await monitor.close()
         await raw.stop()
-        await old_pool.stop()
         await uncached.stop()
         await service.stop()
 

@@ -23,7 +23,9 @@ from fastapi import Request
 from sqlalchemy import ClauseElement
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 from app.core.errors import ServiceUnavailable
 
@@ -108,13 +110,19 @@ class PoolReader:
                 read.sql, *read.arguments(params)
             )
         except _CONNECTION_LOST as error:
-            fairy.invalidate(error)
+            await greenlet_spawn(fairy.invalidate, error)
             raise _lost(error) from error
         except asyncpg.exceptions.QueryCanceledError as error:  # the statement timeout
             raise _timeout() from error
         finally:
-            # Never in a transaction here, so returning it to the pool needs no round trip.
-            fairy.close()
+            # Never in a transaction here: a connection the pool keeps goes back without a
+            # round trip, so without a greenlet. One the pool closes instead (a NullPool, an
+            # overflow connection) awaits the driver, which SQLAlchemy does from a greenlet.
+            pool = self.engine.sync_engine.pool
+            if isinstance(pool, QueuePool) and pool.checkedin() < pool.size():
+                fairy.close()
+            else:
+                await greenlet_spawn(fairy.close)
         return row
 
 

@@ -8,9 +8,11 @@ import uuid
 
 import httpx
 import pytest
-from sqlalchemy import Integer, bindparam, func, literal_column, select, text
+from sqlalchemy import Float, Integer, bindparam, func, literal_column, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.core.errors import ServiceUnavailable
 from app.db.reads import CompiledRead, ConnectionReader, PoolReader
@@ -125,3 +127,43 @@ async def test_a_lost_connection_on_a_hot_read_is_a_503_and_the_next_read_recove
             assert (await client.get(path)).status_code == 404
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("pooling", ["null_pool", "overflow"])
+async def test_a_connection_the_pool_does_not_keep_is_closed_after_a_read(
+    database_url: URL, pooling: str
+) -> None:
+    """Closing awaits the driver (from a greenlet): nothing may be left open.
+
+    Overflow: the pool keeps one connection; the read runs on a second one while the first is
+    busy, and the first goes back to the pool during the read, so the read's must be closed."""
+    name = f"inovasi-reads-{pooling}"
+    args = {"server_settings": {"application_name": name}}
+    if pooling == "null_pool":
+        engine = create_async_engine(database_url, poolclass=NullPool, connect_args=args)
+    else:
+        engine = create_async_engine(database_url, pool_size=1, max_overflow=1, connect_args=args)
+    probe = create_engine(database_url, make_settings(database_url), null_pool=True)
+    slow = CompiledRead(select(func.pg_sleep(bindparam("s", type_=Float())).label("slept")))
+
+    async def open_backends() -> int:
+        async with probe.connect() as conn:
+            query = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n")
+            return int((await conn.execute(query, {"n": name})).scalar_one())
+
+    try:
+        held = await engine.connect()
+        await held.execute(text("SELECT 1"))
+        read = asyncio.create_task(PoolReader(engine).one(slow, s=0.5))
+        await asyncio.sleep(0.2)
+        await held.close()  # back to the pool (overflow: it fills the pool's one place)
+        assert await read is not None
+        expected = 0 if pooling == "null_pool" else 1
+        for _ in range(50):  # the server notices a closed connection shortly after
+            if await open_backends() == expected:
+                break
+            await asyncio.sleep(0.05)
+        assert await open_backends() == expected
+    finally:
+        await engine.dispose()
+        await probe.dispose()
