@@ -123,8 +123,9 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_exception_handler(NotModified, _not_modified)
     app.add_exception_handler(StaleDataError, _stale)
 
-    app.include_router(ops_router)
+    # The API first: routes are matched in order, and the catalogue's are the busiest.
     include_api(app)
+    app.include_router(ops_router)
 
     app.state.metrics = Metrics()
     app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)

@@ -5,7 +5,8 @@
 
 Runs against a database built by `bench.catalogue` (`{id}` is replaced by published ids in
 turn). Prints requests per second, wall and CPU milliseconds per request; `--profile` adds the
-share of profiled time per package and the top functions.
+share of profiled time per package and the top functions (PROFILE_SORT=cumulative and
+PROFILE_LINES=60 to see more).
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ async def main(path: str, requests: int, profile: bool) -> None:
         total = sum(shares.values())
         for package, own in shares.most_common(15):
             print(f"{own / total * 100:5.1f}%  {package}")
-        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(
+            int(os.environ.get("PROFILE_LINES", "30"))
+        )
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def not_modified() -> dict[int | str, dict[str, Any]]:
 
 
 def route_policy(dependant: Dependant) -> Access | None:
-    """The access policy a route depends on (searched through its dependency tree)."""
+    """The access policy a route depends on (searched through its dependency tree), for a
+    route outside the policy table (`Access.dep()`); `PolicyRoute`s carry theirs."""
     for dep in dependant.dependencies:
         if isinstance(dep.call, Access):
             return dep.call
@@ -74,7 +75,7 @@ def iter_api_routes(app: FastAPI) -> Iterator[RouteInfo]:
     for rc in routing.iter_route_contexts(app.routes):
         if not isinstance(rc.original_route, routing.APIRoute):
             continue
-        policy = route_policy(rc.dependant)
+        policy = getattr(rc.original_route, "policy", None) or route_policy(rc.dependant)
         for method in sorted(rc.methods or ()):
             yield RouteInfo(
                 rc.path_format or "", method, rc.name or "", policy, rc.include_in_schema

@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.errors import Forbidden, Unauthorized
 from app.db.reads import Reader, reader_of
@@ -92,27 +91,31 @@ class Principal:
         )
 
 
-_bearer = HTTPBearer(
-    auto_error=False, description="An API key (`inv_...`) or an access token from /v1/auth/token."
-)
+def _bearer_token(request: Request) -> str | None:
+    """The `Authorization: Bearer <token>` credential; None when the header is absent.
+
+    Read here rather than through FastAPI's `HTTPBearer` dependency: every request pays for each
+    dependency solved (bench/README.md), and the OpenAPI security schemes are written by
+    `app.core.openapi` anyway.
+    """
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("auth.malformed", "The Authorization header must be `Bearer <token>`.")
+    return token
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal | None:
+async def current_principal(request: Request) -> Principal | None:
     """Resolve the bearer credential to a principal; None for anonymous callers.
 
     Unknown, revoked and expired keys, bad or expired tokens and disabled accounts all get the
     same 401: there is nothing to learn by probing.
     """
-    if credentials is None:
-        if request.headers.get("authorization"):
-            raise Unauthorized(
-                "auth.malformed", "The Authorization header must be `Bearer <token>`."
-            )
+    token = _bearer_token(request)
+    if token is None:
         return None
-    token = credentials.credentials
     reader = reader_of(request)
     if token.startswith(API_KEY_PREFIX):
         return await _api_key_principal(request, reader, token)
@@ -209,11 +212,9 @@ class Access:
                 text += f" Outside the caller's scope: {self.out_of_scope}."
         return text + (f" {self.note}" if self.note else "")
 
-    async def __call__(
-        self,
-        request: Request,
-        principal: Annotated[Principal | None, Depends(current_principal)],
-    ) -> Principal | None:
+    async def __call__(self, request: Request) -> Principal | None:
+        # One dependency, not a chain of them: each costs every request (bench/README.md).
+        principal = await current_principal(request)
         if principal is None:
             if not self.anonymous:
                 raise Unauthorized("auth.required", "This operation needs a bearer token.")
@@ -254,7 +255,7 @@ MaybePrincipal = Annotated[Principal | None, Depends(_optional_principal)]
 
 
 def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:
-    """A route class that attaches each operation's policy from `policies` (by operation id)."""
+    """A route class that applies each operation's policy from `policies` (by operation id)."""
 
     class PolicyRoute(APIRoute):
         def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -262,11 +263,20 @@ def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:
             policy = policies.get(name)
             if policy is None:
                 raise RuntimeError(f"operation {name} ({path}) has no access policy")
-            dependencies = list(kwargs.get("dependencies") or [])
-            # include_router builds the route again with the dependencies it already has.
-            if not any(getattr(d, "dependency", None) is policy for d in dependencies):
-                dependencies.insert(0, Depends(policy))
-            kwargs["dependencies"] = dependencies
+            self.policy: Access = policy
             super().__init__(path, endpoint, **kwargs)
+
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            # The policy runs before FastAPI solves the route's parameters, as its first
+            # dependency did, but without the cost of one more dependency every request
+            # (bench/README.md). `app.core.openapi.route_policy` reads `self.policy`.
+            handler = super().get_route_handler()
+            policy = self.policy
+
+            async def admitted(request: Request) -> Response:
+                await policy(request)
+                return await handler(request)
+
+            return admitted
 
     return PolicyRoute
