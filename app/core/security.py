@@ -102,6 +102,7 @@ def _bearer_token(request: Request) -> str | None:
     if not header:
         return None
     scheme, _, token = header.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("auth.malformed", "The Authorization header must be `Bearer <token>`.")
     return token

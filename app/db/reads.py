@@ -33,10 +33,11 @@ logger = logging.getLogger(__name__)
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
-# What asyncpg raises when the connection itself is gone (a server restart, a failover).
+# What asyncpg raises when the connection itself is gone (a server restart, a failover). It
+# also raises a plain InterfaceError on a connection it already knows is closed: that one is
+# told apart from its other InterfaceErrors (a bad argument, a bug) by the connection's state.
 _CONNECTION_LOST = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,
     ConnectionError,
@@ -109,8 +110,16 @@ class PoolReader:
             row: Mapping[str, Any] | None = await _driver(fairy.driver_connection).fetchrow(
                 read.sql, *read.arguments(params)
             )
-        except _CONNECTION_LOST as error:
-            await greenlet_spawn(fairy.invalidate, error)
+        except (*_CONNECTION_LOST, asyncpg.exceptions.InterfaceError) as error:
+            if isinstance(error, asyncpg.exceptions.InterfaceError) and not (
+                isinstance(error, _CONNECTION_LOST) or _driver(fairy.driver_connection).is_closed()
+            ):
+                raise
+            # As SQLAlchemy does on a disconnect: drop this connection and every pooled one
+            # as old as it (a restarted server closed them all), so each is not found dead by
+            # one more request. `_invalidate` is the pool's own call for this.
+            pool = self.engine.sync_engine.pool
+            await greenlet_spawn(pool._invalidate, fairy, error)
             raise _lost(error) from error
         except asyncpg.exceptions.QueryCanceledError as error:  # the statement timeout
             raise _timeout() from error

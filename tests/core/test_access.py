@@ -36,13 +36,18 @@ def _policies(dependant: Dependant) -> set[int]:
 
 
 def routes_without_exactly_one_policy(app: FastAPI) -> list[str]:
-    """Every /v1 route that depends on no access policy, or on more than one."""
+    """Every /v1 route with no access policy, or more than one: the one its route class
+    applies (`PolicyRoute.policy`) and any it depends on (`Access.dep()`)."""
     wrong = []
     for rc in routing.iter_route_contexts(app.routes):
         if not isinstance(rc.original_route, routing.APIRoute):
             continue
         path = rc.path_format or ""
-        if path.startswith("/v1/") and len(_policies(rc.dependant)) != 1:
+        policies = _policies(rc.dependant)
+        applied = getattr(rc.original_route, "policy", None)
+        if applied is not None:
+            policies.add(id(applied))
+        if path.startswith("/v1/") and len(policies) != 1:
             wrong.append(f"{sorted(rc.methods or ())} {path}")
     return wrong
 

@@ -129,6 +129,38 @@ async def test_a_lost_connection_on_a_hot_read_is_a_503_and_the_next_read_recove
         await engine.dispose()
 
 
+async def test_a_lost_connection_retires_every_pooled_connection_as_old_as_it(
+    database_url: URL,
+) -> None:
+    """After a server restart every pooled connection is dead: the first read that meets one
+    gets a 503, and the pool replaces the others before they are used (as SQLAlchemy does on a
+    disconnect), so the next reads succeed."""
+    app_settings = make_settings(database_url, db_pool_size=2, db_max_overflow=0)
+    engine = create_engine(database_url, app_settings)
+    app = create_app(app_settings, engine=engine)
+    path = f"/v1/innovations/{uuid.uuid4()}"
+    try:
+        first, second = await engine.connect(), await engine.connect()  # two pooled connections
+        pids = [
+            (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+            for conn in (first, second)
+        ]
+        await first.close()
+        await second.close()
+        other = create_engine(database_url, app_settings, null_pool=True)
+        async with other.connect() as conn:
+            for pid in pids:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await other.dispose()
+        await asyncio.sleep(0.1)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await client.get(path)).status_code == 503
+            assert [(await client.get(path)).status_code for _ in range(3)] == [404, 404, 404]
+    finally:
+        await engine.dispose()
+
+
 @pytest.mark.parametrize("pooling", ["null_pool", "overflow"])
 async def test_a_connection_the_pool_does_not_keep_is_closed_after_a_read(
     database_url: URL, pooling: str

@@ -550,3 +550,39 @@ async def test_sign_in_with_an_api_key_sent_along_still_signs_in(
         headers=headers,
     )
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "code"),
+    [
+        ("Bearer {key}", 200, None),
+        ("bearer {key}", 200, None),  # the scheme is case-insensitive
+        ("Bearer  {key} ", 200, None),  # space around the credential is not part of it
+        ("Basic {key}", 401, "auth.malformed"),
+        ("Bearer", 401, "auth.malformed"),
+        ("Bearer    ", 401, "auth.malformed"),
+        ("{key}", 401, "auth.malformed"),
+        ("Bearer inv_not-a-key", 401, "auth.invalid_credentials"),
+    ],
+)
+async def test_the_authorization_header_is_read_as_a_bearer_credential(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    header: str,
+    status: int,
+    code: str | None,
+) -> None:
+    key = admin["Authorization"].removeprefix("Bearer ")
+    response = await client.get("/v1/me", headers={"Authorization": header.format(key=key)})
+    if code is None:
+        assert response.status_code == status, response.text
+        assert response.json()["role"] == "secretariat_admin"
+    else:
+        assert_problem(response, status, code)
+
+
+async def test_an_empty_authorization_header_is_an_anonymous_caller(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/v1/regions", headers={"Authorization": ""})).status_code == 200
+    assert_problem(await client.get("/v1/me", headers={"Authorization": ""}), 401, "auth.required")
