@@ -60,6 +60,20 @@ class Principal:
     hub_id: uuid.UUID | None = None
     email: str | None = None
 
+    @classmethod
+    def of_caller(cls, kind: Literal["user", "api_key"], row: Mapping[str, Any]) -> Principal:
+        """From a caller lookup's row (`accounts.repository.KEY_BY_HASH` / `USER_FOR_TOKEN`)."""
+        return cls(
+            kind=kind,
+            id=row["id"],
+            role=Role(row["role"]),
+            name=row["name"],
+            email=row.get("email"),
+            institution_id=row["institution_id"],
+            unit_id=row["unit_id"],
+            hub_id=row["hub_id"],
+        )
+
     @property
     def is_secretariat(self) -> bool:
         return self.role is Role.secretariat_admin
@@ -146,15 +160,7 @@ async def _api_key_principal(request: Request, reader: Reader, secret: str) -> P
         now,
         request.app.state.settings.api_key_last_used_resolution_seconds,
     )
-    return Principal(
-        kind="api_key",
-        id=key["id"],
-        role=Role(key["role"]),
-        name=key["name"],
-        institution_id=key["institution_id"],
-        unit_id=key["unit_id"],
-        hub_id=key["hub_id"],
-    )
+    return Principal.of_caller("api_key", key)
 
 
 class Scope(StrEnum):

@@ -68,6 +68,13 @@ class CompiledRead:
         fixed = self.fixed
         return [params[name] if name in params else fixed[name] for name in self.names]
 
+    async def fetchrow(self, driver: Any, params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Run on a pooled connection's `driver_connection` (an asyncpg connection)."""
+        row: Mapping[str, Any] | None = await _driver(driver).fetchrow(
+            self.sql, *self.arguments(params)
+        )
+        return row
+
 
 class Reader(Protocol):
     """Runs compiled reads; rows are asyncpg records (read like mappings)."""
@@ -107,9 +114,7 @@ class PoolReader:
     async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
         fairy = await self.engine.raw_connection()
         try:
-            row: Mapping[str, Any] | None = await _driver(fairy.driver_connection).fetchrow(
-                read.sql, *read.arguments(params)
-            )
+            row = await read.fetchrow(fairy.driver_connection, params)
         except (*_CONNECTION_LOST, asyncpg.exceptions.InterfaceError) as error:
             if isinstance(error, asyncpg.exceptions.InterfaceError) and not (
                 isinstance(error, _CONNECTION_LOST) or _driver(fairy.driver_connection).is_closed()
@@ -144,9 +149,7 @@ class ConnectionReader:
     async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
         raw = await self.connection.get_raw_connection()
         try:
-            row: Mapping[str, Any] | None = await _driver(raw.driver_connection).fetchrow(
-                read.sql, *read.arguments(params)
-            )
+            row = await read.fetchrow(raw.driver_connection, params)
         except asyncpg.exceptions.QueryCanceledError as error:  # the statement timeout
             raise _timeout() from error
         return row

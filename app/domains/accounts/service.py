@@ -507,13 +507,4 @@ async def principal_from_access_token(
         or password_epoch(user["password_changed_at"]) != claims.password_epoch
     ):
         return None
-    return Principal(
-        kind="user",
-        id=user["id"],
-        role=Role(user["role"]),
-        name=user["name"],
-        email=user["email"],
-        institution_id=user["institution_id"],
-        unit_id=user["unit_id"],
-        hub_id=user["hub_id"],
-    )
+    return Principal.of_caller("user", user)
