@@ -80,10 +80,8 @@ async def if_match_header(
     return Preconditions(if_match, None)
 
 
-IfNoneMatchHeader = Annotated[
-    str | None, Header(description="ETag the caller already has; 304 if still current.")
-]
-"""The header itself, for a hot read that takes it as a parameter rather than a dependency."""
+IF_NONE_MATCH_DESCRIPTION = "ETag the caller already has; 304 if still current."
+IfNoneMatchHeader = Annotated[str | None, Header(description=IF_NONE_MATCH_DESCRIPTION)]
 
 
 async def if_none_match_header(if_none_match: IfNoneMatchHeader = None) -> Preconditions:

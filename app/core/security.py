@@ -21,6 +21,7 @@ from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from app.core.errors import Forbidden, Unauthorized
+from app.core.headers import request_header
 from app.db.reads import Reader, reader_of
 from app.models.enums import Role
 
@@ -112,7 +113,7 @@ def _bearer_token(request: Request) -> str | None:
     dependency solved (bench/README.md), and the OpenAPI security schemes are written by
     `app.core.openapi` anyway.
     """
-    header = request.headers.get("authorization")
+    header = request_header(request, b"authorization")
     if not header:
         return None
     scheme, _, token = header.partition(" ")
