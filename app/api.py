@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
+from fastapi.utils import get_value_or_default
 
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
+from app.domains.competitions.router import router as competitions_router
 from app.domains.hub_activities.router import router as hub_activities_router
 from app.domains.hubs.router import router as hubs_router
 from app.domains.innovations.router import router as innovations_router
@@ -26,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     hubs_router,
     hub_activities_router,
     maturity_router,
+    competitions_router,
     stats_router,
     audit_router,
 )
@@ -38,7 +41,7 @@ def include_api(app: FastAPI) -> None:
     select it, once again to dispatch) through several layers, a sizeable share of a fast
     request's cost (bench/README.md). Each route is therefore added to the app as
     `include_router` did before: the same arguments, the /v1 prefix and the app's operation
-    ids. `tests/contract` holds the OpenAPI document to what it was.
+    ids. `make openapi-check` holds the OpenAPI document to `openapi.json`.
     """
     before = len(app.router.routes)
     for router in ROUTERS:
@@ -78,5 +81,8 @@ def _add(app: FastAPI, route: APIRoute) -> None:
         route_class_override=type(route),
         callbacks=route.callbacks,
         openapi_extra=route.openapi_extra,
-        generate_unique_id_function=app.router.generate_unique_id_function,
+        generate_unique_id_function=get_value_or_default(
+            route.generate_unique_id_function, app.router.generate_unique_id_function
+        ),
+        strict_content_type=route.strict_content_type,
     )

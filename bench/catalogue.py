@@ -1023,10 +1023,12 @@ def comparison(results: Sequence[Result]) -> list[str]:
             service_rounds = service.extra.get("rounds_rps", [])
             raw_rounds = raw.extra.get("rounds_rps", [])
             if service_rounds and len(service_rounds) == len(raw_rounds):
-                shares = ", ".join(
-                    f"{s / r * 100:.0f}%" for s, r in zip(service_rounds, raw_rounds, strict=True)
+                shares = [s / r * 100 for s, r in zip(service_rounds, raw_rounds, strict=True)]
+                lines.append(
+                    f"  - each round, service / limit: {', '.join(f'{x:.0f}%' for x in shares)}; "
+                    f"median of the rounds' ratios {statistics.median(shares):.0f}% (the line "
+                    "above divides the median rounds)"
                 )
-                lines.append(f"  - each round, service / limit: {shares}")
         old = by.get((scenario, "service-pool-10+10"))
         if old and raw:
             lines.append(

@@ -132,7 +132,8 @@ def _with_status(
 # The busiest route reads its path parameter and header from the request itself: FastAPI would
 # solve the path, query, header and cookie parameters of a signature on every request (about a
 # sixth of a get's cost, bench/README.md). The `:uuid` convertor already matches only UUIDs,
-# and the parameters are documented here exactly as FastAPI documented them.
+# and the parameters are documented here exactly as FastAPI documented them (`make
+# openapi-check` compares with openapi.json, which this copy wrote: change both together).
 _GET_PARAMETERS: list[dict[str, Any]] = [
     {
         "name": "innovation_id",
