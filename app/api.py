@@ -8,6 +8,7 @@ from fastapi.utils import get_value_or_default
 
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
+from app.domains.competitions.router import router as competitions_router
 from app.domains.hub_activities.router import router as hub_activities_router
 from app.domains.hubs.router import router as hubs_router
 from app.domains.innovations.router import router as innovations_router
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     hubs_router,
     hub_activities_router,
     maturity_router,
+    competitions_router,
     stats_router,
     audit_router,
 )

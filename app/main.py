@@ -99,6 +99,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 "export and the category vocabulary.",
             },
             {"name": "hubs", "description": "JIPP hubs, the regional innovation network."},
+            {
+                "name": "competitions",
+                "description": "Competition editions (KIPP) and their rules, groups, categories, "
+                "rounds and weighted criteria.",
+            },
             {"name": "stats", "description": "Public statistics over published records."},
             {"name": "audit", "description": "The audit trail of every write."},
         ],

@@ -190,6 +190,69 @@ POLICIES.update(
     }
 )
 
+# Competitions: the secretariat runs national and monitoring editions, a regional hub's admins
+# their hub's provincial ones. Every edition past its draft is public.
+_competition_read = Access.public(
+    "Editions past their draft, with their structure; a draft only for the secretariat and, "
+    "for a provincial edition, its hub's admins (404 to everyone else)."
+)
+_competition_runners = Access(
+    {Role.secretariat_admin: ALL, Role.hub_admin: Scope.own_hub},
+    out_of_scope=403,
+    note="A hub admin runs its own hub's provincial competitions; another edition it can see "
+    "is a 403, another hub's draft a 404.",
+)
+_structure_note = " The rules and structure change only while the edition is a draft (409)."
+POLICIES.update(
+    {
+        "list_competitions": _competition_read,
+        "get_competition": _competition_read,
+        "create_competition": Access(
+            {Role.secretariat_admin: ALL, Role.hub_admin: Scope.own_hub},
+            note="The secretariat creates national and monitoring editions; a hub admin a "
+            "provincial one run by its own active regional hub.",
+        ),
+        "update_competition": _competition_runners,
+        "delete_competition": _competition_runners,
+        "get_competition_readiness": _competition_runners,
+        "transition_competition": _competition_runners,
+    }
+    | dict.fromkeys(
+        (
+            "list_competition_groups",
+            "list_competition_categories",
+            "list_competition_rounds",
+            "get_competition_group",
+            "get_competition_category",
+            "get_round",
+            "list_round_criteria",
+            "get_round_criterion",
+        ),
+        _competition_read,
+    )
+    | {
+        name: Access(
+            _competition_runners.rules,
+            out_of_scope=403,
+            note=_competition_runners.note + _structure_note,
+        )
+        for name in (
+            "create_competition_group",
+            "update_competition_group",
+            "delete_competition_group",
+            "create_competition_category",
+            "update_competition_category",
+            "delete_competition_category",
+            "create_competition_round",
+            "update_round",
+            "delete_round",
+            "create_round_criterion",
+            "update_round_criterion",
+            "delete_round_criterion",
+        )
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 

@@ -2,6 +2,13 @@
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
+from app.models.competitions import (
+    Competition,
+    CompetitionCategory,
+    CompetitionGroup,
+    CompetitionRound,
+    RoundCriterion,
+)
 from app.models.hubs import (
     Hub,
     HubActivity,
@@ -18,6 +25,10 @@ from app.models.regions import Region
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Competition",
+    "CompetitionCategory",
+    "CompetitionGroup",
+    "CompetitionRound",
     "Hub",
     "HubActivity",
     "HubActivityInnovation",
@@ -32,6 +43,7 @@ __all__ = [
     "MaturityInstrument",
     "RateLimitCounter",
     "Region",
+    "RoundCriterion",
     "Unit",
     "User",
 ]

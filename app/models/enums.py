@@ -167,3 +167,35 @@ class AssessmentStatus(StrEnum):
     submitted = "submitted"
     returned = "returned"
     verified = "verified"
+
+
+class CompetitionScope(StrEnum):
+    """A national edition (KIPP), a provincial one run by a regional hub, or a monitoring round
+    of past winners (PKRI 2024)."""
+
+    national = "national"
+    provincial = "provincial"
+    monitoring = "monitoring"
+
+
+class CompetitionStatus(StrEnum):
+    """draft -> registration_open -> registration_closed -> evaluation -> results_published ->
+    closed; cancelled from any state before results (DOMAIN.md section 3)."""
+
+    draft = "draft"
+    registration_open = "registration_open"
+    registration_closed = "registration_closed"
+    evaluation = "evaluation"
+    results_published = "results_published"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class RoundKind(StrEnum):
+    """What happens in a round (DOMAIN.md section 3)."""
+
+    administrative_screening = "administrative_screening"
+    desk_evaluation = "desk_evaluation"
+    panel_review = "panel_review"
+    interview = "interview"
+    field_verification = "field_verification"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from enum import StrEnum
 from typing import Any
 
 import httpx
@@ -23,10 +24,19 @@ from app.db.session import SessionDep
 from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort, UserFilter, UserSort
 from app.domains.accounts.service import list_api_keys, list_users
 from app.domains.audit import service as audit
-from app.domains.audit.schemas import AuditEventFilter, AuditEventSort
+from app.domains.audit.schemas import (
+    AuditAction,
+    AuditEntityType,
+    AuditEventFilter,
+    AuditEventSort,
+)
 from app.domains.audit.service import list_audit_events
+from app.domains.competitions.schemas import CompetitionAction
+from app.domains.hub_activities.schemas import HubActivityAction
+from app.domains.hubs.schemas import HubAction
 from app.domains.institutions.schemas import InstitutionCreate
 from app.domains.institutions.service import create_institution
+from app.domains.maturity.schemas import MaturityInstrumentAction, ReviewAction
 from app.models.audit import AuditEvent
 from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution
@@ -78,6 +88,7 @@ _NAMED_ACTIONS = {
     "put_hub_assessment_answers": "answer",
     "submit_hub_assessment": "submit",
     "review_hub_assessment": "verify",
+    "transition_competition": "close_registration",  # the sample closes an open registration
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 
@@ -170,6 +181,24 @@ async def test_write_leaves_exactly_one_audit_event(
     assert event.action == _NAMED_ACTIONS.get(operation, _ACTION_BY_METHOD.get(sample.method))
     assert event.entity_type == sample.entity
     assert event.entity_id == _expected_entity_id(sample, caller, response)
+    # The trail's filters offer what the trail holds.
+    assert event.action in set(AuditAction)
+    assert event.entity_type in set(AuditEntityType)
+
+
+@pytest.mark.parametrize(
+    "actions",
+    [
+        CompetitionAction,
+        HubAction,
+        HubActivityAction,
+        MaturityInstrumentAction,
+        ReviewAction,
+    ],
+)
+def test_every_transition_action_is_an_audit_filter_value(actions: type[StrEnum]) -> None:
+    """A transition is recorded under its action's name: `?action=` must accept each one."""
+    assert {a.value for a in actions} <= {a.value for a in AuditAction}
 
 
 @pytest.mark.parametrize("operation", WRITES)

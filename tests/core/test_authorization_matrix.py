@@ -27,8 +27,17 @@ from app.core.security import Access, Scope
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.models.accounts import ApiKey, User
+from app.models.competitions import (
+    Competition,
+    CompetitionCategory,
+    CompetitionGroup,
+    CompetitionRound,
+    RoundCriterion,
+)
 from app.models.enums import (
     AssessmentStatus,
+    CompetitionScope,
+    CompetitionStatus,
     HubActivityKind,
     HubActivityStatus,
     HubStatus,
@@ -36,6 +45,7 @@ from app.models.enums import (
     InstitutionKind,
     MaturityInstrumentStatus,
     Role,
+    RoundKind,
 )
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
@@ -75,6 +85,17 @@ class Caller:
 
 
 @dataclass(frozen=True)
+class CompetitionParts:
+    """An edition with one of each part of its structure."""
+
+    competition: Competition
+    group: CompetitionGroup
+    category: CompetitionCategory
+    round: CompetitionRound
+    criterion: RoundCriterion
+
+
+@dataclass(frozen=True)
 class World:
     institution_a: Institution  # Pemkot Medan (12.71), units A1 and A2, hub HUB_A
     unit_a1: Unit
@@ -98,6 +119,8 @@ class World:
     verified_assessment_a: MaturityAssessment  # HUB_A's verified 2023 assessment (public)
     submitted_assessment_a: MaturityAssessment  # HUB_A's 2024 assessment, awaiting review
     draft_assessment_a: MaturityAssessment  # HUB_A's 2025 draft, every question answered
+    competition_a: CompetitionParts  # HUB_A's provincial edition, registration open (public)
+    draft_competition_a: CompetitionParts  # HUB_A's provincial draft (its runners' only)
     callers: dict[str, Caller]
 
 
@@ -154,6 +177,50 @@ async def key_caller(
 ) -> Caller:
     key, secret = await issue_key(session, role, **scope)
     return Caller(name, role, "api_key", key.id, bearer(secret), in_scope, scope)
+
+
+async def add_competition(
+    session: AsyncSession, hub: Hub, status: CompetitionStatus, year: int
+) -> CompetitionParts:
+    """A provincial edition of `hub` (organised by its host) with a complete structure; its
+    registration window opened yesterday and closes in 30 days."""
+    now = datetime.now(UTC)
+    competition = Competition(
+        code=f"KIPD-{year}-{_suffix().upper()}",
+        name=f"Kompetisi Inovasi Pelayanan Publik Provinsi Sumatera Utara {year}",
+        year=year,
+        scope=CompetitionScope.provincial,
+        organiser_institution_id=hub.host_institution_id,
+        hub_id=hub.id,
+        legal_basis=[],
+        sdg_required=True,
+        registration_opens_at=now - timedelta(days=1),
+        registration_closes_at=now + timedelta(days=30),
+        status=status,
+    )
+    session.add(competition)
+    await session.flush()
+    group = CompetitionGroup(
+        competition_id=competition.id, code="umum", name="Kelompok Umum",
+        min_implementation_months=24, ineligible_award_tiers=[],
+        requires_source_innovation=False, source_award_tiers=[],
+    )  # fmt: skip
+    category = CompetitionCategory(
+        competition_id=competition.id, code="digital", name="Transformasi Digital"
+    )
+    round_ = CompetitionRound(
+        competition_id=competition.id, position=1, kind=RoundKind.desk_evaluation,
+        name="Evaluasi Proposal",
+    )  # fmt: skip
+    session.add_all([group, category, round_])
+    await session.flush()
+    criterion = RoundCriterion(
+        competition_id=competition.id, round_id=round_.id, group_id=group.id, position=1,
+        name="Signifikansi dan Dampak", weight=100, min_score=0, max_score=100,
+    )  # fmt: skip
+    session.add(criterion)
+    await session.flush()
+    return CompetitionParts(competition, group, category, round_, criterion)
 
 
 async def build_world(
@@ -293,6 +360,10 @@ async def build_world(
         verified_assessment_a=verified_assessment_a,
         submitted_assessment_a=submitted_assessment_a,
         draft_assessment_a=draft_assessment_a,
+        competition_a=await add_competition(
+            session, hub_a, CompetitionStatus.registration_open, 2026
+        ),
+        draft_competition_a=await add_competition(session, hub_a, CompetitionStatus.draft, 2027),
         callers={caller.name: caller for caller in callers},
     )
 
@@ -316,6 +387,12 @@ class Sample:
     params: dict[str, Any] | None = None
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
+    # The record is a draft that callers outside the scope may not even know about: they get a
+    # 404 whatever the policy's `out_of_scope` says (the competition policies' note: "another
+    # hub's draft a 404").
+    hidden: bool = False
+    # A read about the record that does not name it (an edition's readiness).
+    names_record: bool = True
 
     def fits(self, route: RouteInfo) -> bool:
         """The sample is a request for this route (method and path template)."""
@@ -637,6 +714,135 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "item", "maturity_assessment", record=str(w.submitted_assessment_a.id),
         json={"action": "verify"},
     ),
+    # competitions: reads aim at HUB_A's open edition (public), structure writes at HUB_A's
+    # draft, which another hub's admins may not even see (404)
+    "list_competitions": lambda w: Sample(
+        "GET", "/v1/competitions", "list", "competition",
+        record=str(w.competition_a.competition.id),
+        params={"hub_id": str(w.hub_a.id), "limit": 100},
+    ),
+    "get_competition": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.competition_a.competition.id}", "item", "competition",
+        record=str(w.competition_a.competition.id),
+    ),
+    "create_competition": lambda w: Sample(
+        "POST", "/v1/competitions", "create", "competition",
+        json={"code": f"KIPD-SUMUT-{_suffix()}", "name": "Kompetisi Inovasi Sumatera Utara",
+              "year": 2028, "scope": "provincial", "hub_id": str(w.hub_a.id)},
+    ),
+    "update_competition": lambda w: Sample(
+        "PATCH", f"/v1/competitions/{w.competition_a.competition.id}", "item", "competition",
+        record=str(w.competition_a.competition.id), json={"theme": "Inovasi Berdampak"},
+    ),
+    "delete_competition": lambda w: Sample(
+        "DELETE", f"/v1/competitions/{w.draft_competition_a.competition.id}", "item",
+        "competition", record=str(w.draft_competition_a.competition.id), hidden=True,
+    ),
+    "get_competition_readiness": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.draft_competition_a.competition.id}/readiness", "item",
+        "competition", record=str(w.draft_competition_a.competition.id), hidden=True,
+        names_record=False,
+    ),
+    "transition_competition": lambda w: Sample(
+        "POST", f"/v1/competitions/{w.competition_a.competition.id}/transitions", "item",
+        "competition", record=str(w.competition_a.competition.id),
+        json={"action": "close_registration"},
+    ),
+    "list_competition_groups": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.competition_a.competition.id}/groups", "list",
+        "competition_group", record=str(w.competition_a.group.id),
+    ),
+    "get_competition_group": lambda w: Sample(
+        "GET",
+        f"/v1/competitions/{w.competition_a.competition.id}/groups/{w.competition_a.group.id}",
+        "item", "competition_group", record=str(w.competition_a.group.id),
+    ),
+    "create_competition_group": lambda w: Sample(
+        "POST", f"/v1/competitions/{w.draft_competition_a.competition.id}/groups", "create",
+        "competition_group", json={"code": f"replikasi_{_suffix()}", "name": "Replikasi"},
+        hidden=True,
+    ),
+    "update_competition_group": lambda w: Sample(
+        "PATCH", f"/v1/competitions/{w.draft_competition_a.competition.id}/groups/"
+        f"{w.draft_competition_a.group.id}", "item", "competition_group",
+        record=str(w.draft_competition_a.group.id), json={"max_submissions_per_institution": 10},
+        hidden=True,
+    ),
+    "delete_competition_group": lambda w: Sample(
+        "DELETE", f"/v1/competitions/{w.draft_competition_a.competition.id}/groups/"
+        f"{w.draft_competition_a.group.id}", "item", "competition_group",
+        record=str(w.draft_competition_a.group.id), hidden=True,
+    ),
+    "list_competition_categories": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.competition_a.competition.id}/categories", "list",
+        "competition_category", record=str(w.competition_a.category.id),
+    ),
+    "get_competition_category": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.competition_a.competition.id}/categories/"
+        f"{w.competition_a.category.id}", "item", "competition_category",
+        record=str(w.competition_a.category.id),
+    ),
+    "create_competition_category": lambda w: Sample(
+        "POST", f"/v1/competitions/{w.draft_competition_a.competition.id}/categories", "create",
+        "competition_category", json={"code": f"ekonomi_{_suffix()}", "name": "Ekonomi"},
+        hidden=True,
+    ),
+    "update_competition_category": lambda w: Sample(
+        "PATCH", f"/v1/competitions/{w.draft_competition_a.competition.id}/categories/"
+        f"{w.draft_competition_a.category.id}", "item", "competition_category",
+        record=str(w.draft_competition_a.category.id), json={"name": "Digitalisasi Layanan"},
+        hidden=True,
+    ),
+    "delete_competition_category": lambda w: Sample(
+        "DELETE", f"/v1/competitions/{w.draft_competition_a.competition.id}/categories/"
+        f"{w.draft_competition_a.category.id}", "item", "competition_category",
+        record=str(w.draft_competition_a.category.id), hidden=True,
+    ),
+    "list_competition_rounds": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.competition_a.competition.id}/rounds", "list",
+        "competition_round", record=str(w.competition_a.round.id),
+    ),
+    "create_competition_round": lambda w: Sample(
+        "POST", f"/v1/competitions/{w.draft_competition_a.competition.id}/rounds", "create",
+        "competition_round", json={"kind": "interview", "name": "Wawancara", "advance_quota": 5},
+        hidden=True,
+    ),
+    "get_round": lambda w: Sample(
+        "GET", f"/v1/rounds/{w.competition_a.round.id}", "item", "competition_round",
+        record=str(w.competition_a.round.id),
+    ),
+    "update_round": lambda w: Sample(
+        "PATCH", f"/v1/rounds/{w.draft_competition_a.round.id}", "item", "competition_round",
+        record=str(w.draft_competition_a.round.id), json={"advance_quota": 99}, hidden=True,
+    ),
+    "delete_round": lambda w: Sample(
+        "DELETE", f"/v1/rounds/{w.draft_competition_a.round.id}", "item", "competition_round",
+        record=str(w.draft_competition_a.round.id), hidden=True,
+    ),
+    "list_round_criteria": lambda w: Sample(
+        "GET", f"/v1/rounds/{w.competition_a.round.id}/criteria", "list", "round_criterion",
+        record=str(w.competition_a.criterion.id),
+    ),
+    "get_round_criterion": lambda w: Sample(
+        "GET", f"/v1/rounds/{w.competition_a.round.id}/criteria/{w.competition_a.criterion.id}",
+        "item", "round_criterion", record=str(w.competition_a.criterion.id),
+    ),
+    "create_round_criterion": lambda w: Sample(
+        "POST", f"/v1/rounds/{w.draft_competition_a.round.id}/criteria", "create",
+        "round_criterion", json={"group_id": str(w.draft_competition_a.group.id),
+                                 "name": f"Kebaruan {_suffix()}", "weight": 0},
+        hidden=True,
+    ),
+    "update_round_criterion": lambda w: Sample(
+        "PATCH", f"/v1/rounds/{w.draft_competition_a.round.id}/criteria/"
+        f"{w.draft_competition_a.criterion.id}", "item", "round_criterion",
+        record=str(w.draft_competition_a.criterion.id), json={"weight": 90}, hidden=True,
+    ),
+    "delete_round_criterion": lambda w: Sample(
+        "DELETE", f"/v1/rounds/{w.draft_competition_a.round.id}/criteria/"
+        f"{w.draft_competition_a.criterion.id}", "item", "round_criterion",
+        record=str(w.draft_competition_a.criterion.id), hidden=True,
+    ),
     # statistics
     "get_stats_overview": lambda w: Sample(
         "GET", "/v1/stats/overview", "report", "innovation",
@@ -707,9 +913,9 @@ def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Cal
     if caller.in_scope or scope in _REACHES_EVERY_SAMPLE:
         return _success(sample)
     if sample.shape == "item":
-        return Outcome(policy.out_of_scope)
+        return Outcome(404 if sample.hidden else policy.out_of_scope)
     if sample.shape == "create":
-        return Outcome(403)
+        return Outcome(404 if sample.hidden else 403)
     if sample.shape == "list":
         return Outcome(200, sees_record=False)
     raise AssertionError(f"{operation}: no out-of-scope rule for a {sample.shape} sample")
@@ -727,7 +933,12 @@ def assert_outcome(response: httpx.Response, want: Outcome, sample: Sample, call
         assert_problem(response, want.status, want.code)
     if want.sees_record is not None:
         assert (sample.record in listed(response, sample)) is want.sees_record, response.text
-    if want.status is None and sample.method == "GET" and sample.shape == "item":
+    if (
+        want.status is None
+        and sample.method == "GET"
+        and sample.shape == "item"
+        and sample.names_record
+    ):
         assert str(response.json()[sample.id_field]) == sample.record
     if want.status is None and sample.method == "GET" and sample.shape == "own":
         assert response.json()["id"] == str(caller.id)

@@ -110,7 +110,9 @@ class UserRepository:
         self.session = session
 
     async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
-        return await self.session.get(User, user_id, with_for_update=for_update)
+        return await self.session.get(
+            User, user_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     async def get_by_email(self, email: str) -> User | None:
         stmt = select(User).where(func.lower(User.email) == email.strip().lower())

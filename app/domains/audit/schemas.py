@@ -41,6 +41,18 @@ class AuditAction(StrEnum):
     activate = "activate"
     deactivate = "deactivate"
     leave = "leave"
+    unpublish = "unpublish"
+    retire = "retire"
+    answer = "answer"
+    submit = "submit"
+    verify = "verify"
+    return_ = "return"
+    open_registration = "open_registration"
+    close_registration = "close_registration"
+    start_evaluation = "start_evaluation"
+    publish_results = "publish_results"
+    close = "close"
+    cancel = "cancel"
 
 
 class AuditEntityType(StrEnum):
@@ -52,6 +64,14 @@ class AuditEntityType(StrEnum):
     innovation_category = "innovation_category"
     hub = "hub"
     hub_member = "hub_member"
+    hub_activity = "hub_activity"
+    maturity_instrument = "maturity_instrument"
+    maturity_assessment = "maturity_assessment"
+    competition = "competition"
+    competition_group = "competition_group"
+    competition_category = "competition_category"
+    competition_round = "competition_round"
+    round_criterion = "round_criterion"
 
 
 class AuditEventRead(BaseModel):

@@ -42,7 +42,9 @@ class HubActivityRepository:
         self.session = session
 
     async def get(self, activity_id: uuid.UUID, *, for_update: bool = False) -> HubActivity | None:
-        return await self.session.get(HubActivity, activity_id, with_for_update=for_update)
+        return await self.session.get(
+            HubActivity, activity_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     def add(self, activity: HubActivity) -> None:
         self.session.add(activity)

@@ -46,7 +46,9 @@ class HubRepository:
         self.session = session
 
     async def get(self, hub_id: uuid.UUID, *, for_update: bool = False) -> Hub | None:
-        return await self.session.get(Hub, hub_id, with_for_update=for_update)
+        return await self.session.get(
+            Hub, hub_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     def add(self, hub: Hub) -> None:
         self.session.add(hub)
@@ -99,7 +101,9 @@ class HubMemberRepository:
         self.session = session
 
     async def get(self, member_id: uuid.UUID, *, for_update: bool = False) -> HubMember | None:
-        return await self.session.get(HubMember, member_id, with_for_update=for_update)
+        return await self.session.get(
+            HubMember, member_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     def add(self, member: HubMember) -> None:
         self.session.add(member)

@@ -262,7 +262,9 @@ class InnovationRepository:
     # --- writes (ORM) -----------------------------------------------------------------------
 
     async def get_for_update(self, innovation_id: uuid.UUID) -> Innovation | None:
-        return await self.session.get(Innovation, innovation_id, with_for_update=True)
+        return await self.session.get(
+            Innovation, innovation_id, with_for_update=True, populate_existing=True
+        )
 
     def add(self, innovation: Innovation) -> None:
         self.session.add(innovation)
@@ -462,7 +464,9 @@ class CategoryRepository:
         self.session = session
 
     async def get(self, code: str, *, for_update: bool = False) -> InnovationCategory | None:
-        return await self.session.get(InnovationCategory, code, with_for_update=for_update)
+        return await self.session.get(
+            InnovationCategory, code, with_for_update=for_update, populate_existing=for_update
+        )
 
     def add(self, category: InnovationCategory) -> None:
         self.session.add(category)

@@ -39,7 +39,9 @@ class InstitutionRepository:
     async def get(
         self, institution_id: uuid.UUID, *, for_update: bool = False
     ) -> Institution | None:
-        return await self.session.get(Institution, institution_id, with_for_update=for_update)
+        return await self.session.get(
+            Institution, institution_id, with_for_update=for_update, populate_existing=for_update
+        )
 
     def add(self, institution: Institution) -> None:
         self.session.add(institution)

@@ -43,7 +43,12 @@ class InstrumentRepository:
     async def get(
         self, instrument_id: uuid.UUID, *, for_update: bool = False
     ) -> MaturityInstrument | None:
-        return await self.session.get(MaturityInstrument, instrument_id, with_for_update=for_update)
+        return await self.session.get(
+            MaturityInstrument,
+            instrument_id,
+            with_for_update=for_update,
+            populate_existing=for_update,
+        )
 
     def add(self, instrument: MaturityInstrument) -> None:
         self.session.add(instrument)
@@ -92,7 +97,12 @@ class AssessmentRepository:
     async def get(
         self, assessment_id: uuid.UUID, *, for_update: bool = False
     ) -> MaturityAssessment | None:
-        return await self.session.get(MaturityAssessment, assessment_id, with_for_update=for_update)
+        return await self.session.get(
+            MaturityAssessment,
+            assessment_id,
+            with_for_update=for_update,
+            populate_existing=for_update,
+        )
 
     def add(self, assessment: MaturityAssessment) -> None:
         self.session.add(assessment)

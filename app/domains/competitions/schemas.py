@@ -1,0 +1,392 @@
+"""The wire format of competition editions and their structure: groups, categories, rounds and
+their weighted criteria."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.pagination import Page
+from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind
+
+# Checked before the code is upper- or lower-cased (pydantic matches the pattern first), so
+# they admit either case: "kipp-2023" is stored as KIPP-2023, "Umum" as umum.
+COMPETITION_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$"
+STRUCTURE_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+AWARD_TIER_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+CompetitionCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, pattern=COMPETITION_CODE_PATTERN, max_length=40
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+StructureCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=STRUCTURE_CODE_PATTERN, max_length=30
+    ),
+]
+AwardTier = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, pattern=AWARD_TIER_PATTERN, max_length=30
+    ),
+]
+AwardTiers = Annotated[list[AwardTier], Field(max_length=20)]
+LegalReference = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+Months = Annotated[int, Field(ge=0, le=240)]
+Cap = Annotated[int, Field(ge=1, le=1000)]
+Weight = Annotated[int, Field(ge=0, le=100)]
+Score = Annotated[int, Field(ge=0, le=1000)]
+Position = Annotated[int, Field(ge=1, le=20)]
+CriterionPosition = Annotated[int, Field(ge=1, le=100)]
+Grade = Annotated[float, Field(ge=0, le=100)]
+
+
+# --- competitions ---------------------------------------------------------------------------
+
+
+class CompetitionCreate(BaseModel):
+    """A new edition, always a draft. A provincial competition is run by a regional hub (its
+    host organises it); a national or monitoring one by the secretariat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: CompetitionCode = Field(examples=["KIPP-2023"])
+    name: Name = Field(examples=["Kompetisi Inovasi Pelayanan Publik 2023"])
+    year: Year = Field(examples=[2023])
+    scope: CompetitionScope = CompetitionScope.national
+    organiser_institution_id: uuid.UUID | None = Field(
+        default=None,
+        description="National and monitoring editions: required. Provincial: the hub's host "
+        "(default).",
+    )
+    hub_id: uuid.UUID | None = Field(
+        default=None,
+        description="Provincial editions only: the active regional hub that runs it (a hub "
+        "admin's own hub by default).",
+    )
+    theme: Text | None = Field(
+        default=None, examples=["Inovasi Pelayanan Publik Berdampak untuk Indonesia Maju"]
+    )
+    legal_basis: Annotated[list[LegalReference], Field(max_length=20)] = Field(
+        default_factory=list, examples=[["Peraturan Menteri PANRB Nomor 91 Tahun 2021"]]
+    )
+    registration_opens_at: AwareDatetime | None = Field(
+        default=None, description="RFC 3339 with an offset; deadlines are announced in WIB."
+    )
+    registration_closes_at: AwareDatetime | None = Field(
+        default=None, examples=["2023-03-31T23:59:59+07:00"]
+    )
+    sdg_required: bool = Field(default=True, description="Entries must name an SDG goal.")
+
+
+class CompetitionUpdate(BaseModel):
+    """The name, theme and legal basis change until the edition is closed; the rest only while
+    it is a draft, except the registration deadline, which may also move while registration is
+    open (not into the past)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    year: Year | None = None
+    theme: Text | None = None
+    legal_basis: Annotated[list[LegalReference], Field(max_length=20)] | None = None
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    sdg_required: bool | None = None
+
+
+class CompetitionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    code: str
+    name: str
+    year: int
+    scope: CompetitionScope
+    organiser_institution_id: uuid.UUID
+    hub_id: uuid.UUID | None
+    theme: str | None
+    legal_basis: list[str]
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    sdg_required: bool
+    status: CompetitionStatus
+    cancellation_reason: str | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CompetitionPage(Page[CompetitionRead]):
+    pass
+
+
+class CompetitionSort(StrEnum):
+    year = "year"
+    year_desc = "-year"
+    created_at = "created_at"
+    created_at_desc = "-created_at"
+
+
+class CompetitionFilter(BaseModel):
+    year: int | None = None
+    scope: list[CompetitionScope] = Field(default_factory=list)
+    status: list[CompetitionStatus] = Field(default_factory=list)
+    hub_id: uuid.UUID | None = None
+
+
+class CompetitionAction(StrEnum):
+    """The steps of the status machine (DOMAIN.md section 3)."""
+
+    open_registration = "open_registration"
+    close_registration = "close_registration"
+    start_evaluation = "start_evaluation"
+    publish_results = "publish_results"
+    close = "close"
+    cancel = "cancel"
+
+
+class CompetitionTransition(BaseModel):
+    """One step of the machine; `cancel` needs a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: CompetitionAction = Field(examples=["open_registration"])
+    reason: Reason | None = Field(
+        default=None, description="Required to cancel; kept in the audit trail."
+    )
+
+
+class ReadinessProblem(BaseModel):
+    """One thing that stops registration from opening."""
+
+    code: str = Field(examples=["competition.weights_not_100"])
+    message: str
+    round_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    weight_sum: int | None = None
+
+
+class CompetitionReadiness(BaseModel):
+    ready: bool
+    problems: list[ReadinessProblem]
+
+
+# --- groups and categories ------------------------------------------------------------------
+
+
+class GroupCreate(BaseModel):
+    """A group and its entry rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: StructureCode = Field(examples=["umum"])
+    name: Name = Field(examples=["Kelompok Umum"])
+    description: Text | None = None
+    min_implementation_months: Months = Field(
+        default=0,
+        description="An entry's innovation was implemented at least this many months before "
+        "registration closes (2021: 24 general, 12 replication).",
+    )
+    max_submissions_per_institution: Cap | None = Field(
+        default=None, description="Entries one institution may have in the group; null: no cap."
+    )
+    ineligible_award_tiers: AwardTiers = Field(
+        default_factory=list,
+        description="An innovation holding an earlier award of one of these tiers may not "
+        "enter the group.",
+        examples=[["top_45"]],
+    )
+    requires_source_innovation: bool = Field(
+        default=False,
+        description="A replication group: each entry names the source innovation it replicates.",
+    )
+    source_award_tiers: AwardTiers = Field(
+        default_factory=list,
+        description="Replication groups: the source must hold an earlier award of one of these "
+        "tiers (any award when empty).",
+    )
+
+
+class GroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: StructureCode | None = None
+    name: Name | None = None
+    description: Text | None = None
+    min_implementation_months: Months | None = None
+    max_submissions_per_institution: Cap | None = None
+    ineligible_award_tiers: AwardTiers | None = None
+    requires_source_innovation: bool | None = None
+    source_award_tiers: AwardTiers | None = None
+
+
+class GroupRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    competition_id: uuid.UUID
+    code: str
+    name: str
+    description: str | None
+    min_implementation_months: int
+    max_submissions_per_institution: int | None
+    ineligible_award_tiers: list[str]
+    requires_source_innovation: bool
+    source_award_tiers: list[str]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class GroupPage(Page[GroupRead]):
+    pass
+
+
+class CategoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: StructureCode = Field(examples=["digital"])
+    name: Name = Field(examples=["Transformasi Digital"])
+    description: Text | None = None
+
+
+class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: StructureCode | None = None
+    name: Name | None = None
+    description: Text | None = None
+
+
+class CategoryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    competition_id: uuid.UUID
+    code: str
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CategoryPage(Page[CategoryRead]):
+    pass
+
+
+# --- rounds and criteria --------------------------------------------------------------------
+
+
+class RoundCreate(BaseModel):
+    """A round; `position` orders the rounds (default: after the last)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    position: Position | None = None
+    kind: RoundKind = Field(examples=["desk_evaluation"])
+    name: Name = Field(examples=["Evaluasi Proposal"])
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
+    advance_quota: Cap | None = Field(default=None, description="The best N advance (99, 45, 5).")
+    passing_grade: Grade | None = Field(
+        default=None, description="Those scoring at least this advance (85 in 2025)."
+    )
+
+
+class RoundUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: Position | None = None
+    kind: RoundKind | None = None
+    name: Name | None = None
+    opens_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = None
+    advance_quota: Cap | None = None
+    passing_grade: Grade | None = None
+
+
+class RoundRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    competition_id: uuid.UUID
+    position: int
+    kind: RoundKind
+    name: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    advance_quota: int | None
+    passing_grade: float | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class RoundPage(Page[RoundRead]):
+    pass
+
+
+class CriterionCreate(BaseModel):
+    """A weighted criterion of the round for one group."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_id: uuid.UUID
+    position: CriterionPosition | None = Field(
+        default=None, description="Order within the round and group; default: after the last."
+    )
+    name: Name = Field(examples=["Signifikansi dan Dampak"])
+    guidance: Text | None = None
+    weight: Weight = Field(
+        examples=[30], description="Percent; a round's weights sum to 100 for each group."
+    )
+    min_score: Score = 0
+    max_score: Score = 100
+
+
+class CriterionUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: CriterionPosition | None = None
+    name: Name | None = None
+    guidance: Text | None = None
+    weight: Weight | None = None
+    min_score: Score | None = None
+    max_score: Score | None = None
+
+
+class CriterionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    round_id: uuid.UUID
+    group_id: uuid.UUID
+    position: int
+    name: str
+    guidance: str | None
+    weight: int
+    min_score: int
+    max_score: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CriterionPage(Page[CriterionRead]):
+    pass
