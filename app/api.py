@@ -16,6 +16,7 @@ from app.domains.institutions.router import router as institutions_router
 from app.domains.maturity.router import router as maturity_router
 from app.domains.regions.router import router as regions_router
 from app.domains.stats.router import router as stats_router
+from app.domains.submissions.router import router as submissions_router
 
 API_PREFIX = "/v1"
 # The router tries routes in order, a few microseconds each: the public catalogue, by far the
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     hub_activities_router,
     maturity_router,
     competitions_router,
+    submissions_router,
     stats_router,
     audit_router,
 )

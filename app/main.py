@@ -104,6 +104,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 "description": "Competition editions (KIPP) and their rules, groups, categories, "
                 "rounds and weighted criteria.",
             },
+            {
+                "name": "submissions",
+                "description": "Entries of an edition: the institution's proposals, the local "
+                "admin's approval, the organiser's screening and the entry rules.",
+            },
             {"name": "stats", "description": "Public statistics over published records."},
             {"name": "audit", "description": "The audit trail of every write."},
         ],

@@ -10,11 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.accounts import ApiKey, User
 from app.models.audit import AuditEvent
+from app.models.competitions import (
+    Competition,
+    CompetitionCategory,
+    CompetitionGroup,
+    CompetitionRound,
+    RoundCriterion,
+)
 from app.models.enums import InnovationStatus
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAssessment, MaturityInstrument
+from app.models.submissions import Submission, SubmissionAnswer
 from app.seed.demo import (
     DEMO_ACCOUNTS,
     DEMO_HUB_ID,
@@ -36,6 +44,13 @@ MODELS = (
     HubActivity,
     MaturityInstrument,
     MaturityAssessment,
+    Competition,
+    CompetitionGroup,
+    CompetitionCategory,
+    CompetitionRound,
+    RoundCriterion,
+    Submission,
+    SubmissionAnswer,
 )
 
 
@@ -221,3 +236,51 @@ async def test_demo_has_one_verified_maturity_assessment(
     by_id = {hub["hub_id"]: hub for hub in stats["hubs"]}
     assert by_id[str(jatim)]["latest_maturity"]["total_score"] == 80.5
     assert by_id[str(DEMO_HUB_ID)]["latest_maturity"] is None  # its 2025 answers are a draft
+
+
+async def test_the_demo_has_kipp_2023_with_its_weights_and_kipp_2024_cancelled(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    listed = await client.get("/v1/competitions", params={"year": 2023})
+    (kipp,) = listed.json()["items"]
+    assert (kipp["code"], kipp["status"]) == ("KIPP-2023", "registration_closed")
+    groups = await client.get(f"/v1/competitions/{kipp['id']}/groups")
+    assert {g["code"] for g in groups.json()["items"]} == {"umum", "replikasi"}
+    umum = next(g for g in groups.json()["items"] if g["code"] == "umum")
+    rounds = (await client.get(f"/v1/competitions/{kipp['id']}/rounds")).json()["items"]
+    criteria = await client.get(
+        f"/v1/rounds/{rounds[0]['id']}/criteria", params={"group_id": umum["id"], "limit": 50}
+    )
+    assert [(c["name"], c["weight"]) for c in criteria.json()["items"]] == [
+        ("Ringkasan", 0),
+        ("Latar Belakang dan Tujuan", 10),
+        ("Kebaruan", 15),
+        ("Implementasi", 5),
+        ("Signifikansi dan Dampak", 30),
+        ("Adaptabilitas", 20),
+        ("Sumber Daya", 5),
+        ("Keberlanjutan", 15),
+    ]
+    cancelled = (await client.get("/v1/competitions", params={"year": 2024})).json()["items"]
+    assert [(c["code"], c["status"]) for c in cancelled] == [("KIPP-2024", "cancelled")]
+
+
+async def test_the_demo_local_admin_sees_medans_kipp_2023_entries(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    signed_in = await client.post(
+        "/v1/auth/token",
+        json={"email": "admin.medan@demo.inovasi.id", "password": DEMO_PASSWORD},
+    )
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    response = await client.get("/v1/submissions", headers=headers, params={"limit": 50})
+    assert response.status_code == 200, response.text
+    statuses = {item["innovation_title"]: item["status"] for item in response.json()["items"]}
+    assert statuses == {
+        "SIKULIN": "screened_in",
+        "E-SAKIP": "submitted",
+        "VTT": "screened_out",
+        "E-RESES": "expired",
+    }
+    # Nobody outside sees an entry before the results are published.
+    assert (await client.get("/v1/submissions")).json()["items"] == []

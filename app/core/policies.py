@@ -253,6 +253,46 @@ POLICIES.update(
     }
 )
 
+# Submissions: the institution writes and sends its entries, the organiser screens them.
+_entry_writers = Access(
+    {Role.unit_operator: Scope.own_unit, Role.local_admin: INSTITUTION},
+    out_of_scope=403,
+    note="A unit operator enters its own unit's innovations, a local admin its institution's; "
+    "an entry the caller sees but does not write is a 403, one it cannot see a 404.",
+)
+_entry_read = Access.public(
+    "The secretariat sees every entry; a hub admin the entries of the editions its hub runs; "
+    "unit operators, local admins and regional systems their own institution's; everyone the "
+    "screened-in entries of editions whose results are published (404 otherwise)."
+)
+POLICIES.update(
+    {
+        "list_submissions": _entry_read,
+        "get_submission": _entry_read,
+        "create_submission": _entry_writers,
+        "update_submission": _entry_writers,
+        "delete_submission": _entry_writers,
+        "transition_submission": Access(
+            {
+                Role.unit_operator: Scope.own_unit,
+                Role.local_admin: INSTITUTION,
+                Role.secretariat_admin: ALL,
+                Role.hub_admin: Scope.own_hub,
+            },
+            out_of_scope=403,
+            note="`submit` and `withdraw`: the entry's unit operators and local admins; "
+            "`approve` and `return`: its institution's local admins; `screen`: whoever runs "
+            "the edition (the secretariat, or the hub's admins for its provincial edition).",
+        ),
+        "export_submissions": Access(
+            _competition_runners.rules,
+            out_of_scope=403,
+            note="Whoever runs the edition: the secretariat, or the hub's admins for its "
+            "provincial edition.",
+        ),
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 

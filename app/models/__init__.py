@@ -21,10 +21,12 @@ from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
+from app.models.submissions import Award, Submission, SubmissionAnswer
 
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "Award",
     "Competition",
     "CompetitionCategory",
     "CompetitionGroup",
@@ -44,6 +46,8 @@ __all__ = [
     "RateLimitCounter",
     "Region",
     "RoundCriterion",
+    "Submission",
+    "SubmissionAnswer",
     "Unit",
     "User",
 ]

@@ -152,6 +152,7 @@ class CompetitionCategory(UUIDPrimaryKey, Timestamps, Versioned, Base):
 
     __table_args__ = (
         UniqueConstraint("competition_id", "code", name="uq_competition_categories_code"),
+        UniqueConstraint("id", "competition_id", name="uq_competition_categories_id_competition"),
     )
 
 

@@ -199,3 +199,34 @@ class RoundKind(StrEnum):
     panel_review = "panel_review"
     interview = "interview"
     field_verification = "field_verification"
+
+
+class SubmissionStatus(StrEnum):
+    """draft (unit operator) -> awaiting_local_admin -> (returned) -> submitted -> screened_in
+    or screened_out; side exits withdrawn and, for drafts when registration closes, expired
+    (DOMAIN.md section 3; the evaluation statuses come with the rounds)."""
+
+    draft = "draft"
+    awaiting_local_admin = "awaiting_local_admin"
+    returned = "returned"
+    submitted = "submitted"
+    screened_in = "screened_in"
+    screened_out = "screened_out"
+    withdrawn = "withdrawn"
+    expired = "expired"
+
+
+class ScreeningOutcome(StrEnum):
+    in_ = "in"
+    out = "out"
+
+
+class ScreeningReason(StrEnum):
+    """Why the secretariat screened a submission out (DOMAIN.md section 3)."""
+
+    too_young = "too_young"
+    incomplete = "incomplete"
+    duplicate_title = "duplicate_title"
+    ineligible_prior_award = "ineligible_prior_award"
+    over_quota = "over_quota"
+    other = "other"

@@ -240,6 +240,7 @@ async def load_demo(session: AsyncSession) -> int:
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
     # These modules import demo_id from here.
+    from app.seed.demo_competitions import load_demo_competitions
     from app.seed.demo_hubs import load_demo_hubs
     from app.seed.demo_innovations import load_demo_innovations
     from app.seed.demo_network import load_demo_network
@@ -247,4 +248,5 @@ async def load_demo(session: AsyncSession) -> int:
     added += await load_demo_hubs(session)  # before the accounts: the hub admin names its hub
     added += await _add_accounts(session)
     added += await load_demo_innovations(session)
-    return added + await load_demo_network(session)  # shows innovations of the hubs' members
+    added += await load_demo_network(session)  # shows innovations of the hubs' members
+    return added + await load_demo_competitions(session)  # enters the demo innovations

@@ -46,11 +46,14 @@ from app.models.enums import (
     MaturityInstrumentStatus,
     Role,
     RoundKind,
+    ScreeningOutcome,
+    SubmissionStatus,
 )
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
+from app.models.submissions import Submission
 from tests.conftest import (
     TEST_PASSWORD,
     HubFactory,
@@ -121,6 +124,10 @@ class World:
     draft_assessment_a: MaturityAssessment  # HUB_A's 2025 draft, every question answered
     competition_a: CompetitionParts  # HUB_A's provincial edition, registration open (public)
     draft_competition_a: CompetitionParts  # HUB_A's provincial draft (its runners' only)
+    results_competition_a: CompetitionParts  # HUB_A's edition with its results published
+    entry_a: Submission  # A1's screened-in entry of the results edition (public)
+    draft_entry_a: Submission  # A1's draft entry of competition_a (A's only)
+    awaiting_entry_a: Submission  # A1's entry of competition_a awaiting A's local admin
     callers: dict[str, Caller]
 
 
@@ -337,6 +344,34 @@ async def build_world(
     draft_assessment_a = assessment(2025, AssessmentStatus.draft)
     session.add_all([verified_assessment_a, submitted_assessment_a, draft_assessment_a])
     await session.flush()
+    competition_a = await add_competition(session, hub_a, CompetitionStatus.registration_open, 2026)
+    results_competition_a = await add_competition(
+        session, hub_a, CompetitionStatus.results_published, 2025
+    )
+
+    def entry(
+        parts: CompetitionParts, innovation: Innovation, status: SubmissionStatus
+    ) -> Submission:
+        screened = status is SubmissionStatus.screened_in
+        return Submission(
+            competition_id=parts.competition.id, group_id=parts.group.id,
+            category_id=parts.category.id, innovation_id=innovation.id,
+            institution_id=a.id, unit_id=a1.id, status=status,
+            sent_at=now if status is not SubmissionStatus.draft else None,
+            submitted_at=now if screened else None, round_id=parts.round.id if screened else None,
+            screening_outcome=ScreeningOutcome.in_ if screened else None,
+            screened_at=now if screened else None,
+        )  # fmt: skip
+
+    entry_a = entry(results_competition_a, published_a1, SubmissionStatus.screened_in)
+    draft_entry_a = entry(competition_a, draft_a1, SubmissionStatus.draft)
+    awaiting_entry_a = entry(
+        competition_a,
+        await make_innovation(a1, InnovationStatus.published, title="E-SAKIP"),
+        SubmissionStatus.awaiting_local_admin,
+    )
+    session.add_all([entry_a, draft_entry_a, awaiting_entry_a])
+    await session.flush()
     return World(
         institution_a=a,
         unit_a1=a1,
@@ -360,9 +395,11 @@ async def build_world(
         verified_assessment_a=verified_assessment_a,
         submitted_assessment_a=submitted_assessment_a,
         draft_assessment_a=draft_assessment_a,
-        competition_a=await add_competition(
-            session, hub_a, CompetitionStatus.registration_open, 2026
-        ),
+        competition_a=competition_a,
+        results_competition_a=results_competition_a,
+        entry_a=entry_a,
+        draft_entry_a=draft_entry_a,
+        awaiting_entry_a=awaiting_entry_a,
         draft_competition_a=await add_competition(session, hub_a, CompetitionStatus.draft, 2027),
         callers={caller.name: caller for caller in callers},
     )
@@ -853,6 +890,45 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "GET", "/v1/stats/innovations", "report", "innovation",
         params={"group_by": "category", "institution_id": str(w.institution_a.id)},
     ),
+    # submissions: reads aim at A1's public entry (screened in, results published); writes at
+    # A1's draft and awaiting entries of HUB_A's open edition, which only A (and the edition's
+    # runners) may know about.
+    "list_submissions": lambda w: Sample(
+        "GET", "/v1/submissions", "list", "submission", record=str(w.entry_a.id),
+    ),
+    "get_submission": lambda w: Sample(
+        "GET", f"/v1/submissions/{w.entry_a.id}", "item", "submission", record=str(w.entry_a.id),
+    ),
+    "create_submission": lambda w: Sample(
+        "POST", "/v1/submissions", "create", "submission",
+        json={
+            "competition_id": str(w.competition_a.competition.id),
+            "group_id": str(w.competition_a.group.id),
+            "category_id": str(w.competition_a.category.id),
+            "innovation_id": str(w.published_a1.id),
+        },
+    ),
+    "update_submission": lambda w: Sample(
+        "PATCH", f"/v1/submissions/{w.draft_entry_a.id}", "item", "submission",
+        record=str(w.draft_entry_a.id), hidden=True,
+        json={"answers": [{"criterion_id": str(w.competition_a.criterion.id),
+                           "text": "Layanan kunjungan daring memangkas antrean."}]},
+    ),
+    "delete_submission": lambda w: Sample(
+        "DELETE", f"/v1/submissions/{w.draft_entry_a.id}", "item", "submission",
+        record=str(w.draft_entry_a.id), hidden=True,
+    ),
+    # The sample withdraws: the entry's side. Screening is the runners' step (an exception
+    # in expected_outcome below).
+    "transition_submission": lambda w: Sample(
+        "POST", f"/v1/submissions/{w.awaiting_entry_a.id}/transitions", "item", "submission",
+        record=str(w.awaiting_entry_a.id), hidden=True, json={"action": "withdraw"},
+    ),
+    "export_submissions": lambda w: Sample(
+        "GET", "/v1/submissions/export", "item", "competition",
+        record=str(w.competition_a.competition.id), names_record=False,
+        params={"competition_id": str(w.competition_a.competition.id)},
+    ),
 }  # fmt: skip
 
 
@@ -907,6 +983,15 @@ def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Cal
     # an API key has no password (the policy's note says so).
     if operation == "change_my_password" and caller.kind == "api_key":
         return Outcome(403, "auth.not_a_person")
+    # Exception: an entry's transitions admit its institution (submit, approve, return,
+    # withdraw) and the edition's runners (screen); the sample withdraws, which the runners
+    # may not (the policy's note says which side takes which step).
+    if (
+        operation == "transition_submission"
+        and caller.in_scope
+        and caller.role in (Role.secretariat_admin, Role.hub_admin)
+    ):
+        return Outcome(403, "submission.out_of_scope")
     # An anonymous operation admits any credential without narrowing it (the sign-in names no
     # roles at all).
     scope = policy.rules.get(caller.role, Scope.everything)

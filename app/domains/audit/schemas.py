@@ -53,6 +53,10 @@ class AuditAction(StrEnum):
     publish_results = "publish_results"
     close = "close"
     cancel = "cancel"
+    approve = "approve"
+    withdraw = "withdraw"
+    screen = "screen"
+    expire = "expire"
 
 
 class AuditEntityType(StrEnum):
@@ -72,6 +76,7 @@ class AuditEntityType(StrEnum):
     competition_category = "competition_category"
     competition_round = "competition_round"
     round_criterion = "round_criterion"
+    submission = "submission"
 
 
 class AuditEventRead(BaseModel):

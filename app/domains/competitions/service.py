@@ -523,6 +523,11 @@ async def transition_competition(
         competition.cancellation_reason = data.reason
         competition.cancelled_at = _now()
     await session.flush()
+    if action is CompetitionAction.close_registration:
+        # Entries never submitted expire (imported here: submissions build on competitions).
+        from app.domains.submissions.service import expire_unsubmitted
+
+        await expire_unsubmitted(session, principal, competition)
     await _audit(
         session,
         principal,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -63,13 +63,16 @@ def cell(value: Any) -> str:
     return text
 
 
-async def csv_chunks(rows: AsyncIterator[RowMapping]) -> AsyncIterator[bytes]:
+async def csv_chunks(
+    rows: AsyncIterator[RowMapping], columns: Sequence[str] = COLUMNS
+) -> AsyncIterator[bytes]:
+    """The header row, then the rows as CSV, a chunk of rows at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     pending = 0
     async for row in rows:
-        writer.writerow([cell(row[name]) for name in COLUMNS])
+        writer.writerow([cell(row[name]) for name in columns])
         pending += 1
         if pending >= _ROWS_PER_CHUNK:
             yield buffer.getvalue().encode()
