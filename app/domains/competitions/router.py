@@ -200,7 +200,7 @@ async def get_competition_group(
     cond: IfNoneMatchDep,
 ) -> GroupRead:
     """Get one group."""
-    group = await service.get_group(session, principal, competition_id, group_id)
+    group = await service.get_part(session, principal, service.GROUP, group_id, competition_id)
     cond.check_not_modified(group.version)
     return _read(GroupRead, group, response)
 
@@ -218,7 +218,9 @@ async def update_competition_group(
     cond: IfMatchDep,
 ) -> GroupRead:
     """Change a group or its rules (the edition must be a draft)."""
-    group = await service.update_group(session, principal, competition_id, group_id, body, cond)
+    group = await service.update_part(
+        session, principal, service.GROUP, group_id, competition_id, body, cond
+    )
     return _read(GroupRead, group, response)
 
 
@@ -235,7 +237,7 @@ async def delete_competition_group(
     cond: IfMatchDep,
 ) -> None:
     """Remove a group and its criteria (the edition must be a draft)."""
-    await service.delete_group(session, principal, competition_id, group_id, cond)
+    await service.delete_part(session, principal, service.GROUP, group_id, competition_id, cond)
 
 
 # --- categories -----------------------------------------------------------------------------
@@ -281,7 +283,9 @@ async def get_competition_category(
     cond: IfNoneMatchDep,
 ) -> CategoryRead:
     """Get one category."""
-    category = await service.get_category(session, principal, competition_id, category_id)
+    category = await service.get_part(
+        session, principal, service.CATEGORY, category_id, competition_id
+    )
     cond.check_not_modified(category.version)
     return _read(CategoryRead, category, response)
 
@@ -300,8 +304,8 @@ async def update_competition_category(
     cond: IfMatchDep,
 ) -> CategoryRead:
     """Change a category (the edition must be a draft)."""
-    category = await service.update_category(
-        session, principal, competition_id, category_id, body, cond
+    category = await service.update_part(
+        session, principal, service.CATEGORY, category_id, competition_id, body, cond
     )
     return _read(CategoryRead, category, response)
 
@@ -319,7 +323,9 @@ async def delete_competition_category(
     cond: IfMatchDep,
 ) -> None:
     """Remove a category (the edition must be a draft)."""
-    await service.delete_category(session, principal, competition_id, category_id, cond)
+    await service.delete_part(
+        session, principal, service.CATEGORY, category_id, competition_id, cond
+    )
 
 
 # --- rounds ---------------------------------------------------------------------------------
@@ -361,7 +367,7 @@ async def get_round(
     cond: IfNoneMatchDep,
 ) -> RoundRead:
     """Get one round."""
-    round_ = await service.get_round(session, principal, round_id)
+    round_ = await service.get_part(session, principal, service.ROUND, round_id)
     cond.check_not_modified(round_.version)
     return _read(RoundRead, round_, response)
 
@@ -376,7 +382,9 @@ async def update_round(
     cond: IfMatchDep,
 ) -> RoundRead:
     """Change a round (the edition must be a draft)."""
-    round_ = await service.update_round(session, principal, round_id, body, cond)
+    round_ = await service.update_part(
+        session, principal, service.ROUND, round_id, None, body, cond
+    )
     return _read(RoundRead, round_, response)
 
 
@@ -389,7 +397,7 @@ async def delete_round(
     session: SessionDep, principal: CurrentPrincipal, round_id: uuid.UUID, cond: IfMatchDep
 ) -> None:
     """Remove a round and its criteria (the edition must be a draft)."""
-    await service.delete_round(session, principal, round_id, cond)
+    await service.delete_part(session, principal, service.ROUND, round_id, None, cond)
 
 
 # --- criteria -------------------------------------------------------------------------------
@@ -438,7 +446,9 @@ async def get_round_criterion(
     cond: IfNoneMatchDep,
 ) -> CriterionRead:
     """Get one criterion."""
-    criterion = await service.get_criterion(session, principal, round_id, criterion_id)
+    criterion = await service.get_part(
+        session, principal, service.CRITERION, criterion_id, round_id
+    )
     cond.check_not_modified(criterion.version)
     return _read(CriterionRead, criterion, response)
 
@@ -454,8 +464,8 @@ async def update_round_criterion(
     cond: IfMatchDep,
 ) -> CriterionRead:
     """Change a criterion (the edition must be a draft)."""
-    criterion = await service.update_criterion(
-        session, principal, round_id, criterion_id, body, cond
+    criterion = await service.update_part(
+        session, principal, service.CRITERION, criterion_id, round_id, body, cond
     )
     return _read(CriterionRead, criterion, response)
 
@@ -473,4 +483,4 @@ async def delete_round_criterion(
     cond: IfMatchDep,
 ) -> None:
     """Remove a criterion (the edition must be a draft)."""
-    await service.delete_criterion(session, principal, round_id, criterion_id, cond)
+    await service.delete_part(session, principal, service.CRITERION, criterion_id, round_id, cond)

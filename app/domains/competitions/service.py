@@ -9,9 +9,12 @@ weights sum to 100. Each problem is named in the 409.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +42,6 @@ from app.domains.competitions.repository import (
 )
 from app.domains.competitions.schemas import (
     CategoryCreate,
-    CategoryUpdate,
     CompetitionAction,
     CompetitionCreate,
     CompetitionFilter,
@@ -47,11 +49,8 @@ from app.domains.competitions.schemas import (
     CompetitionTransition,
     CompetitionUpdate,
     CriterionCreate,
-    CriterionUpdate,
     GroupCreate,
-    GroupUpdate,
     RoundCreate,
-    RoundUpdate,
 )
 from app.domains.hubs.repository import HubRepository
 from app.domains.institutions.repository import InstitutionRepository
@@ -543,6 +542,24 @@ async def transition_competition(
 # --- structure: groups, categories, rounds, criteria ---------------------------------------
 
 
+@dataclass(frozen=True)
+class PartKind(Generic[T]):
+    """One kind of structure part: its table, its name in codes and `If-Match` (`group`), the
+    fields a PATCH may not remove, the attribute its path names beside it (a group's
+    competition, a criterion's round; a round's path names only the round), and the check a
+    PATCH's merged values must pass."""
+
+    model: type[T]
+    name: str
+    required: tuple[str, ...]
+    parent: str | None
+    check: Callable[[T, dict[str, Any]], None] | None = None
+
+    @property
+    def not_found_code(self) -> str:
+        return f"{self.name}.not_found"
+
+
 async def _part(
     session: AsyncSession,
     principal: Principal | None,
@@ -562,13 +579,35 @@ async def _part(
     return part, competition
 
 
+async def get_part(
+    session: AsyncSession,
+    principal: Principal | None,
+    kind: PartKind[T],
+    part_id: uuid.UUID,
+    parent_id: uuid.UUID | None = None,
+) -> T:
+    """A part the caller may see, under the parent its path names; 404 otherwise."""
+    part, _ = await _part(session, principal, kind.model, part_id, kind.not_found_code)
+    if kind.parent is not None and getattr(part, kind.parent) != parent_id:
+        raise NotFound(kind.not_found_code, f"No {kind.name} has the id {part_id}.")
+    return part
+
+
 async def _writable_part(
-    session: AsyncSession, principal: Principal, model: type[T], part_id: uuid.UUID, code: str
+    session: AsyncSession,
+    principal: Principal,
+    kind: PartKind[T],
+    part_id: uuid.UUID,
+    parent_id: uuid.UUID | None = None,
 ) -> tuple[T, Competition]:
-    part, competition = await _part(session, principal, model, part_id, code)
-    competition = await _run_competition(session, principal, competition.id)
+    """Lock a part for a write: 404 if unseen, 403 if its edition is not the caller's to run,
+    409 unless the edition is a draft."""
+    part = await get_part(session, principal, kind, part_id, parent_id)
+    competition = await _run_competition(session, principal, part.competition_id)
     _check_draft(competition)
-    part, _ = await _part(session, principal, model, part_id, code, for_update=True)
+    part, _ = await _part(
+        session, principal, kind.model, part_id, kind.not_found_code, for_update=True
+    )
     return part, competition
 
 
@@ -587,13 +626,26 @@ async def _add_part(
     )
 
 
-async def _update_part(
+async def update_part(
     session: AsyncSession,
     principal: Principal,
-    competition: Competition,
-    part: Any,
-    changes: dict[str, Any],
-) -> None:
+    kind: PartKind[T],
+    part_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    data: BaseModel,
+    preconditions: Preconditions,
+) -> T:
+    """Change a part of a draft edition."""
+    part, competition = await _writable_part(session, principal, kind, part_id, parent_id)
+    preconditions.check_match(part.version, entity=kind.name)
+    changes = data.model_dump(exclude_unset=True)
+    for field in kind.required:
+        if field in changes and changes[field] is None:
+            raise invalid_field(
+                f"{kind.name}.field_required", f"/{field}", f"{field} cannot be removed."
+            )
+    if kind.check is not None:
+        kind.check(part, changes)
     before = audit.snapshot(part)
     for field, value in changes.items():
         setattr(part, field, value)
@@ -606,11 +658,21 @@ async def _update_part(
         before,
         institution_id=competition.organiser_institution_id,
     )
+    return part
 
 
-async def _delete_part(
-    session: AsyncSession, principal: Principal, competition: Competition, part: Any
+async def delete_part(
+    session: AsyncSession,
+    principal: Principal,
+    kind: PartKind[T],
+    part_id: uuid.UUID,
+    parent_id: uuid.UUID | None,
+    preconditions: Preconditions,
 ) -> None:
+    """Delete a part of a draft edition (a group or round goes with its criteria: nobody has
+    entered yet)."""
+    part, competition = await _writable_part(session, principal, kind, part_id, parent_id)
+    preconditions.check_match(part.version, entity=kind.name)
     before = audit.snapshot(part)
     await CompetitionRepository(session).delete(part)
     await session.flush()
@@ -624,12 +686,6 @@ async def _delete_part(
     )
 
 
-def _required(changes: dict[str, Any], fields: tuple[str, ...], code: str) -> None:
-    for field in fields:
-        if field in changes and changes[field] is None:
-            raise invalid_field(code, f"/{field}", f"{field} cannot be removed.")
-
-
 def _check_group_rules(requires_source: bool, source_tiers: list[str]) -> None:
     if source_tiers and not requires_source:
         raise invalid_field(
@@ -637,6 +693,61 @@ def _check_group_rules(requires_source: bool, source_tiers: list[str]) -> None:
             "/source_award_tiers",
             "Source award tiers apply to a replication group (requires_source_innovation).",
         )
+
+
+def _check_round(opens_at: datetime | None, closes_at: datetime | None) -> None:
+    """A round's window, if set, closes after it opens (a quota, a passing grade, both or
+    neither: a round may decide by hand, as screening does)."""
+    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
+        raise invalid_field(
+            "round.window_order", "/closes_at", "The round must close after it opens."
+        )
+
+
+def _check_scores(min_score: int, max_score: int) -> None:
+    if max_score <= min_score:
+        raise invalid_field(
+            "criterion.score_range", "/max_score", "max_score must be above min_score."
+        )
+
+
+GROUP = PartKind(
+    CompetitionGroup,
+    "group",
+    (
+        "code",
+        "name",
+        "min_implementation_months",
+        "ineligible_award_tiers",
+        "requires_source_innovation",
+        "source_award_tiers",
+    ),
+    "competition_id",
+    lambda group, changes: _check_group_rules(
+        changes.get("requires_source_innovation", group.requires_source_innovation),
+        changes.get("source_award_tiers", group.source_award_tiers),
+    ),
+)
+CATEGORY = PartKind(CompetitionCategory, "category", ("code", "name"), "competition_id")
+ROUND = PartKind(
+    CompetitionRound,
+    "round",
+    ("position", "kind", "name"),
+    None,
+    lambda round_, changes: _check_round(
+        changes.get("opens_at", round_.opens_at), changes.get("closes_at", round_.closes_at)
+    ),
+)
+CRITERION = PartKind(
+    RoundCriterion,
+    "criterion",
+    ("position", "name", "weight", "min_score", "max_score"),
+    "round_id",
+    lambda criterion, changes: _check_scores(
+        changes.get("min_score", criterion.min_score),
+        changes.get("max_score", criterion.max_score),
+    ),
+)
 
 
 async def list_parts(
@@ -661,18 +772,6 @@ async def list_parts(
     )
 
 
-async def get_group(
-    session: AsyncSession,
-    principal: Principal | None,
-    competition_id: uuid.UUID,
-    group_id: uuid.UUID,
-) -> CompetitionGroup:
-    group, _ = await _part(session, principal, CompetitionGroup, group_id, "group.not_found")
-    if group.competition_id != competition_id:
-        raise NotFound("group.not_found", f"No group has the id {group_id}.")
-    return group
-
-
 async def create_group(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID, data: GroupCreate
 ) -> CompetitionGroup:
@@ -682,70 +781,6 @@ async def create_group(
     group = CompetitionGroup(competition_id=competition.id, **to_jsonable_python(data.model_dump()))
     await _add_part(session, principal, competition, group)
     return group
-
-
-async def update_group(
-    session: AsyncSession,
-    principal: Principal,
-    competition_id: uuid.UUID,
-    group_id: uuid.UUID,
-    data: GroupUpdate,
-    preconditions: Preconditions,
-) -> CompetitionGroup:
-    await get_group(session, principal, competition_id, group_id)
-    group, competition = await _writable_part(
-        session, principal, CompetitionGroup, group_id, "group.not_found"
-    )
-    preconditions.check_match(group.version, entity="group")
-    changes = data.model_dump(exclude_unset=True)
-    _required(
-        changes,
-        (
-            "code",
-            "name",
-            "min_implementation_months",
-            "ineligible_award_tiers",
-            "requires_source_innovation",
-            "source_award_tiers",
-        ),
-        "group.field_required",
-    )
-    _check_group_rules(
-        changes.get("requires_source_innovation", group.requires_source_innovation),
-        changes.get("source_award_tiers", group.source_award_tiers),
-    )
-    await _update_part(session, principal, competition, group, changes)
-    return group
-
-
-async def delete_group(
-    session: AsyncSession,
-    principal: Principal,
-    competition_id: uuid.UUID,
-    group_id: uuid.UUID,
-    preconditions: Preconditions,
-) -> None:
-    """A group goes with its criteria (the edition is a draft: nobody has entered yet)."""
-    await get_group(session, principal, competition_id, group_id)
-    group, competition = await _writable_part(
-        session, principal, CompetitionGroup, group_id, "group.not_found"
-    )
-    preconditions.check_match(group.version, entity="group")
-    await _delete_part(session, principal, competition, group)
-
-
-async def get_category(
-    session: AsyncSession,
-    principal: Principal | None,
-    competition_id: uuid.UUID,
-    category_id: uuid.UUID,
-) -> CompetitionCategory:
-    category, _ = await _part(
-        session, principal, CompetitionCategory, category_id, "category.not_found"
-    )
-    if category.competition_id != competition_id:
-        raise NotFound("category.not_found", f"No category has the id {category_id}.")
-    return category
 
 
 async def create_category(
@@ -758,66 +793,12 @@ async def create_category(
     return category
 
 
-async def update_category(
-    session: AsyncSession,
-    principal: Principal,
-    competition_id: uuid.UUID,
-    category_id: uuid.UUID,
-    data: CategoryUpdate,
-    preconditions: Preconditions,
-) -> CompetitionCategory:
-    await get_category(session, principal, competition_id, category_id)
-    category, competition = await _writable_part(
-        session, principal, CompetitionCategory, category_id, "category.not_found"
-    )
-    preconditions.check_match(category.version, entity="category")
-    changes = data.model_dump(exclude_unset=True)
-    _required(changes, ("code", "name"), "category.field_required")
-    await _update_part(session, principal, competition, category, changes)
-    return category
-
-
-async def delete_category(
-    session: AsyncSession,
-    principal: Principal,
-    competition_id: uuid.UUID,
-    category_id: uuid.UUID,
-    preconditions: Preconditions,
-) -> None:
-    await get_category(session, principal, competition_id, category_id)
-    category, competition = await _writable_part(
-        session, principal, CompetitionCategory, category_id, "category.not_found"
-    )
-    preconditions.check_match(category.version, entity="category")
-    await _delete_part(session, principal, competition, category)
-
-
-async def get_round(
-    session: AsyncSession, principal: Principal | None, round_id: uuid.UUID
-) -> CompetitionRound:
-    round_, _ = await _part(session, principal, CompetitionRound, round_id, "round.not_found")
-    return round_
-
-
-def _check_round(
-    opens_at: datetime | None,
-    closes_at: datetime | None,
-    quota: int | None,
-    grade: float | None,
-) -> None:
-    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
-        raise invalid_field(
-            "round.window_order", "/closes_at", "The round must close after it opens."
-        )
-    del quota, grade  # either, both or neither: a round may decide by hand (screening)
-
-
 async def create_round(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID, data: RoundCreate
 ) -> CompetitionRound:
     competition = await _run_competition(session, principal, competition_id)
     _check_draft(competition)
-    _check_round(data.opens_at, data.closes_at, data.advance_quota, data.passing_grade)
+    _check_round(data.opens_at, data.closes_at)
     position = data.position or await CompetitionRepository(session).next_round_position(
         competition.id
     )
@@ -830,39 +811,6 @@ async def create_round(
     return round_
 
 
-async def update_round(
-    session: AsyncSession,
-    principal: Principal,
-    round_id: uuid.UUID,
-    data: RoundUpdate,
-    preconditions: Preconditions,
-) -> CompetitionRound:
-    round_, competition = await _writable_part(
-        session, principal, CompetitionRound, round_id, "round.not_found"
-    )
-    preconditions.check_match(round_.version, entity="round")
-    changes = data.model_dump(exclude_unset=True)
-    _required(changes, ("position", "kind", "name"), "round.field_required")
-    _check_round(
-        changes.get("opens_at", round_.opens_at),
-        changes.get("closes_at", round_.closes_at),
-        changes.get("advance_quota", round_.advance_quota),
-        changes.get("passing_grade", round_.passing_grade),
-    )
-    await _update_part(session, principal, competition, round_, changes)
-    return round_
-
-
-async def delete_round(
-    session: AsyncSession, principal: Principal, round_id: uuid.UUID, preconditions: Preconditions
-) -> None:
-    round_, competition = await _writable_part(
-        session, principal, CompetitionRound, round_id, "round.not_found"
-    )
-    preconditions.check_match(round_.version, entity="round")
-    await _delete_part(session, principal, competition, round_)
-
-
 async def list_criteria(
     session: AsyncSession,
     principal: Principal | None,
@@ -870,7 +818,7 @@ async def list_criteria(
     group_id: uuid.UUID | None,
     page: PageRequest,
 ) -> PageResult[RoundCriterion]:
-    await get_round(session, principal, round_id)
+    await get_part(session, principal, ROUND, round_id)
     conditions = [RoundCriterion.round_id == round_id]
     if group_id is not None:
         conditions.append(RoundCriterion.group_id == group_id)
@@ -879,30 +827,10 @@ async def list_criteria(
     )
 
 
-async def get_criterion(
-    session: AsyncSession, principal: Principal | None, round_id: uuid.UUID, criterion_id: uuid.UUID
-) -> RoundCriterion:
-    criterion, _ = await _part(
-        session, principal, RoundCriterion, criterion_id, "criterion.not_found"
-    )
-    if criterion.round_id != round_id:
-        raise NotFound("criterion.not_found", f"No criterion has the id {criterion_id}.")
-    return criterion
-
-
-def _check_scores(min_score: int, max_score: int) -> None:
-    if max_score <= min_score:
-        raise invalid_field(
-            "criterion.score_range", "/max_score", "max_score must be above min_score."
-        )
-
-
 async def create_criterion(
     session: AsyncSession, principal: Principal, round_id: uuid.UUID, data: CriterionCreate
 ) -> RoundCriterion:
-    round_, competition = await _writable_part(
-        session, principal, CompetitionRound, round_id, "round.not_found"
-    )
+    round_, competition = await _writable_part(session, principal, ROUND, round_id)
     group = await CompetitionRepository(session).get_part(CompetitionGroup, data.group_id)
     if group is None or group.competition_id != competition.id:
         raise invalid_field(
@@ -923,44 +851,3 @@ async def create_criterion(
     )
     await _add_part(session, principal, competition, criterion)
     return criterion
-
-
-async def update_criterion(
-    session: AsyncSession,
-    principal: Principal,
-    round_id: uuid.UUID,
-    criterion_id: uuid.UUID,
-    data: CriterionUpdate,
-    preconditions: Preconditions,
-) -> RoundCriterion:
-    await get_criterion(session, principal, round_id, criterion_id)
-    criterion, competition = await _writable_part(
-        session, principal, RoundCriterion, criterion_id, "criterion.not_found"
-    )
-    preconditions.check_match(criterion.version, entity="criterion")
-    changes = data.model_dump(exclude_unset=True)
-    _required(
-        changes,
-        ("position", "name", "weight", "min_score", "max_score"),
-        "criterion.field_required",
-    )
-    _check_scores(
-        changes.get("min_score", criterion.min_score), changes.get("max_score", criterion.max_score)
-    )
-    await _update_part(session, principal, competition, criterion, changes)
-    return criterion
-
-
-async def delete_criterion(
-    session: AsyncSession,
-    principal: Principal,
-    round_id: uuid.UUID,
-    criterion_id: uuid.UUID,
-    preconditions: Preconditions,
-) -> None:
-    await get_criterion(session, principal, round_id, criterion_id)
-    criterion, competition = await _writable_part(
-        session, principal, RoundCriterion, criterion_id, "criterion.not_found"
-    )
-    preconditions.check_match(criterion.version, entity="criterion")
-    await _delete_part(session, principal, competition, criterion)

@@ -231,25 +231,33 @@ async def _competition_for_entry(
 
 def _check_registration(competition: Competition) -> None:
     """Entries are written while registration is open, up to its deadline (inclusive)."""
-    problem = _registration_problem(competition)
-    if problem is not None:
-        raise Conflict(problem[0], problem[1], extra={"competition_status": competition.status})
+    found = _registration_problems(competition)
+    if found:
+        raise _refusal(found)
 
 
-def _registration_problem(competition: Competition) -> tuple[str, str] | None:
+def _registration_problems(competition: Competition) -> list[Broken]:
+    found = []
     if competition.status is not CompetitionStatus.registration_open:
-        return (
-            "submission.registration_not_open",
-            f"Registration for {competition.code} is not open (the competition is "
-            f"{competition.status.value}).",
+        found.append(
+            Broken(
+                409,
+                "submission.registration_not_open",
+                f"Registration for {competition.code} is not open (the competition is "
+                f"{competition.status.value}).",
+            )
         )
     closes = competition.registration_closes_at
     if closes is not None and dates.now() > closes:
-        return (
-            "submission.deadline_passed",
-            f"The registration deadline of {competition.code} ({closes.isoformat()}) has passed.",
+        found.append(
+            Broken(
+                409,
+                "submission.deadline_passed",
+                f"The registration deadline of {competition.code} ({closes.isoformat()}) has "
+                "passed.",
+            )
         )
-    return None
+    return found
 
 
 async def _group(
@@ -564,9 +572,7 @@ async def broken_rules(
     assert innovation is not None
     found: list[Broken] = []
     if registration:
-        problem = _registration_problem(competition)
-        if problem is not None:
-            found.append(Broken(409, *problem))
+        found.extend(_registration_problems(competition))
     if await repo.other_entry(competition.id, innovation.id, submission.id) is not None:
         found.append(
             Broken(
@@ -579,7 +585,7 @@ async def broken_rules(
     months = group.min_implementation_months
     closes = competition.registration_closes_at
     deadline_day = closes.astimezone(dates.WIB).date() if closes is not None else dates.today_wib()
-    if months and (
+    if (
         innovation.implemented_date is None
         or add_months(innovation.implemented_date, months) > deadline_day
     ):
@@ -592,9 +598,9 @@ async def broken_rules(
             Broken(
                 409,
                 "submission.too_young",
-                f"The group {group.code} takes innovations implemented at least {months} months "
-                f"before the registration deadline ({deadline_day.isoformat()}); this one "
-                f"{since}.",
+                f"The group {group.code} takes innovations implemented "
+                + (f"at least {months} months before " if months else "by ")
+                + f"the registration deadline ({deadline_day.isoformat()}); this one {since}.",
                 "/innovation_id",
             )
         )
@@ -882,5 +888,9 @@ async def export_rows(
 ) -> AsyncIterator[RowMapping]:
     competition = await competitions.get_competition(session, principal, competition_id)
     if not competitions.runs(principal, competition):
-        raise competitions.out_of_scope()
+        raise Forbidden(
+            "submission.out_of_scope",
+            "An edition's entries are exported by whoever runs it (the secretariat; a hub's "
+            "admins for its provincial edition).",
+        )
     return await SubmissionRepository(session).stream(competition.id)
