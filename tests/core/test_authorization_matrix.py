@@ -126,7 +126,7 @@ class World:
     draft_competition_a: CompetitionParts  # HUB_A's provincial draft (its runners' only)
     results_competition_a: CompetitionParts  # HUB_A's edition with its results published
     entry_a: Submission  # A1's screened-in entry of the results edition (public)
-    draft_entry_a: Submission  # A1's draft entry of competition_a (A's only)
+    draft_entry_a: Submission  # A1's draft entry of competition_a (A's only), of a draft
     awaiting_entry_a: Submission  # A1's entry of competition_a awaiting A's local admin
     callers: dict[str, Caller]
 
@@ -364,7 +364,10 @@ async def build_world(
         )  # fmt: skip
 
     entry_a = entry(results_competition_a, published_a1, SubmissionStatus.screened_in)
-    draft_entry_a = entry(competition_a, draft_a1, SubmissionStatus.draft)
+    # Of its own draft innovation: draft_a1 stays free for the innovation delete's sample.
+    draft_entry_a = entry(
+        competition_a, await make_innovation(a1, title="E-RESES"), SubmissionStatus.draft
+    )
     awaiting_entry_a = entry(
         competition_a,
         await make_innovation(a1, InnovationStatus.published, title="E-SAKIP"),

@@ -79,6 +79,17 @@ class SubmissionVisibility:
             )
         )
 
+    def inside(self, submission: Submission, hub_id: uuid.UUID | None) -> bool:
+        """The caller sees the entry as its institution or its organiser does (not only
+        because the edition's results are out); `hub_id`: the hub running its edition."""
+        return (
+            self.everything
+            or (self.hub_id is not None and hub_id == self.hub_id)
+            or (
+                self.institution_id is not None and submission.institution_id == self.institution_id
+            )
+        )
+
     def condition(self) -> ColumnElement[bool] | None:
         if self.everything:
             return None
@@ -178,6 +189,18 @@ class SubmissionRepository:
             )
         scope = f"submissions:{sort.value}:{filters_fingerprint(filters)}"
         return await keyset_page(self.session, stmt, SORTS[sort], page, scope)
+
+    async def hubs_of(
+        self, competition_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID | None]:
+        """The hub running each edition (None: the secretariat's)."""
+        ids = list(set(competition_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Competition.id, Competition.hub_id).where(Competition.id.in_(ids))
+        )
+        return {row.id: row.hub_id for row in rows}
 
     async def titles(self, innovation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
         ids = list(set(innovation_ids))

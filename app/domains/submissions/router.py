@@ -51,9 +51,13 @@ EXPORT_COLUMNS = (
 )
 
 
-async def _read(session: Any, submission: Submission, response: Response) -> SubmissionRead:
+async def _read(
+    session: Any, submission: Submission, response: Response, *, insider: bool = True
+) -> SubmissionRead:
     response.headers["ETag"] = etag(submission.version)
-    return SubmissionRead.model_validate(await service.read_model(session, submission))
+    return SubmissionRead.model_validate(
+        await service.read_model(session, submission, insider=insider)
+    )
 
 
 @router.get("/submissions", responses=problems(400))
@@ -89,17 +93,9 @@ async def list_submissions(
         region=region,
         round_id=round_id,
     )
-    result, titles = await service.list_submissions(session, principal, filters, sort, page)
+    result, shown = await service.list_submissions(session, principal, filters, sort, page)
     return SubmissionPage(
-        items=[
-            SubmissionSummary.model_validate(
-                {
-                    **{c.key: getattr(s, c.key) for c in Submission.__table__.columns},
-                    "innovation_title": titles.get(s.innovation_id, ""),
-                }
-            )
-            for s in result.items
-        ],
+        items=[SubmissionSummary.model_validate(item) for item in shown],
         next_cursor=result.next_cursor,
         has_more=result.has_more,
         total=result.total,
@@ -151,9 +147,9 @@ async def get_submission(
     cond: IfNoneMatchDep,
 ) -> SubmissionRead:
     """Get one entry with its answers."""
-    submission = await service.get_submission(session, principal, submission_id)
+    submission, insider = await service.get_submission(session, principal, submission_id)
     cond.check_not_modified(submission.version)
-    return await _read(session, submission, response)
+    return await _read(session, submission, response, insider=insider)
 
 
 @router.patch("/submissions/{submission_id}", responses=problems(403, 404, 409, 412))

@@ -146,10 +146,3 @@ class SubmissionTransition(BaseModel):
     screening_reason: ScreeningReason | None = Field(
         default=None, description="`screen` with outcome `out` only."
     )
-
-
-class RuleProblem(BaseModel):
-    """One entry rule a submission breaks."""
-
-    code: str = Field(examples=["submission.too_young"])
-    message: str

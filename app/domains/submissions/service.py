@@ -76,6 +76,19 @@ register_constraint_errors(
             "The innovation is already entered in this competition.",
             "/innovation_id",
         ),
+        # Deleting an innovation (a draft) that was ever entered: the entry keeps it.
+        **dict.fromkeys(
+            (
+                "fk_submissions_innovation_id_innovations",
+                "fk_submissions_source_innovation_id_innovations",
+            ),
+            ConstraintError(
+                409,
+                "innovation.entered",
+                "The innovation was entered in a competition (or named as an entry's source), "
+                "which keeps it: archive it instead.",
+            ),
+        ),
     }
 )
 
@@ -140,26 +153,57 @@ async def _load(
     *,
     for_update: bool = False,
 ) -> Loaded:
-    """The entry and its edition if the caller may see it; 404 otherwise. A write locks the
-    entry, then its edition (shared: the edition's status cannot move under the write)."""
+    """The entry and its edition if the caller may see it; 404 otherwise.
+
+    A write locks the edition (shared: its status cannot move under the write, and closing
+    registration waits for the write and then expires what it left unsubmitted), then the
+    entry. Closing registration locks the edition first too, so the two never deadlock."""
     repo = SubmissionRepository(session)
-    submission = await repo.get(submission_id, for_update=for_update)
+    submission = await repo.get(submission_id)
     if submission is None:
         raise _not_found(submission_id)
-    competition = await session.get(Competition, submission.competition_id)
+    competition = await _edition(session, submission.competition_id, lock=for_update)
     if competition is None or not visibility_for(principal).admits(submission, competition):
         raise _not_found(submission_id)
+    if for_update:
+        locked = await repo.get(submission_id, for_update=True)
+        assert locked is not None  # an edition's entries are not deleted while it is locked
+        submission = locked
     return Loaded(submission, competition)
 
 
-async def read_model(session: AsyncSession, submission: Submission) -> dict[str, Any]:
+async def _edition(
+    session: AsyncSession, competition_id: uuid.UUID, *, lock: bool
+) -> Competition | None:
+    if not lock:
+        return await session.get(Competition, competition_id)
+    return await session.get(
+        Competition, competition_id, with_for_update={"read": True}, populate_existing=True
+    )
+
+
+# What the entry's institution and organiser wrote for each other: hidden from a caller who
+# sees the entry only because the edition's results are out.
+INTERNAL_FIELDS = ("return_reason", "withdrawal_reason", "screening_note")
+
+
+def summary_model(submission: Submission, title: str, *, insider: bool) -> dict[str, Any]:
+    """The entry's columns as `SubmissionSummary` shows them to this caller."""
+    shown = {c.key: getattr(submission, c.key) for c in Submission.__table__.columns}
+    if not insider:
+        shown.update(dict.fromkeys(INTERNAL_FIELDS))
+    return {**shown, "innovation_title": title}
+
+
+async def read_model(
+    session: AsyncSession, submission: Submission, *, insider: bool = True
+) -> dict[str, Any]:
     """The entry as `SubmissionRead` shows it."""
     repo = SubmissionRepository(session)
     titles = await repo.titles([submission.innovation_id])
     answers = await repo.answers(submission.id)
     return {
-        **{c.key: getattr(submission, c.key) for c in Submission.__table__.columns},
-        "innovation_title": titles.get(submission.innovation_id, ""),
+        **summary_model(submission, titles.get(submission.innovation_id, ""), insider=insider),
         "answers": [
             {"criterion_id": a.criterion_id, "text": a.text, "evidence_links": a.evidence_links}
             for a in answers
@@ -169,8 +213,11 @@ async def read_model(session: AsyncSession, submission: Submission) -> dict[str,
 
 async def get_submission(
     session: AsyncSession, principal: Principal | None, submission_id: uuid.UUID
-) -> Submission:
-    return (await _load(session, principal, submission_id)).submission
+) -> tuple[Submission, bool]:
+    """The entry, and whether the caller sees it as its institution or organiser does."""
+    loaded = await _load(session, principal, submission_id)
+    visibility = visibility_for(principal)
+    return loaded.submission, visibility.inside(loaded.submission, loaded.competition.hub_id)
 
 
 async def list_submissions(
@@ -179,12 +226,21 @@ async def list_submissions(
     filters: SubmissionFilter,
     sort: SubmissionSort,
     page: PageRequest,
-) -> tuple[PageResult[Submission], dict[uuid.UUID, str]]:
-    """A page of entries within the caller's reach, with their innovations' titles."""
+) -> tuple[PageResult[Submission], list[dict[str, Any]]]:
+    """A page of entries within the caller's reach, as `SubmissionSummary` shows them."""
     repo = SubmissionRepository(session)
-    result = await repo.page(filters, visibility_for(principal), sort, page)
+    visibility = visibility_for(principal)
+    result = await repo.page(filters, visibility, sort, page)
     titles = await repo.titles(s.innovation_id for s in result.items)
-    return result, titles
+    hubs = await repo.hubs_of({s.competition_id for s in result.items})
+    return result, [
+        summary_model(
+            s,
+            titles.get(s.innovation_id, ""),
+            insider=visibility.inside(s, hubs.get(s.competition_id)),
+        )
+        for s in result.items
+    ]
 
 
 async def _audit(
@@ -219,7 +275,7 @@ async def _audit(
 async def _competition_for_entry(
     session: AsyncSession, principal: Principal, competition_id: uuid.UUID
 ) -> Competition:
-    competition = await session.get(Competition, competition_id)
+    competition = await _edition(session, competition_id, lock=True)
     if competition is None or not competitions.visibility_for(principal).admits(competition):
         raise invalid_field(
             "submission.competition_not_found",
@@ -247,8 +303,17 @@ def _registration_problems(competition: Competition) -> list[Broken]:
                 f"{competition.status.value}).",
             )
         )
+    now, opens = dates.now(), competition.registration_opens_at
+    if opens is not None and now < opens:
+        found.append(
+            Broken(
+                409,
+                "submission.registration_not_yet_open",
+                f"Registration for {competition.code} opens at {opens.isoformat()}.",
+            )
+        )
     closes = competition.registration_closes_at
-    if closes is not None and dates.now() > closes:
+    if closes is not None and now > closes:
         found.append(
             Broken(
                 409,
@@ -573,6 +638,16 @@ async def broken_rules(
     found: list[Broken] = []
     if registration:
         found.extend(_registration_problems(competition))
+    if innovation.status is not InnovationStatus.published:
+        found.append(
+            Broken(
+                409,
+                "submission.innovation_not_published",
+                f"The innovation is {innovation.status.value}: an entry is sent with its "
+                "published catalogue record (the public sees it once results are out).",
+                "/innovation_id",
+            )
+        )
     if await repo.other_entry(competition.id, innovation.id, submission.id) is not None:
         found.append(
             Broken(
@@ -643,6 +718,15 @@ async def broken_rules(
                     "/source_innovation_id",
                 )
             )
+        elif not await _source_is_valid(session, submission):
+            found.append(
+                Broken(
+                    422,
+                    "submission.source_invalid",
+                    "The source is no longer a published innovation.",
+                    "/source_innovation_id",
+                )
+            )
         else:
             tiers = await repo.award_tiers(submission.source_innovation_id, competition.id)
             wanted = set(group.source_award_tiers)
@@ -699,6 +783,12 @@ async def broken_rules(
                 )
             )
     return found
+
+
+async def _source_is_valid(session: AsyncSession, submission: Submission) -> bool:
+    source_id = submission.source_innovation_id
+    source = None if source_id is None else await session.get(Innovation, source_id)
+    return source is not None and source.status is InnovationStatus.published
 
 
 def _refusal(found: list[Broken]) -> AppError:
@@ -809,7 +899,9 @@ async def transition_submission(
     elif action is A.withdraw:
         if competition.status in (*RESULTS_OUT, CompetitionStatus.cancelled):
             raise Conflict(
-                "submission.results_published",
+                "submission.competition_cancelled"
+                if competition.status is CompetitionStatus.cancelled
+                else "submission.results_published",
                 f"The competition is {competition.status.value}: its entries are no longer "
                 "withdrawn.",
                 extra={"competition_status": competition.status.value},
