@@ -346,7 +346,12 @@ async def test_withdraw_is_refused_once_results_are_published(
     entry = await w.at("screened_in", w.inov)
     await w.set_status(w.kipp, edition_status)
     response = await w.step(entry["id"], "withdraw", w.operator)
-    assert_problem(response, 409, "submission.results_published")
+    code = (
+        "submission.competition_cancelled"
+        if edition_status is S.cancelled
+        else "submission.results_published"
+    )
+    assert_problem(response, 409, code)
     row = await w.row(entry["id"])
     assert (row.status, row.version) == (SubmissionStatus.screened_in, entry["version"])
     assert await w.events(response) == []
