@@ -3,14 +3,14 @@ from __future__ import annotations
 import uuid
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.audit import service as audit
 from app.domains.hub_activities.schemas import HubActivityFilter, HubActivitySort
-from app.domains.regions.repository import escape_like
+from app.domains.regions.repository import escape_like, within
 from app.models.enums import HubActivityStatus
 from app.models.hubs import HubActivity, HubActivityInnovation, HubActivityParticipant
 from app.models.innovations import Innovation
@@ -89,13 +89,7 @@ class HubActivityRepository:
         if filters.date_to is not None:
             stmt = stmt.where(HubActivity.activity_date <= filters.date_to)
         if filters.region:
-            # The region or any region under it (a province takes its regencies and cities).
-            stmt = stmt.where(
-                or_(
-                    HubActivity.region_code == filters.region,
-                    HubActivity.region_code.startswith(f"{filters.region}.", autoescape=True),
-                )
-            )
+            stmt = stmt.where(within(HubActivity.region_code, filters.region))
         if filters.institution_id is not None:
             stmt = stmt.where(
                 exists().where(

@@ -41,6 +41,7 @@ from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.reads import CompiledRead, Reader
 from app.db.repository import PageResult, RowSortKey, SortKey, keyset_page, keyset_rows
 from app.domains.innovations.schemas import InnovationFilter, InnovationSort
+from app.domains.regions.repository import within
 from app.models.enums import InnovationStatus
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Institution, Unit
@@ -199,12 +200,7 @@ def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibili
     if filters.year_to is not None:
         conditions.append(Innovation.year_started <= filters.year_to)
     if filters.region:
-        conditions.append(
-            or_(
-                Institution.region_code == filters.region,
-                Institution.region_code.startswith(filters.region + ".", autoescape=True),
-            )
-        )
+        conditions.append(within(Institution.region_code, filters.region))
     if filters.institution_id is not None:
         conditions.append(Innovation.institution_id == filters.institution_id)
     if filters.unit_id is not None:

@@ -13,7 +13,7 @@ from app.domains.institutions.schemas import (
     UnitFilter,
     UnitSort,
 )
-from app.domains.regions.repository import escape_like
+from app.domains.regions.repository import escape_like, within
 from app.models.institutions import Institution, Unit
 
 INSTITUTION_SORTS = {
@@ -88,12 +88,7 @@ class InstitutionRepository:
         if filters.kind:
             stmt = stmt.where(Institution.kind.in_(filters.kind))
         if filters.region:
-            stmt = stmt.where(
-                or_(
-                    Institution.region_code == filters.region,
-                    Institution.region_code.startswith(filters.region + ".", autoescape=True),
-                )
-            )
+            stmt = stmt.where(within(Institution.region_code, filters.region))
         if filters.owner_institution_id:
             stmt = stmt.where(Institution.owner_institution_id == filters.owner_institution_id)
         if filters.q:

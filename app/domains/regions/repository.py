@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.regions.schemas import RegionFilter, RegionSort
 from app.models.regions import Region
+
+
+def within(column: Any, code: str) -> ColumnElement[bool]:
+    """The region `code` or any region under it: a province takes its regencies and cities,
+    a regency its districts (codes nest as `35`, `35.73`, `35.73.01`)."""
+    return or_(column == code, column.startswith(code + ".", autoescape=True))
+
 
 SORTS = {
     RegionSort.code: SortKey((Region.code,)),

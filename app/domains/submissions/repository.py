@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, SortKey, keyset_page
+from app.domains.regions.repository import within
 from app.domains.submissions.schemas import SubmissionFilter, SubmissionSort
 from app.models.competitions import (
     Competition,
@@ -177,14 +178,7 @@ class SubmissionRepository:
         if filters.region:
             stmt = stmt.where(
                 Submission.institution_id.in_(
-                    select(Institution.id).where(
-                        or_(
-                            Institution.region_code == filters.region,
-                            Institution.region_code.startswith(
-                                filters.region + ".", autoescape=True
-                            ),
-                        )
-                    )
+                    select(Institution.id).where(within(Institution.region_code, filters.region))
                 )
             )
         scope = f"submissions:{sort.value}:{filters_fingerprint(filters)}"
