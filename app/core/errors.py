@@ -54,6 +54,18 @@ class Problem(BaseModel):
     code: str = Field(description="Stable machine code, e.g. `institution.not_found`.")
     request_id: str | None = None
     errors: list[ProblemFieldError] | None = None
+    problems: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="A refusal that checks several rules at once (an entry's rules, an "
+        "edition's readiness) lists every rule broken, each `{code, message}` and where it "
+        "applies; `code` above is the first one's.",
+    )
+    current_status: str | None = Field(
+        default=None, description="A step the record's status does not allow: that status."
+    )
+    allowed_actions: list[str] | None = Field(
+        default=None, description="A step the record's status does not allow: those it does."
+    )
 
 
 class AppError(Exception):
