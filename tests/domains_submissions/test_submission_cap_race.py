@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -224,12 +225,37 @@ async def race(database_url: URL) -> AsyncIterator[Committed]:
         await engine.dispose()
 
 
+# Every database call of the app's sessions, slowed: the requests' reads and writes interleave
+# (a check-then-write without a lock lets several approvals through).
+SLOWED = ("execute", "scalar", "scalars", "get", "flush")
+
+
+def slow_sessions(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.02) -> None:
+    for name in SLOWED:
+        original = getattr(AsyncSession, name)
+
+        async def slowed(
+            self: AsyncSession, *args: Any, _original: Any = original, **kwargs: Any
+        ) -> Any:
+            await asyncio.sleep(seconds)
+            return await _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(AsyncSession, name, slowed)
+
+
 async def _run(
-    race: Committed, database_url: URL, cap: int, taken: int, racers: int
+    race: Committed,
+    database_url: URL,
+    cap: int,
+    taken: int,
+    racers: int,
+    monkeypatch: pytest.MonkeyPatch | None = None,
 ) -> list[httpx.Response]:
     async with create_sessionmaker(race.engine)() as session:
         waiting = await _build(session, race, cap, taken, racers)
         await session.commit()
+    if monkeypatch is not None:
+        slow_sessions(monkeypatch)
     app = create_app(make_settings(database_url), engine=race.engine)
     try:
         async with client_for(app) as client:
@@ -265,12 +291,20 @@ async def _statuses(race: Committed) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(
-    ("cap", "taken", "racers"), [(1, 0, 3), (3, 2, 5)], ids=["first_place", "last_of_three"]
+    ("cap", "taken", "racers", "slowed"),
+    [(1, 0, 3, False), (3, 2, 5, False), (2, 1, 4, True)],
+    ids=["first_place", "last_of_three", "interleaved"],
 )
 async def test_concurrent_approvals_for_the_last_place_one_wins(
-    race: Committed, database_url: URL, cap: int, taken: int, racers: int
+    race: Committed,
+    database_url: URL,
+    monkeypatch: pytest.MonkeyPatch,
+    cap: int,
+    taken: int,
+    racers: int,
+    slowed: bool,
 ) -> None:
-    responses = await _run(race, database_url, cap, taken, racers)
+    responses = await _run(race, database_url, cap, taken, racers, monkeypatch if slowed else None)
     won = [r for r in responses if r.status_code == 200]
     lost = [r for r in responses if r.status_code != 200]
     assert len(won) == 1, [r.text for r in responses]

@@ -496,8 +496,10 @@ async def test_who_may_not_take_a_step(w: World, action: str, status: str) -> No
         assert response.status_code == expected, (caller, response.text)
         if expected == 404:
             assert_problem(response, 404, "submission.not_found")
-        else:
-            forbidden(response)
+        elif caller in ("regional", "evaluator"):  # roles that never take a step
+            assert_problem(response, 403, "auth.role_forbidden")
+        else:  # a person who sees the entry but may not take this step
+            assert_problem(response, 403, "submission.out_of_scope")
         row = await w.row(entry["id"])
         assert (row.status.value, row.version) == (status, entry["version"])
         assert await w.events(response) == []
@@ -588,3 +590,53 @@ async def test_closing_registration_leaves_other_editions_alone(w: World) -> Non
     )
     assert response.status_code == 200, response.text
     assert (await w.row(draft["id"])).status is SubmissionStatus.draft
+
+
+# --- the step's fields, and what may still change -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "code"),
+    [
+        ("screen", {}, "submission.outcome_required"),
+        ("screen", {"outcome": "in", "screening_reason": "other"},
+         "submission.screening_reason_not_allowed"),
+        ("withdraw", {"outcome": "in"}, "submission.screening_fields"),
+        ("withdraw", {"screening_reason": "other"}, "submission.screening_fields"),
+    ],
+)  # fmt: skip
+async def test_the_screening_fields_belong_to_the_screen_step(
+    w: World, action: str, body: dict[str, Any], code: str
+) -> None:
+    entry = await w.at("submitted", w.inov)
+    response = await w.step(entry["id"], action, actor(w, action), **body)
+    assert_problem(response, 422, code)
+    row = await w.row(entry["id"])
+    assert (row.status, row.version, row.screened_at) == (
+        SubmissionStatus.submitted,
+        entry["version"],
+        None,
+    )
+    assert await w.events(response) == []
+
+
+async def test_a_returned_entry_is_edited_but_a_sent_one_is_not(w: World) -> None:
+    entry = await w.at("awaiting_local_admin", w.inov)
+    tag = await w.etag(entry["id"])
+    response = await w.client.patch(
+        f"{PATH}/{entry['id']}", json={"answers": []}, headers={**w.operator, "If-Match": tag}
+    )
+    assert_problem(response, 409, "submission.not_editable")
+    assert len(await w.answers_of(entry["id"])) == 8
+    returned = await w.ok(entry["id"], "return", w.local, reason="Perbaiki kebaruan.")
+    changed = w.kipp.answers()
+    changed[2]["text"] = "Kebaruan yang diperjelas."
+    response = await w.client.patch(
+        f"{PATH}/{entry['id']}",
+        json={"answers": changed},
+        headers={**w.operator, "If-Match": f'"{returned["version"]}"'},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "returned"
+    stored = await w.answers_of(entry["id"])
+    assert stored[changed[2]["criterion_id"]] == "Kebaruan yang diperjelas."
