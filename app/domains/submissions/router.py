@@ -138,7 +138,7 @@ async def export_submissions(
     )
 
 
-@router.get("/submissions/{submission_id}", responses={**problems(404), **not_modified()})
+@router.get("/submissions/{submission_id:uuid}", responses={**problems(404), **not_modified()})
 async def get_submission(
     session: SessionDep,
     principal: MaybePrincipal,
@@ -152,7 +152,7 @@ async def get_submission(
     return await _read(session, submission, response, insider=insider)
 
 
-@router.patch("/submissions/{submission_id}", responses=problems(403, 404, 409, 412))
+@router.patch("/submissions/{submission_id:uuid}", responses=problems(403, 404, 409, 412))
 async def update_submission(
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -168,7 +168,7 @@ async def update_submission(
 
 
 @router.delete(
-    "/submissions/{submission_id}",
+    "/submissions/{submission_id:uuid}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problems(403, 404, 409, 412),
 )
@@ -179,7 +179,9 @@ async def delete_submission(
     await service.delete_submission(session, principal, submission_id, cond)
 
 
-@router.post("/submissions/{submission_id}/transitions", responses=problems(403, 404, 409, 412))
+@router.post(
+    "/submissions/{submission_id:uuid}/transitions", responses=problems(403, 404, 409, 412)
+)
 async def transition_submission(
     session: SessionDep,
     principal: CurrentPrincipal,
