@@ -5,10 +5,11 @@ tiers) are demo values: DOMAIN.md gives 2021's, not 2023's."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.dates import WIB
 from app.models.competitions import (
     Competition,
     CompetitionCategory,
@@ -28,7 +29,6 @@ from app.models.innovations import Innovation
 from app.models.submissions import Submission, SubmissionAnswer
 from app.seed.demo import demo_id
 
-WIB = timezone(timedelta(hours=7))
 KEMENPAN = "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi"
 LEGAL_BASIS = ["Peraturan Menteri PANRB Nomor 91 Tahun 2021"]
 # KIPP 2023, general group (DOMAIN.md section 3, src).
