@@ -15,6 +15,7 @@ from app.domains.innovations.router import router as innovations_router
 from app.domains.institutions.router import router as institutions_router
 from app.domains.maturity.router import router as maturity_router
 from app.domains.regions.router import router as regions_router
+from app.domains.replications.router import router as replications_router
 from app.domains.stats.router import router as stats_router
 from app.domains.submissions.router import router as submissions_router
 
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     maturity_router,
     competitions_router,
     submissions_router,
+    replications_router,
     stats_router,
     audit_router,
 )

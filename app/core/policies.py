@@ -296,4 +296,31 @@ POLICIES.update(
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 
+
+# Replications: each side acts on its side (docs/replications.md); reads as the catalogue.
+_replication_sides = Access(
+    {Role.unit_operator: Scope.own_unit, Role.local_admin: INSTITUTION},
+    out_of_scope=403,
+    note="The adopter side (the adopter unit's operators, the adopter institution's local "
+    "admins) requests and writes a replication; the source side (the same for the source) "
+    "approves or rejects it; either side signs the agreement or discontinues it. A "
+    "replication the caller sees but may not act on is a 403, one it cannot see a 404.",
+)
+_replication_read = Access.public(
+    "The secretariat sees every replication; unit operators, local admins and regional systems "
+    "those whose source or adopter institution is theirs; a hub admin those its hub "
+    "facilitates; everyone the approved replications of published innovations (404 otherwise)."
+)
+POLICIES.update(
+    {
+        "list_replications": _replication_read,
+        "get_replication": _replication_read,
+        "create_replication": _replication_sides,
+        "update_replication": _replication_sides,
+        "delete_replication": _replication_sides,
+        "transition_replication": _replication_sides,
+        "get_innovation_lineage": _catalogue_read,
+    }
+)
+
 PolicyRoute = policy_route_class(POLICIES)

@@ -21,6 +21,7 @@ from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
+from app.models.replications import Replication
 from app.models.submissions import Award, Submission, SubmissionAnswer
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "MaturityInstrument",
     "RateLimitCounter",
     "Region",
+    "Replication",
     "RoundCriterion",
     "Submission",
     "SubmissionAnswer",

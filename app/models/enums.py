@@ -230,3 +230,35 @@ class ScreeningReason(StrEnum):
     ineligible_prior_award = "ineligible_prior_award"
     over_quota = "over_quota"
     other = "other"
+
+
+class ReplicationStatus(StrEnum):
+    """A replication's state machine (DOMAIN.md section 3)."""
+
+    requested = "requested"
+    approved = "approved"
+    rejected = "rejected"
+    agreement_signed = "agreement_signed"
+    implementing = "implementing"
+    implemented = "implemented"
+    evaluated = "evaluated"
+    discontinued = "discontinued"
+
+
+class ReplicationScope(StrEnum):
+    full = "full"
+    partial = "partial"
+
+
+class ReplicationFacilitator(StrEnum):
+    """Who facilitates a replication, when someone does: a hub or the secretariat."""
+
+    hub = "hub"
+    secretariat = "secretariat"
+
+
+class ReplicationDocumentKind(StrEnum):
+    agreement = "agreement"
+    approval = "approval"
+    evaluation_report = "evaluation_report"
+    other = "other"

@@ -57,6 +57,12 @@ class AuditAction(StrEnum):
     withdraw = "withdraw"
     screen = "screen"
     expire = "expire"
+    reject = "reject"
+    sign_agreement = "sign_agreement"
+    start_implementation = "start_implementation"
+    complete_implementation = "complete_implementation"
+    evaluate = "evaluate"
+    discontinue = "discontinue"
 
 
 class AuditEntityType(StrEnum):
@@ -77,6 +83,7 @@ class AuditEntityType(StrEnum):
     competition_round = "competition_round"
     round_criterion = "round_criterion"
     submission = "submission"
+    replication = "replication"
 
 
 class AuditEventRead(BaseModel):

@@ -1,0 +1,660 @@
+"""Replications: a unit's request to adopt a published innovation, the source owner's answer,
+and the adopter's steps through agreement, implementation and evaluation (DOMAIN.md section 3).
+
+Two sides act on a replication: the **adopter side** (the adopter unit's operators and its
+institution's local admins) and the **source side** (the same for the source's unit and
+institution when requested). Each step belongs to one side or to either (docs/replications.md).
+Replicas link innovations into a lineage tree; a link that would make an innovation its own
+ancestor is refused, under a lock that serialises links.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import dates
+from app.core.concurrency import Preconditions
+from app.core.errors import (
+    Conflict,
+    ConstraintError,
+    Forbidden,
+    NotFound,
+    invalid_field,
+    invalid_transition,
+    register_constraint_errors,
+)
+from app.core.pagination import PageRequest
+from app.core.security import Principal
+from app.db.repository import PageResult
+from app.domains.audit import service as audit
+from app.domains.innovations import service as innovations
+from app.domains.replications.repository import (
+    LINEAGE_DEPTH,
+    LINEAGE_NODES,
+    InnovationBrief,
+    ReplicationRepository,
+    ReplicationVisibility,
+)
+from app.domains.replications.schemas import (
+    ReplicationAction,
+    ReplicationCreate,
+    ReplicationFilter,
+    ReplicationSort,
+    ReplicationTransition,
+    ReplicationUpdate,
+)
+from app.models.enums import (
+    InnovationStatus,
+    ReplicationFacilitator,
+    ReplicationStatus,
+    Role,
+)
+from app.models.hubs import Hub
+from app.models.innovations import Innovation
+from app.models.institutions import Unit
+from app.models.replications import Replication
+
+register_constraint_errors(
+    {
+        "uq_replications_source_adopter_unit": ConstraintError(
+            409,
+            "replication.already_active",
+            "The unit already holds a replication of this innovation.",
+            "/source_innovation_id",
+        ),
+        "uq_replications_replica_innovation_id": ConstraintError(
+            409,
+            "replication.replica_taken",
+            "The innovation is already the replica of another replication.",
+            "/replica_innovation_id",
+        ),
+        "fk_replications_source_innovation_id_innovations": ConstraintError(
+            409,
+            "innovation.replicated",
+            "A replication names the innovation as its source, which keeps it: archive it instead.",
+        ),
+        "fk_replications_facilitator_hub_id_hubs": ConstraintError(
+            409, "hub.facilitates", "The hub facilitates a replication, which keeps it."
+        ),
+    }
+)
+
+ENTITY = "replication"
+St = ReplicationStatus
+A = ReplicationAction
+ACTIVE = frozenset(
+    {St.requested, St.approved, St.agreement_signed, St.implementing, St.implemented, St.evaluated}
+)
+FINAL = frozenset({St.rejected, St.discontinued})
+# Each step: the statuses it leaves, the status it reaches, the side that takes it, and the
+# date field it sets.
+ADOPTER, SOURCE, EITHER = "adopter", "source", "either"
+TRANSITIONS: dict[ReplicationAction, tuple[frozenset[ReplicationStatus], St, str, str]] = {
+    A.approve: (frozenset({St.requested}), St.approved, SOURCE, "approved_date"),
+    A.reject: (frozenset({St.requested}), St.rejected, SOURCE, "rejected_date"),
+    A.sign_agreement: (frozenset({St.approved}), St.agreement_signed, EITHER, "agreement_date"),
+    A.start_implementation: (
+        frozenset({St.agreement_signed}),
+        St.implementing,
+        ADOPTER,
+        "implementation_started_date",
+    ),
+    A.complete_implementation: (
+        frozenset({St.implementing}),
+        St.implemented,
+        ADOPTER,
+        "implemented_date",
+    ),
+    A.evaluate: (frozenset({St.implemented}), St.evaluated, ADOPTER, "evaluated_date"),
+    A.discontinue: (ACTIVE, St.discontinued, EITHER, "discontinued_date"),
+}
+# The dates of the steps, in order: a step's date is never before the latest of them.
+STEP_DATES = (
+    "requested_date",
+    "approved_date",
+    "agreement_date",
+    "implementation_started_date",
+    "implemented_date",
+    "evaluated_date",
+)
+
+
+# --- who sees and who acts ------------------------------------------------------------------
+
+
+def visibility_for(principal: Principal | None) -> ReplicationVisibility:
+    if principal is None:
+        return ReplicationVisibility()
+    if principal.is_secretariat:
+        return ReplicationVisibility(everything=True)
+    if principal.role is Role.hub_admin:
+        return ReplicationVisibility(hub_id=principal.hub_id)
+    if principal.role in (Role.unit_operator, Role.local_admin, Role.regional_system):
+        return ReplicationVisibility(institution_id=principal.institution_id)
+    return ReplicationVisibility()
+
+
+def _acts_for(principal: Principal, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+    """A unit operator acts for its unit, a local admin for its institution."""
+    if principal.role is Role.unit_operator:
+        return principal.unit_id is not None and principal.unit_id == unit_id
+    if principal.role is Role.local_admin:
+        return principal.institution_id is not None and principal.institution_id == institution_id
+    return False
+
+
+def on_adopter_side(principal: Principal, replication: Replication) -> bool:
+    return _acts_for(principal, replication.adopter_institution_id, replication.adopter_unit_id)
+
+
+def on_source_side(principal: Principal, replication: Replication) -> bool:
+    return _acts_for(principal, replication.source_institution_id, replication.source_unit_id)
+
+
+def _not_found(replication_id: uuid.UUID) -> NotFound:
+    return NotFound("replication.not_found", f"No replication has the id {replication_id}.")
+
+
+async def _load(
+    session: AsyncSession,
+    principal: Principal | None,
+    replication_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Replication:
+    """The replication if the caller may see it (locked for a write); 404 otherwise."""
+    repo = ReplicationRepository(session)
+    replication = await repo.get(replication_id, for_update=for_update)
+    if replication is None:
+        raise _not_found(replication_id)
+    visibility = visibility_for(principal)
+    if not visibility.inside(replication):
+        briefs = await repo.briefs([replication.source_innovation_id])
+        source = briefs.get(replication.source_innovation_id)
+        published = source is not None and source.status is InnovationStatus.published
+        if not visibility.admits(replication, published):
+            raise _not_found(replication_id)
+    return replication
+
+
+def _replica_shown(
+    principal: Principal | None,
+    adopter_institution_id: uuid.UUID,
+    replica_status: InnovationStatus | None,
+) -> bool:
+    """The replica's id is shown to callers who may read that innovation: anyone once it is
+    published, else the secretariat and the adopter institution."""
+    if replica_status is None:
+        return False
+    if replica_status is InnovationStatus.published:
+        return True
+    if principal is None:
+        return False
+    return principal.is_secretariat or (
+        principal.role in (Role.unit_operator, Role.local_admin, Role.regional_system)
+        and principal.institution_id == adopter_institution_id
+    )
+
+
+def _read_model(
+    principal: Principal | None,
+    replication: Replication,
+    briefs: dict[uuid.UUID, InnovationBrief],
+) -> dict[str, Any]:
+    shown = {c.key: getattr(replication, c.key) for c in Replication.__table__.columns}
+    source = briefs.get(replication.source_innovation_id)
+    replica_id = replication.replica_innovation_id
+    replica = briefs.get(replica_id) if replica_id is not None else None
+    status = replica.status if replica is not None else None
+    if not _replica_shown(principal, replication.adopter_institution_id, status):
+        shown["replica_innovation_id"] = None
+    return {**shown, "source_innovation_title": source.title if source else ""}
+
+
+async def read_model(
+    session: AsyncSession, principal: Principal | None, replication: Replication
+) -> dict[str, Any]:
+    """The replication as `ReplicationRead` shows it to this caller."""
+    briefs = await ReplicationRepository(session).briefs(
+        [replication.source_innovation_id, replication.replica_innovation_id]
+    )
+    return _read_model(principal, replication, briefs)
+
+
+async def get_replication(
+    session: AsyncSession, principal: Principal | None, replication_id: uuid.UUID
+) -> Replication:
+    return await _load(session, principal, replication_id)
+
+
+async def list_replications(
+    session: AsyncSession,
+    principal: Principal | None,
+    filters: ReplicationFilter,
+    sort: ReplicationSort,
+    page: PageRequest,
+) -> tuple[PageResult[Replication], list[dict[str, Any]]]:
+    """A page of replications within the caller's reach, as `ReplicationRead` shows them."""
+    repo = ReplicationRepository(session)
+    result = await repo.page(filters, visibility_for(principal), sort, page)
+    briefs = await repo.briefs(
+        i for r in result.items for i in (r.source_innovation_id, r.replica_innovation_id)
+    )
+    return result, [_read_model(principal, r, briefs) for r in result.items]
+
+
+async def _audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    replication: Replication,
+    before: audit.Snapshot | None,
+    *,
+    reason: str | None = None,
+) -> None:
+    after = None if action == "delete" else audit.snapshot(replication)
+    changes = audit.diff(before, after)
+    if action == "update" and not changes:
+        return
+    await audit.record(
+        session,
+        principal,
+        action,
+        ENTITY,
+        replication.id,
+        institution_id=replication.adopter_institution_id,
+        changes=changes,
+        reason=reason,
+    )
+
+
+# --- the write rules ------------------------------------------------------------------------
+
+
+async def _source(session: AsyncSession, principal: Principal, source_id: uuid.UUID) -> Innovation:
+    source = await session.get(Innovation, source_id)
+    if source is None or not innovations.visibility_for(principal).admits(
+        source.status, source.institution_id, source.unit_id
+    ):
+        raise invalid_field(
+            "replication.source_not_found",
+            "/source_innovation_id",
+            f"No innovation has the id {source_id}.",
+        )
+    if source.status is not InnovationStatus.published:
+        raise invalid_field(
+            "replication.source_not_published",
+            "/source_innovation_id",
+            f"The innovation is {source.status.value}: only published innovations are replicated.",
+        )
+    return source
+
+
+async def _adopter_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise invalid_field(
+            "replication.unit_not_found", "/adopter_unit_id", f"No unit has the id {unit_id}."
+        )
+    if not _acts_for(principal, unit.institution_id, unit.id):
+        raise Forbidden(
+            "replication.out_of_scope",
+            "A replication is requested for the caller's own unit (a local admin: one of its "
+            "institution's units).",
+        )
+    return unit
+
+
+async def _check_facilitator(
+    session: AsyncSession, facilitator: ReplicationFacilitator | None, hub_id: uuid.UUID | None
+) -> None:
+    if (facilitator is ReplicationFacilitator.hub) != (hub_id is not None):
+        raise invalid_field(
+            "replication.facilitator_invalid",
+            "/facilitator_hub_id",
+            "Name the facilitating hub exactly when the facilitator is `hub`.",
+        )
+    if hub_id is not None and await session.get(Hub, hub_id) is None:
+        raise invalid_field(
+            "replication.hub_not_found", "/facilitator_hub_id", f"No hub has the id {hub_id}."
+        )
+
+
+async def _check_holder(
+    repo: ReplicationRepository,
+    source_id: uuid.UUID,
+    adopter_unit_id: uuid.UUID,
+    exclude: uuid.UUID | None,
+) -> None:
+    held = await repo.holder(source_id, adopter_unit_id, exclude)
+    if held is not None:
+        raise Conflict(
+            "replication.already_active",
+            "The unit already holds a replication of this innovation (one per source and "
+            "adopter unit, unless rejected or discontinued).",
+            extra={"replication_id": str(held)},
+        )
+
+
+async def _check_replica(
+    session: AsyncSession,
+    source_id: uuid.UUID,
+    adopter_unit_id: uuid.UUID,
+    replica_id: uuid.UUID | None,
+    exclude: uuid.UUID | None,
+) -> None:
+    """The replica is the adopter unit's own record, no other replication's replica, and not
+    the source or one of its ancestors (which would close a cycle). Links are serialised by a
+    transaction lock, so two concurrent links cannot close a cycle together."""
+    if replica_id is None:
+        return
+    pointer = "/replica_innovation_id"
+    replica = await session.get(Innovation, replica_id)
+    if replica is None:
+        raise invalid_field(
+            "replication.replica_not_found", pointer, f"No innovation has the id {replica_id}."
+        )
+    repo = ReplicationRepository(session)
+    await repo.lock_lineage()
+    if replica_id in await repo.lineage_of(source_id):
+        raise invalid_field(
+            "replication.cycle",
+            pointer,
+            "The replica is the source or one of the innovations it descends from: an "
+            "innovation cannot become its own ancestor.",
+        )
+    if replica.unit_id != adopter_unit_id:
+        raise invalid_field(
+            "replication.replica_not_adopters",
+            pointer,
+            "The replica is the adopter unit's own catalogue record of the adapted innovation.",
+        )
+    taken = await repo.replica_holder(replica_id, exclude)
+    if taken is not None:
+        raise Conflict(
+            "replication.replica_taken",
+            "The innovation is already the replica of another replication.",
+            extra={"replication_id": str(taken)},
+        )
+
+
+def _check_not_future(day: date, pointer: str) -> None:
+    if day > dates.today_wib():
+        raise invalid_field(
+            "replication.date_in_future",
+            pointer,
+            f"{day.isoformat()} is in the future (today is {dates.today_wib().isoformat()} in "
+            "WIB).",
+        )
+
+
+# --- writing --------------------------------------------------------------------------------
+
+
+async def create_replication(
+    session: AsyncSession, principal: Principal, data: ReplicationCreate
+) -> Replication:
+    """Request a replication for one of the caller's units (the adopter side)."""
+    unit = await _adopter_unit(session, principal, data.adopter_unit_id)
+    source = await _source(session, principal, data.source_innovation_id)
+    if source.unit_id == unit.id:
+        raise invalid_field(
+            "replication.same_unit",
+            "/adopter_unit_id",
+            "The adopter unit is the source's own unit: a unit does not replicate its own "
+            "innovation (another unit of the same institution may).",
+        )
+    await _check_facilitator(session, data.facilitator, data.facilitator_hub_id)
+    requested = data.requested_date or dates.today_wib()
+    _check_not_future(requested, "/requested_date")
+    repo = ReplicationRepository(session)
+    await _check_holder(repo, source.id, unit.id, None)
+    await _check_replica(session, source.id, unit.id, data.replica_innovation_id, None)
+    replication = Replication(
+        id=uuid.uuid4(),
+        source_innovation_id=source.id,
+        source_institution_id=source.institution_id,
+        source_unit_id=source.unit_id,
+        adopter_institution_id=unit.institution_id,
+        adopter_unit_id=unit.id,
+        facilitator=data.facilitator,
+        facilitator_hub_id=data.facilitator_hub_id,
+        scope=data.scope,
+        adaptation=data.adaptation,
+        status=St.requested,
+        requested_date=requested,
+        documents=[d.model_dump(mode="json") for d in data.documents],
+        benefit_measures=[],
+        replica_innovation_id=data.replica_innovation_id,
+    )
+    repo.add(replication)
+    await session.flush()
+    await _audit(session, principal, "create", replication, None)
+    return replication
+
+
+async def _writable(
+    session: AsyncSession, principal: Principal, replication_id: uuid.UUID
+) -> Replication:
+    """Lock a replication the adopter side writes (403 when the caller only sees it)."""
+    replication = await _load(session, principal, replication_id, for_update=True)
+    if not on_adopter_side(principal, replication):
+        raise Forbidden(
+            "replication.out_of_scope",
+            "A replication is written by its adopter unit's operators and its adopter "
+            "institution's local admins.",
+        )
+    return replication
+
+
+async def update_replication(
+    session: AsyncSession,
+    principal: Principal,
+    replication_id: uuid.UUID,
+    data: ReplicationUpdate,
+    preconditions: Preconditions,
+) -> Replication:
+    replication = await _writable(session, principal, replication_id)
+    preconditions.check_match(replication.version, entity="replication")
+    if replication.status in FINAL:
+        raise Conflict(
+            "replication.final",
+            f"The replication is {replication.status.value}: it no longer changes.",
+            extra={"current_status": replication.status.value},
+        )
+    changes = data.model_dump(exclude_unset=True)
+    if "scope" in changes and changes["scope"] is None:
+        raise invalid_field("replication.field_required", "/scope", "scope cannot be removed.")
+    if "documents" in changes and changes["documents"] is None:
+        changes["documents"] = []
+    if "facilitator" in changes or "facilitator_hub_id" in changes:
+        facilitator = changes.get("facilitator", replication.facilitator)
+        hub_id = changes.get("facilitator_hub_id", replication.facilitator_hub_id)
+        if facilitator is not ReplicationFacilitator.hub and "facilitator_hub_id" not in changes:
+            hub_id = None  # a facilitator other than a hub drops the hub named before
+            changes["facilitator_hub_id"] = None
+        await _check_facilitator(session, facilitator, hub_id)
+    if changes.get("replica_innovation_id") is not None:
+        await _check_replica(
+            session,
+            replication.source_innovation_id,
+            replication.adopter_unit_id,
+            changes["replica_innovation_id"],
+            replication.id,
+        )
+    before = audit.snapshot(replication)
+    for field, value in changes.items():
+        if field == "documents":
+            value = [d.model_dump(mode="json") for d in data.documents or []]
+        setattr(replication, field, value)
+    await session.flush()
+    await _audit(session, principal, "update", replication, before)
+    return replication
+
+
+async def delete_replication(
+    session: AsyncSession,
+    principal: Principal,
+    replication_id: uuid.UUID,
+    preconditions: Preconditions,
+) -> None:
+    """A request nobody answered yet is deleted; later a replication is discontinued."""
+    replication = await _writable(session, principal, replication_id)
+    preconditions.check_match(replication.version, entity="replication")
+    if replication.status is not St.requested:
+        raise Conflict(
+            "replication.not_requested",
+            f"The replication is {replication.status.value}: discontinue it instead (only a "
+            "request not yet answered is deleted).",
+            extra={"current_status": replication.status.value},
+        )
+    before = audit.snapshot(replication)
+    await ReplicationRepository(session).delete(replication)
+    await session.flush()
+    await _audit(session, principal, "delete", replication, before)
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def _check_step(replication: Replication, action: ReplicationAction) -> None:
+    sources, _, _, _ = TRANSITIONS[action]
+    if replication.status in sources:
+        return
+    allowed = [a.value for a, (s, _, _, _) in TRANSITIONS.items() if replication.status in s]
+    raise invalid_transition(
+        "replication.invalid_transition",
+        action.value,
+        "the replication",
+        replication.status.value,
+        allowed,
+        targets={a.value: t.value for a, (_, t, _, _) in TRANSITIONS.items()},
+    )
+
+
+def _check_side(principal: Principal, replication: Replication, action: ReplicationAction) -> None:
+    side = TRANSITIONS[action][2]
+    adopter = on_adopter_side(principal, replication)
+    source = on_source_side(principal, replication)
+    if side == ADOPTER and not adopter:
+        raise Forbidden(
+            "replication.out_of_scope",
+            f"The adopter side ({action.value}): the adopter unit's operators and the adopter "
+            "institution's local admins.",
+        )
+    if side == SOURCE and not source:
+        raise Forbidden(
+            "replication.out_of_scope",
+            f"The source side ({action.value}): the source unit's operators and the source "
+            "institution's local admins.",
+        )
+    if side == EITHER and not (adopter or source):
+        raise Forbidden(
+            "replication.out_of_scope",
+            f"Either side ({action.value}): the adopter's or the source's unit operators and "
+            "local admins.",
+        )
+
+
+def _step_date(replication: Replication, given: date | None) -> date:
+    day = given or dates.today_wib()
+    _check_not_future(day, "/date")
+    reached = [d for f in STEP_DATES if (d := getattr(replication, f)) is not None]
+    latest = max(reached)
+    if day < latest:
+        raise invalid_field(
+            "replication.date_out_of_order",
+            "/date",
+            f"{day.isoformat()} is before the replication's previous step ({latest.isoformat()}).",
+        )
+    return day
+
+
+async def transition_replication(
+    session: AsyncSession,
+    principal: Principal,
+    replication_id: uuid.UUID,
+    data: ReplicationTransition,
+    preconditions: Preconditions,
+) -> Replication:
+    replication = await _load(session, principal, replication_id, for_update=True)
+    action = data.action
+    _check_side(principal, replication, action)
+    preconditions.check_match(replication.version, entity="replication")
+    _check_step(replication, action)
+    if data.benefit_measures is not None and action is not A.evaluate:
+        raise invalid_field(
+            "replication.benefits_not_allowed",
+            "/benefit_measures",
+            "Benefit measures belong to the evaluate step.",
+        )
+    if action in (A.reject, A.discontinue) and data.reason is None:
+        raise invalid_field(
+            "replication.reason_required",
+            "/reason",
+            f"Say why the replication is {'rejected' if action is A.reject else 'discontinued'}.",
+        )
+    if action is A.evaluate and not data.benefit_measures:
+        raise invalid_field(
+            "replication.benefits_required",
+            "/benefit_measures",
+            "An evaluation records at least one benefit measure.",
+        )
+    day = _step_date(replication, data.date)
+    if action is A.approve:
+        source = await session.get(Innovation, replication.source_innovation_id)
+        if source is None or source.status is not InnovationStatus.published:
+            raise Conflict(
+                "replication.source_not_published",
+                "The source innovation is no longer published: it cannot be approved for "
+                "replication.",
+            )
+    before = audit.snapshot(replication)
+    _, target, _, field = TRANSITIONS[action]
+    replication.status = target
+    setattr(replication, field, day)
+    if action is A.reject:
+        replication.rejection_reason = data.reason
+    elif action is A.discontinue:
+        replication.discontinuation_reason = data.reason
+    elif action is A.evaluate:
+        replication.benefit_measures = [
+            m.model_dump(mode="json") for m in data.benefit_measures or []
+        ]
+    await session.flush()
+    await _audit(session, principal, action.value, replication, before, reason=data.reason)
+    return replication
+
+
+# --- lineage --------------------------------------------------------------------------------
+
+
+async def lineage(
+    session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
+) -> dict[str, Any]:
+    """The replication tree around an innovation as the caller sees it (one bounded query)."""
+    await innovations.read_innovation(session, principal, innovation_id)
+    rows = await ReplicationRepository(session).lineage(innovation_id, visibility_for(principal))
+    within = [r for r in rows if abs(r["depth"]) <= LINEAGE_DEPTH]
+    truncated = len(within) < len(rows) or len(within) > LINEAGE_NODES
+    within = within[:LINEAGE_NODES]
+    ancestors = [r for r in within if r["depth"] < 0]
+    root = ancestors[0]["source_innovation_id"] if ancestors else innovation_id
+    nodes = []
+    for row in within:
+        node = dict(row)
+        shown = _replica_shown(principal, row["adopter_institution_id"], node.pop("replica_status"))
+        if not shown:
+            node["replica_innovation_id"] = None
+            node["replica_innovation_title"] = None
+        nodes.append(node)
+    return {
+        "innovation_id": innovation_id,
+        "root_innovation_id": root,
+        "nodes": nodes,
+        "truncated": truncated,
+    }
