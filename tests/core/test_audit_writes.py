@@ -37,6 +37,7 @@ from app.domains.hubs.schemas import HubAction
 from app.domains.institutions.schemas import InstitutionCreate
 from app.domains.institutions.service import create_institution
 from app.domains.maturity.schemas import MaturityInstrumentAction, ReviewAction
+from app.domains.replications.schemas import ReplicationAction
 from app.domains.submissions.schemas import SubmissionAction
 from app.models.audit import AuditEvent
 from app.models.enums import InstitutionKind, Role
@@ -91,6 +92,7 @@ _NAMED_ACTIONS = {
     "review_hub_assessment": "verify",
     "transition_competition": "close_registration",  # the sample closes an open registration
     "transition_submission": "withdraw",
+    "transition_replication": "discontinue",
 }
 # Who makes each write when the policy's first choice is not the one the sample needs.
 _CALLERS = {"transition_submission": "unit_operator"}
@@ -208,6 +210,7 @@ async def test_write_leaves_exactly_one_audit_event(
         HubAction,
         HubActivityAction,
         MaturityInstrumentAction,
+        ReplicationAction,
         ReviewAction,
         SubmissionAction,
     ],

@@ -44,6 +44,8 @@ from app.models.enums import (
     InnovationStatus,
     InstitutionKind,
     MaturityInstrumentStatus,
+    ReplicationScope,
+    ReplicationStatus,
     Role,
     RoundKind,
     ScreeningOutcome,
@@ -53,6 +55,7 @@ from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
+from app.models.replications import Replication
 from app.models.submissions import Submission
 from tests.conftest import (
     TEST_PASSWORD,
@@ -128,6 +131,9 @@ class World:
     entry_a: Submission  # A1's screened-in entry of the results edition (public)
     draft_entry_a: Submission  # A1's draft entry of competition_a (A's only), of a draft
     awaiting_entry_a: Submission  # A1's entry of competition_a awaiting A's local admin
+    published_b1: Innovation  # a published innovation of B1: what A1 asks to replicate
+    replication_a: Replication  # A1's approved replication of an A2 innovation (public)
+    requested_replication_a: Replication  # A1's request for another A2 innovation (A's only)
     callers: dict[str, Caller]
 
 
@@ -374,6 +380,25 @@ async def build_world(
         SubmissionStatus.awaiting_local_admin,
     )
     session.add_all([entry_a, draft_entry_a, awaiting_entry_a])
+
+    def replication(source: Innovation, status: ReplicationStatus) -> Replication:
+        approved = today if status is ReplicationStatus.approved else None
+        return Replication(
+            source_innovation_id=source.id, source_institution_id=a.id, source_unit_id=a2.id,
+            adopter_institution_id=a.id, adopter_unit_id=a1.id, scope=ReplicationScope.full,
+            status=status, requested_date=today, approved_date=approved,
+        )  # fmt: skip
+
+    today = now.date()
+    replication_a = replication(
+        await make_innovation(a2, InnovationStatus.published, title="E-PERDA"),
+        ReplicationStatus.approved,
+    )
+    requested_replication_a = replication(
+        await make_innovation(a2, InnovationStatus.published, title="SIPADU"),
+        ReplicationStatus.requested,
+    )
+    session.add_all([replication_a, requested_replication_a])
     await session.flush()
     return World(
         institution_a=a,
@@ -403,6 +428,9 @@ async def build_world(
         entry_a=entry_a,
         draft_entry_a=draft_entry_a,
         awaiting_entry_a=awaiting_entry_a,
+        published_b1=await make_innovation(b1, InnovationStatus.published, title="JARIK MASITI"),
+        replication_a=replication_a,
+        requested_replication_a=requested_replication_a,
         draft_competition_a=await add_competition(session, hub_a, CompetitionStatus.draft, 2027),
         callers={caller.name: caller for caller in callers},
     )
@@ -931,6 +959,39 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "GET", "/v1/submissions/export", "item", "competition",
         record=str(w.competition_a.competition.id), names_record=False,
         params={"competition_id": str(w.competition_a.competition.id)},
+    ),
+    # replications: reads aim at A1's approved (public) replication of an A2 innovation; writes
+    # at A1's request for another one, which only A may know about. The sample transition
+    # discontinues: either side's step.
+    "list_replications": lambda w: Sample(
+        "GET", "/v1/replications", "list", "replication", record=str(w.replication_a.id),
+    ),
+    "get_replication": lambda w: Sample(
+        "GET", f"/v1/replications/{w.replication_a.id}", "item", "replication",
+        record=str(w.replication_a.id),
+    ),
+    "create_replication": lambda w: Sample(
+        "POST", "/v1/replications", "create", "replication",
+        json={"source_innovation_id": str(w.published_b1.id),
+              "adopter_unit_id": str(w.unit_a1.id), "scope": "partial"},
+    ),
+    "update_replication": lambda w: Sample(
+        "PATCH", f"/v1/replications/{w.requested_replication_a.id}", "item", "replication",
+        record=str(w.requested_replication_a.id), hidden=True,
+        json={"adaptation": "Formulir daring disesuaikan dengan layanan DPRD."},
+    ),
+    "delete_replication": lambda w: Sample(
+        "DELETE", f"/v1/replications/{w.requested_replication_a.id}", "item", "replication",
+        record=str(w.requested_replication_a.id), hidden=True,
+    ),
+    "transition_replication": lambda w: Sample(
+        "POST", f"/v1/replications/{w.requested_replication_a.id}/transitions", "item",
+        "replication", record=str(w.requested_replication_a.id), hidden=True,
+        json={"action": "discontinue", "reason": "Anggaran tahun ini tidak tersedia."},
+    ),
+    "get_innovation_lineage": lambda w: Sample(
+        "GET", f"/v1/innovations/{w.replication_a.source_innovation_id}/lineage", "item",
+        "innovation", record=str(w.replication_a.source_innovation_id), id_field="innovation_id",
     ),
 }  # fmt: skip
 
