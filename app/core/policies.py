@@ -320,6 +320,7 @@ POLICIES.update(
         "delete_replication": _replication_sides,
         "transition_replication": _replication_sides,
         "get_innovation_lineage": _catalogue_read,
+        "get_replication_stats": _public,
     }
 )
 

@@ -917,6 +917,9 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         params={"institution_id": str(w.institution_a.id)},
     ),
     "get_hub_stats": lambda w: Sample("GET", "/v1/stats/hubs", "report", "hub"),
+    "get_replication_stats": lambda w: Sample(
+        "GET", "/v1/stats/replications", "report", "replication", params={"group_by": "hub"},
+    ),
     "get_innovation_stats": lambda w: Sample(
         "GET", "/v1/stats/innovations", "report", "innovation",
         params={"group_by": "category", "institution_id": str(w.institution_a.id)},

@@ -9,7 +9,15 @@ from app.core.policies import PolicyRoute
 from app.db.session import SessionDep
 from app.domains.innovations.router import CatalogueFilters
 from app.domains.stats import service
-from app.domains.stats.schemas import HubStats, InnovationStats, StatsGroupBy, StatsOverview
+from app.domains.stats.replications import ReplicationStatsFilter
+from app.domains.stats.schemas import (
+    HubStats,
+    InnovationStats,
+    ReplicationGroupBy,
+    ReplicationStats,
+    StatsGroupBy,
+    StatsOverview,
+)
 from app.models.enums import HubKind
 
 router = APIRouter(tags=["stats"], route_class=PolicyRoute)
@@ -40,3 +48,34 @@ async def get_hub_stats(
     published innovations and the latest verified maturity score; national coverage
     (provinces with an active regional hub)."""
     return await service.hub_stats(session, kind)
+
+
+@router.get("/stats/replications", responses=problems(422))
+async def get_replication_stats(
+    session: SessionDep,
+    group_by: Annotated[
+        ReplicationGroupBy | None, Query(description="Also count by this (default: no groups).")
+    ] = None,
+    year_from: Annotated[
+        int | None, Query(ge=1945, le=2100, description="Implemented in or after this year.")
+    ] = None,
+    year_to: Annotated[
+        int | None, Query(ge=1945, le=2100, description="Implemented in or before this year.")
+    ] = None,
+    province: Annotated[
+        str | None,
+        Query(
+            max_length=13,
+            pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$",
+            description="The adopter institution's region (a province matches everything in it).",
+        ),
+    ] = None,
+    award_winning: Annotated[bool, Query(description="Only sources that hold an award.")] = False,
+) -> ReplicationStats:
+    """ "N innovations replicated by M institutions" (distinct sources and adopter institutions
+    over replications that reached implementation), the award-winning share, the median days
+    from request to implementation, groups, and the most replicated innovations."""
+    filters = ReplicationStatsFilter(
+        year_from=year_from, year_to=year_to, province=province, award_winning=award_winning
+    )
+    return await service.replication_stats(session, filters, group_by)

@@ -92,3 +92,54 @@ class HubStats(BaseModel):
 
     hubs: list[HubStatsItem]
     coverage: HubCoverage
+
+
+class ReplicationGroupBy(StrEnum):
+    year = "year"  # the year implementation was completed
+    province = "province"  # the adopter institution's province
+    hub = "hub"  # the facilitating hub
+    institution_kind = "institution_kind"  # the adopter institution's kind
+    source_award_tier = "source_award_tier"  # the tiers of the awards the source holds
+
+
+class ReplicationFigures(BaseModel):
+    """Replications that reached implementation: their distinct sources and adopters."""
+
+    replicated_innovations: int = Field(description="Distinct source innovations.")
+    adopter_institutions: int = Field(description="Distinct adopter institutions.")
+    replications: int
+
+
+class ReplicationGroup(ReplicationFigures):
+    key: str = Field(
+        description="A year, province code, hub id, institution kind or award tier; `none` "
+        "for replications without a facilitating hub or sources without an award."
+    )
+    label: str | None = Field(default=None, description="A display name (provinces, hubs).")
+
+
+class TopReplicated(BaseModel):
+    innovation_id: uuid.UUID
+    title: str
+    institution_id: uuid.UUID
+    institution_name: str
+    adopter_institutions: int
+    replications: int
+
+
+class ReplicationStats(ReplicationFigures):
+    """ "N innovations replicated by M institutions": distinct sources and distinct adopter
+    institutions over replications that reached implementation (an implementation date, also
+    when discontinued later), of published sources."""
+
+    award_winning: ReplicationFigures = Field(
+        description="The same, restricted to sources that hold an award."
+    )
+    median_days_to_implementation: float | None = Field(
+        description="Median days from the request to the completed implementation."
+    )
+    group_by: ReplicationGroupBy | None
+    groups: list[ReplicationGroup] = Field(description="Empty unless `group_by` is given.")
+    top_innovations: list[TopReplicated] = Field(
+        description="The 10 most replicated sources, by adopter institutions, then replications."
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.errors import invalid_field
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
 from app.domains.innovations.schemas import InnovationFilter
 from app.domains.innovations.service import check_filters
+from app.domains.stats.replications import ReplicationStatsFilter, ReplicationStatsRepository
 from app.domains.stats.repository import HubStatsRepository
 from app.domains.stats.schemas import (
     HubActivityCount,
@@ -15,9 +19,14 @@ from app.domains.stats.schemas import (
     HubStats,
     HubStatsItem,
     InnovationStats,
+    ReplicationFigures,
+    ReplicationGroup,
+    ReplicationGroupBy,
+    ReplicationStats,
     StatsCount,
     StatsGroupBy,
     StatsOverview,
+    TopReplicated,
 )
 from app.models.enums import HubKind
 
@@ -107,4 +116,53 @@ async def hub_stats(session: AsyncSession, kind: HubKind | None) -> HubStats:
             active_regional_hubs=figures.active_by_kind.get(HubKind.regional, 0),
             active_central_hubs=figures.active_by_kind.get(HubKind.central, 0),
         ),
+    )
+
+
+async def replication_stats(
+    session: AsyncSession, filters: ReplicationStatsFilter, group_by: ReplicationGroupBy | None
+) -> ReplicationStats:
+    """ "N innovations replicated by M institutions", its award-winning share, the median time
+    to implementation, optional groups and the most replicated sources."""
+    if (
+        filters.year_from is not None
+        and filters.year_to is not None
+        and filters.year_from > filters.year_to
+    ):
+        raise invalid_field(
+            "stats.year_range", "/year_from", "year_from is after year_to: no year is in range."
+        )
+    repo = ReplicationStatsRepository(session)
+    sources, adopters, count, median = await repo.totals(filters)
+    awarded = await repo.totals(replace(filters, award_winning=True))
+    groups: list[ReplicationGroup] = []
+    if group_by is not None:
+        rows = await repo.groups(filters, group_by)
+        if group_by is ReplicationGroupBy.year:
+            rows.sort(key=lambda r: r[0])
+        else:
+            rows.sort(key=lambda r: (-r[4], -r[2], r[0]))
+        groups = [
+            ReplicationGroup(
+                key=key,
+                label=label,
+                replicated_innovations=s,
+                adopter_institutions=a,
+                replications=c,
+            )
+            for key, label, s, a, c in rows
+        ]
+    return ReplicationStats(
+        replicated_innovations=sources,
+        adopter_institutions=adopters,
+        replications=count,
+        award_winning=ReplicationFigures(
+            replicated_innovations=awarded[0],
+            adopter_institutions=awarded[1],
+            replications=awarded[2],
+        ),
+        median_days_to_implementation=median,
+        group_by=group_by,
+        groups=groups,
+        top_innovations=[TopReplicated.model_validate(r) for r in await repo.top(filters)],
     )
