@@ -22,7 +22,8 @@ from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAssessment, MaturityInstrument
-from app.models.submissions import Submission, SubmissionAnswer
+from app.models.replications import Replication
+from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.seed.demo import (
     DEMO_ACCOUNTS,
     DEMO_HUB_ID,
@@ -51,6 +52,8 @@ MODELS = (
     RoundCriterion,
     Submission,
     SubmissionAnswer,
+    Award,
+    Replication,
 )
 
 
@@ -284,3 +287,43 @@ async def test_the_demo_local_admin_sees_medans_kipp_2023_entries(
     }
     # Nobody outside sees an entry before the results are published.
     assert (await client.get("/v1/submissions")).json()["items"] == []
+
+
+async def test_the_demo_shows_the_malang_replication_chain(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    jarik = str(demo_id("innovation", "Jarik Ma'Siti"))
+    nasi = str(demo_id("innovation", "NASI TIGA BERAS"))
+    response = await client.get(f"/v1/innovations/{nasi}/lineage")
+    assert response.status_code == 200, response.text
+    lineage = response.json()
+    assert lineage["root_innovation_id"] == jarik
+    assert [(n["depth"], n["source_innovation_title"]) for n in lineage["nodes"]] == [
+        (-1, "Jarik Ma'Siti")
+    ]
+    # From the source: its replicas at SMPN 13 and SMPN 2 and the hub-facilitated one in Deli
+    # Serdang, by request date.
+    nodes = (await client.get(f"/v1/innovations/{jarik}/lineage")).json()["nodes"]
+    assert [(n["depth"], n["replica_innovation_title"], n["status"]) for n in nodes] == [
+        (1, "NASI TIGA BERAS", "evaluated"),
+        (1, "SIMBA ASIA", "implemented"),
+        (1, None, "implementing"),
+    ]
+
+
+async def test_the_demo_replication_statistics(client: httpx.AsyncClient, demo: int) -> None:
+    response = await client.get("/v1/stats/replications", params={"group_by": "province"})
+    assert response.status_code == 200, response.text
+    stats = response.json()
+    # Implemented or later: Jarik Ma'Siti at SMPN 13 (evaluated) and SMPN 2 (implemented), both
+    # Pemkot Malang; E-PPID in the Jawa Timur bureau (implemented 2023-03-01, discontinued later).
+    assert (stats["replicated_innovations"], stats["adopter_institutions"]) == (2, 2)
+    assert stats["replications"] == 3
+    assert stats["award_winning"] == {
+        "replicated_innovations": 1,
+        "adopter_institutions": 1,
+        "replications": 2,
+    }
+    # 182 days (2023-01-16 to 07-17), 175 (01-23 to 07-17), 177 (2022-09-05 to 2023-03-01).
+    assert stats["median_days_to_implementation"] == 177.0
+    assert [(g["key"], g["replications"]) for g in stats["groups"]] == [("35", 3)]

@@ -244,9 +244,11 @@ async def load_demo(session: AsyncSession) -> int:
     from app.seed.demo_hubs import load_demo_hubs
     from app.seed.demo_innovations import load_demo_innovations
     from app.seed.demo_network import load_demo_network
+    from app.seed.demo_replications import load_demo_replications
 
     added += await load_demo_hubs(session)  # before the accounts: the hub admin names its hub
     added += await _add_accounts(session)
     added += await load_demo_innovations(session)
     added += await load_demo_network(session)  # shows innovations of the hubs' members
-    return added + await load_demo_competitions(session)  # enters the demo innovations
+    added += await load_demo_competitions(session)  # enters the demo innovations
+    return added + await load_demo_replications(session)  # after the competitions: an award
