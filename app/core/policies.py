@@ -321,6 +321,7 @@ POLICIES.update(
         "transition_replication": _replication_sides,
         "get_innovation_lineage": _catalogue_read,
         "get_replication_stats": _public,
+        "list_similar_innovations": _catalogue_read,
     }
 )
 

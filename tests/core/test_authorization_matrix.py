@@ -992,6 +992,10 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "replication", record=str(w.requested_replication_a.id), hidden=True,
         json={"action": "discontinue", "reason": "Anggaran tahun ini tidak tersedia."},
     ),
+    "list_similar_innovations": lambda w: Sample(
+        "GET", f"/v1/innovations/{w.published_a1.id}/similar", "item", "innovation",
+        record=str(w.published_a1.id), id_field="innovation_id",
+    ),
     "get_innovation_lineage": lambda w: Sample(
         "GET", f"/v1/innovations/{w.replication_a.source_innovation_id}/lineage", "item",
         "innovation", record=str(w.replication_a.source_innovation_id), id_field="innovation_id",

@@ -310,6 +310,13 @@ class InnovationRepository:
             self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt
         )
 
+    async def summaries(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RowMapping]:
+        """The list's columns of these innovations (whatever their status: callers filter)."""
+        if not ids:
+            return {}
+        rows = await self.session.execute(_joined(*_OWNER_COLUMNS).where(Innovation.id.in_(ids)))
+        return {row["id"]: row for row in rows.mappings()}
+
     async def snippets(self, ids: Sequence[uuid.UUID], q: str) -> dict[uuid.UUID, str]:
         """Highlighted excerpts for one page of search results (raw, with the mark characters)."""
         if not ids:

@@ -21,6 +21,7 @@ from app.domains.replications.schemas import (
     ReplicationSort,
     ReplicationTransition,
     ReplicationUpdate,
+    SimilarInnovations,
 )
 from app.models.enums import ReplicationStatus
 from app.models.replications import Replication
@@ -167,3 +168,20 @@ async def get_innovation_lineage(
     """Where an innovation came from (up to the original) and every replication of it and of
     its replicas, with depth, adopters and states, as far as the caller may see them."""
     return Lineage.model_validate(await service.lineage(session, principal, innovation_id))
+
+
+@router.get(
+    "/innovations/{innovation_id:uuid}/similar", tags=["innovations"], responses=problems(404)
+)
+async def list_similar_innovations(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    innovation_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=50, description="How many, 1 to 50.")] = 10,
+) -> SimilarInnovations:
+    """Published innovations most alike this one in text, categories and SDGs, boosted by
+    proven replications and awards, leaving out the caller's own institution's: what an
+    adopter might copy (README: "How similarity is computed")."""
+    return SimilarInnovations.model_validate(
+        await service.similar_innovations(session, principal, innovation_id, limit)
+    )

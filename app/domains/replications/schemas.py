@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
-from app.domains.innovations.schemas import Url
+from app.domains.innovations.schemas import InnovationOwner, Url
 from app.models.enums import (
     ReplicationDocumentKind,
     ReplicationFacilitator,
@@ -206,3 +206,27 @@ class Lineage(BaseModel):
         description="Ancestors from the root down, then descendants by depth, requested date, id."
     )
     truncated: bool = Field(description="A bound (10 levels each way, 500 nodes) was hit.")
+
+
+class Similarity(BaseModel):
+    """How alike a candidate is, and why (README: "How similarity is computed")."""
+
+    score: float = Field(description="The ranking score: higher is more alike.")
+    text_score: float = Field(description="0-1: title and summary words, relative to the best.")
+    category_score: float = Field(description="0-1: shared thematic categories (Jaccard).")
+    sdg_score: float = Field(description="0-1: shared SDGs (Jaccard).")
+    proven_replications: int = Field(
+        description="Adopter institutions that implemented a replication of it."
+    )
+    awarded: bool = Field(description="It holds an award.")
+
+
+class SimilarInnovation(InnovationOwner):
+    """A published innovation alike the one asked about."""
+
+    similarity: Similarity
+
+
+class SimilarInnovations(BaseModel):
+    innovation_id: uuid.UUID
+    items: list[SimilarInnovation] = Field(description="Most alike first.")

@@ -32,12 +32,14 @@ from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.innovations import service as innovations
+from app.domains.innovations.repository import InnovationRepository
 from app.domains.replications.repository import (
     LINEAGE_DEPTH,
     LINEAGE_NODES,
     InnovationBrief,
     ReplicationRepository,
     ReplicationVisibility,
+    similar,
 )
 from app.domains.replications.schemas import (
     ReplicationAction,
@@ -658,3 +660,25 @@ async def lineage(
         "nodes": nodes,
         "truncated": truncated,
     }
+
+
+# --- finding what to replicate --------------------------------------------------------------
+
+
+async def similar_innovations(
+    session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID, limit: int
+) -> dict[str, Any]:
+    """Published innovations most alike one the caller may read, boosted by proven
+    replications and awards, leaving out the caller's own institution's."""
+    await innovations.read_innovation(session, principal, innovation_id)
+    exclude = principal.institution_id if principal is not None else None
+    scored = await similar(session, innovation_id, exclude, limit)
+    rows = await InnovationRepository(session).summaries([r["id"] for r in scored])
+    items = []
+    for score in scored:
+        row = rows.get(score["id"])
+        if row is None:  # deleted meanwhile
+            continue
+        similarity = {k: v for k, v in score.items() if k != "id"}
+        items.append({**row, "similarity": similarity})
+    return {"innovation_id": innovation_id, "items": items}

@@ -1,0 +1,84 @@
+"""Finding what to replicate: GET /v1/innovations/{innovation_id}/similar on the demo data
+(the Malang schools' inclusion programmes and the Medan council's services)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models.enums import Role
+from app.seed.demo import demo_id, load_demo
+from tests.conftest import KeyFactory
+
+
+def innovation(title: str) -> str:
+    return str(demo_id("innovation", title))
+
+
+@pytest.fixture
+async def demo(session: AsyncSession) -> int:
+    return await load_demo(session)
+
+
+async def similar(
+    client: httpx.AsyncClient, title: str, headers: dict[str, str] | None = None, **params: int
+) -> list[dict[str, object]]:
+    response = await client.get(
+        f"/v1/innovations/{innovation(title)}/similar", params=params, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["innovation_id"] == innovation(title)
+    items: list[dict[str, object]] = body["items"]
+    return items
+
+
+async def test_the_replicas_of_an_inclusion_programme_are_most_alike_it(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    items = await similar(client, "Jarik Ma'Siti")
+    assert [i["title"] for i in items[:2]] == ["NASI TIGA BERAS", "SIMBA ASIA"]
+    assert all(i["status"] == "published" for i in items)
+    assert innovation("Jarik Ma'Siti") not in {i["id"] for i in items}
+
+
+async def test_an_awarded_and_replicated_source_comes_first_for_its_replica(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    items = await similar(client, "NASI TIGA BERAS")
+    first = items[0]
+    assert first["title"] == "Jarik Ma'Siti"
+    assert first["similarity"]["awarded"] is True  # type: ignore[index]
+    # SMPN 13 and SMPN 2 implemented it: one adopter institution, Pemerintah Kota Malang.
+    assert first["similarity"]["proven_replications"] == 1  # type: ignore[index]
+    scores = [i["similarity"]["score"] for i in items]  # type: ignore[index]
+    assert scores == sorted(scores, reverse=True)
+
+
+async def test_the_callers_own_institution_is_left_out(
+    client: httpx.AsyncClient, demo: int, auth: KeyFactory
+) -> None:
+    malang = demo_id("institution", "Pemerintah Kota Malang")
+    headers = await auth(Role.local_admin, institution_id=malang)
+    items = await similar(client, "Jarik Ma'Siti", headers)
+    assert {i["institution_id"] for i in items}.isdisjoint({str(malang)})
+
+
+async def test_the_limit_bounds_the_list(client: httpx.AsyncClient, demo: int) -> None:
+    assert len(await similar(client, "SIKULIN", limit=3)) == 3
+    response = await client.get(
+        f"/v1/innovations/{innovation('SIKULIN')}/similar", params={"limit": 51}
+    )
+    assert response.status_code == 422
+
+
+async def test_a_draft_or_unknown_innovation_is_a_404_for_the_public(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    for innovation_id in (innovation("SAPA DEWAN"), str(uuid.uuid4())):
+        response = await client.get(f"/v1/innovations/{innovation_id}/similar")
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "innovation.not_found"
