@@ -10,17 +10,14 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     RowMapping,
     Select,
     all_,
     and_,
-    bindparam,
     func,
     literal,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import UUID, array
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -312,96 +309,3 @@ class ReplicationRepository:
             .limit(LINEAGE_NODES + LINEAGE_DEPTH + 2)
         )
         return list((await self.session.execute(stmt)).mappings().all())
-
-
-# Finding what to replicate (README "How similarity is computed"): candidates are the newest
-# published innovations sharing a title or summary word, and the newest sharing a category
-# (each bounded, so the cost stays flat as the catalogue grows); each is scored on text,
-# categories and SDGs, then boosted by proven replications and awards.
-SIMILAR_CANDIDATES = 1000
-SIMILAR_WORDS = 64
-SIMILAR_SQL = text(
-    """
-WITH source AS (
-    SELECT i.id, i.category_codes, i.sdgs,
-           (SELECT to_tsquery('simple', string_agg(quote_literal(w.word), ' | '))
-              FROM (SELECT unnest(tsvector_to_array(ts_filter(i.search_vector, '{a,b}'))) AS word
-                    LIMIT :words) AS w) AS query
-      FROM innovations i
-     WHERE i.id = :innovation_id
-),
-text_matches AS (
-    SELECT c.id
-      FROM innovations c, source s
-     WHERE s.query IS NOT NULL AND c.search_vector @@ s.query
-       AND c.status = 'published' AND c.id <> s.id
-       AND (CAST(:exclude AS uuid) IS NULL OR c.institution_id <> CAST(:exclude AS uuid))
-     ORDER BY c.created_at DESC, c.id DESC
-     LIMIT :candidates
-),
-category_matches AS (
-    SELECT c.id
-      FROM innovations c, source s
-     WHERE c.category_codes && s.category_codes
-       AND c.status = 'published' AND c.id <> s.id
-       AND (CAST(:exclude AS uuid) IS NULL OR c.institution_id <> CAST(:exclude AS uuid))
-     ORDER BY c.created_at DESC, c.id DESC
-     LIMIT :candidates
-),
-scored AS (
-    SELECT c.id,
-           CASE WHEN s.query IS NULL THEN 0
-                ELSE ts_rank(c.search_vector, s.query) END AS text_rank,
-           coalesce(cardinality(ARRAY(SELECT unnest(c.category_codes)
-                                      INTERSECT SELECT unnest(s.category_codes)))::float
-                    / nullif(cardinality(ARRAY(SELECT unnest(c.category_codes)
-                                               UNION SELECT unnest(s.category_codes))), 0),
-                    0) AS category_score,
-           coalesce(cardinality(ARRAY(SELECT unnest(c.sdgs) INTERSECT SELECT unnest(s.sdgs)))::float
-                    / nullif(cardinality(ARRAY(SELECT unnest(c.sdgs)
-                                               UNION SELECT unnest(s.sdgs))), 0),
-                    0) AS sdg_score,
-           (SELECT count(DISTINCT r.adopter_institution_id) FROM replications r
-             WHERE r.source_innovation_id = c.id
-               AND r.implemented_date IS NOT NULL) AS proven_replications,
-           EXISTS (SELECT 1 FROM awards a WHERE a.innovation_id = c.id) AS awarded
-      FROM (SELECT id FROM text_matches UNION SELECT id FROM category_matches) k
-      JOIN innovations c ON c.id = k.id
-     CROSS JOIN source s
-),
-normalised AS (
-    SELECT *, coalesce(text_rank / nullif(max(text_rank) OVER (), 0), 0) AS text_score
-      FROM scored
-)
-SELECT id, text_score, category_score, sdg_score, proven_replications, awarded,
-       (0.6 * text_score + 0.3 * category_score + 0.1 * sdg_score)
-       * (1 + 0.25 * awarded::int + 0.1 * ln(1 + proven_replications)) AS score
-  FROM normalised
- ORDER BY score DESC, id
- LIMIT :limit
-"""
-).bindparams(
-    bindparam("innovation_id", type_=UUID(as_uuid=True)),
-    bindparam("exclude", type_=UUID(as_uuid=True)),
-    bindparam("words", type_=Integer()),
-    bindparam("candidates", type_=Integer()),
-    bindparam("limit", type_=Integer()),
-)
-
-
-async def similar(
-    session: AsyncSession, innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int
-) -> list[RowMapping]:
-    """The published innovations most alike `innovation_id`, best first, with their scores;
-    `exclude`: an institution whose innovations are left out (the caller's own)."""
-    result = await session.execute(
-        SIMILAR_SQL,
-        {
-            "innovation_id": innovation_id,
-            "exclude": exclude,
-            "words": SIMILAR_WORDS,
-            "candidates": SIMILAR_CANDIDATES,
-            "limit": limit,
-        },
-    )
-    return list(result.mappings().all())

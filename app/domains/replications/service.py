@@ -33,13 +33,13 @@ from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
+from app.domains.innovations.similarity import similar
 from app.domains.replications.repository import (
     LINEAGE_DEPTH,
     LINEAGE_NODES,
     InnovationBrief,
     ReplicationRepository,
     ReplicationVisibility,
-    similar,
 )
 from app.domains.replications.schemas import (
     ReplicationAction,

@@ -43,7 +43,10 @@ class ReplicationStatsFilter:
 
 
 _YEAR = cast(extract("year", Replication.implemented_date), Integer)
-_AWARDED = exists().where(Award.innovation_id == Replication.source_innovation_id)
+# Correlated to the replication only: the award-tier groups join `awards` themselves.
+_AWARDED = (
+    exists().where(Award.innovation_id == Replication.source_innovation_id).correlate(Replication)
+)
 _DAYS = Replication.implemented_date - Replication.requested_date
 
 
