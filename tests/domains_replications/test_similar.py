@@ -82,3 +82,49 @@ async def test_a_draft_or_unknown_innovation_is_a_404_for_the_public(
         response = await client.get(f"/v1/innovations/{innovation_id}/similar")
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "innovation.not_found"
+
+
+# --- the catalogue's `similar_to` filter -----------------------------------------------------
+
+
+async def test_similar_to_lists_the_most_alike_first_page_by_page(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    expected = [i["id"] for i in await similar(client, "Jarik Ma'Siti", limit=50)]
+    seen: list[str] = []
+    params: dict[str, str | int] = {"similar_to": innovation("Jarik Ma'Siti"), "limit": 2}
+    while True:
+        response = await client.get("/v1/innovations", params=params)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [item["id"] for item in body["items"]]
+        if not body["has_more"]:
+            break
+        params["cursor"] = body["next_cursor"]
+    assert seen == expected
+    assert seen[:2] == [innovation("NASI TIGA BERAS"), innovation("SIMBA ASIA")]
+
+
+async def test_similar_to_combines_with_the_other_filters_facets_and_export(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    params = {"similar_to": innovation("SIKULIN"), "is_digital": "true", "include_total": "true"}
+    listed = (await client.get("/v1/innovations", params={**params, "limit": 100})).json()
+    assert listed["items"]
+    assert all(item["is_digital"] for item in listed["items"])
+    assert innovation("SIKULIN") not in {item["id"] for item in listed["items"]}
+    facets = (await client.get("/v1/innovations/facets", params=params)).json()
+    assert facets["total"] == listed["total"] == len(listed["items"])
+    export = await client.get("/v1/innovations/export", params=params)
+    assert export.status_code == 200, export.text
+    exported = [line.split(",")[0] for line in export.text.splitlines()[1:]]
+    assert exported == [item["id"] for item in listed["items"]]
+
+
+async def test_similar_to_an_innovation_the_caller_cannot_read_is_a_422(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    for innovation_id in (innovation("SAPA DEWAN"), str(uuid.uuid4())):
+        response = await client.get("/v1/innovations", params={"similar_to": innovation_id})
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "innovation.similar_to_not_found"

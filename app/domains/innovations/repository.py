@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.reads import CompiledRead, Reader
 from app.db.repository import PageResult, RowSortKey, SortKey, keyset_page, keyset_rows
+from app.domains.innovations import similarity
 from app.domains.innovations.schemas import InnovationFilter, InnovationSort
 from app.domains.regions.repository import within
 from app.models.enums import InnovationStatus
@@ -190,7 +191,13 @@ class Search:
         return cls(tsquery=tsquery, matches=matches, rank=rank)
 
 
-def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibility) -> Select[Any]:
+def _filtered(
+    stmt: Select[Any],
+    filters: InnovationFilter,
+    visibility: Visibility,
+    *,
+    similar_joined: bool = False,
+) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [_visible(visibility)]
     if filters.q:
         # Typo alternatives from drafts' titles only for the secretariat (migration 0007).
@@ -217,6 +224,9 @@ def _filtered(stmt: Select[Any], filters: InnovationFilter, visibility: Visibili
         conditions.append(Innovation.category_codes.overlap(cast(filters.category, ARRAY(String))))
     if filters.status:
         conditions.append(Innovation.status.in_(filters.status))
+    if filters.similar_to is not None and not similar_joined:
+        alike = similarity.ranked(filters.similar_to, filters.similar_exclude)
+        conditions.append(Innovation.id.in_(select(alike.c.id)))
     return stmt.where(and_(*conditions))
 
 
@@ -293,6 +303,20 @@ class InnovationRepository:
     ) -> PageResult[RowMapping]:
         stmt = _filtered(_joined(*_OWNER_COLUMNS), filters, visibility)
         count_stmt = None
+        if filters.similar_to is not None and sort is InnovationSort.relevance:
+            # Ranked by similarity: the most alike are joined once, with their scores.
+            alike = similarity.ranked(filters.similar_to, filters.similar_exclude)
+            stmt = _filtered(
+                _joined(*_OWNER_COLUMNS).join(alike, alike.c.id == Innovation.id),
+                filters,
+                visibility,
+                similar_joined=True,
+            )
+            sort_key = RowSortKey(
+                (("score", alike.c.score, float), ("id", Innovation.id, uuid.UUID)), True
+            )
+            scope = f"innovations:similar:{visibility}:{filters_fingerprint(filters)}"
+            return await keyset_rows(self.session, stmt, sort_key, page, scope)
         if sort is InnovationSort.relevance:
             # Rank only the newest matches: ranking every match of a very common word grows
             # with the catalogue; this keeps a search page's cost flat (bench/README.md).
@@ -355,8 +379,15 @@ class InnovationRepository:
 
         The statement runs before this returns, so a database error is still an error response
         and not a broken stream after a 200."""
-        order = _sort_key(sort, filters).order_by()
-        stmt = _filtered(_joined(*EXPORT_COLUMNS), filters, visibility).order_by(*order)
+        if filters.similar_to is not None and sort is InnovationSort.relevance:
+            alike = similarity.ranked(filters.similar_to, filters.similar_exclude)
+            base = _joined(*EXPORT_COLUMNS).join(alike, alike.c.id == Innovation.id)
+            stmt = _filtered(base, filters, visibility, similar_joined=True).order_by(
+                alike.c.score.desc(), Innovation.id.desc()
+            )
+        else:
+            order = _sort_key(sort, filters).order_by()
+            stmt = _filtered(_joined(*EXPORT_COLUMNS), filters, visibility).order_by(*order)
         result = await self.session.stream(stmt.execution_options(yield_per=batch))
         rows: AsyncIterator[RowMapping] = result.mappings().__aiter__()
         return rows

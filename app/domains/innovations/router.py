@@ -84,6 +84,14 @@ async def catalogue_filters(
         list[Annotated[str, Query(pattern=CATEGORY_CODE_PATTERN)]] | None,
         Query(description="Any of these category codes.", max_length=50),
     ] = None,
+    similar_to: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Only the published innovations most alike this one (at most 200, "
+            "without the caller's institution's; README: \"How similarity is computed\"); "
+            "`relevance` then sorts by similarity."
+        ),
+    ] = None,
 ) -> InnovationFilter:
     return InnovationFilter(
         q=q.strip() or None if q else None,
@@ -97,6 +105,7 @@ async def catalogue_filters(
         stage=stage or [],
         sdg=sdg or [],
         category=category or [],
+        similar_to=similar_to,
     )
 
 
@@ -107,14 +116,18 @@ StatusFilter = Annotated[
 ]
 SortParam = Annotated[
     InnovationSort | None,
-    Query(description="Default: `relevance` with `q`, else `-created_at` (newest first)."),
+    Query(
+        description="Default: `relevance` with `q` or `similar_to`, else `-created_at` (newest "
+        "first)."
+    ),
 ]
 
 
 def _sort(sort: InnovationSort | None, filters: InnovationFilter) -> InnovationSort:
     if sort is not None:
         return sort
-    return InnovationSort.relevance if filters.q else InnovationSort.newest
+    searching = filters.q or filters.similar_to is not None
+    return InnovationSort.relevance if searching else InnovationSort.newest
 
 
 def _record(row: Mapping[Any, Any], response: Response) -> InnovationRead:

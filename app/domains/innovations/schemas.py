@@ -266,6 +266,10 @@ class InnovationFilter(BaseModel):
     sdg: list[int] = Field(default_factory=list)
     category: list[str] = Field(default_factory=list)
     status: list[InnovationStatus] = Field(default_factory=list)
+    # The most alike published innovations of this one (app/domains/innovations/similarity.py),
+    # leaving out `similar_exclude`'s (the caller's institution, set by the service).
+    similar_to: uuid.UUID | None = None
+    similar_exclude: uuid.UUID | None = None
 
 
 class FacetCount(BaseModel):

@@ -413,10 +413,30 @@ def check_filters(filters: InnovationFilter, sort: InnovationSort | None = None)
             "year_from",
             "`year_from` must not be after `year_to`.",
         )
-    if sort is InnovationSort.relevance and not filters.q:
+    if sort is InnovationSort.relevance and not filters.q and filters.similar_to is None:
         raise Unprocessable(
-            "innovation.relevance_needs_q", "Sorting by relevance needs a search (`q`)."
+            "innovation.relevance_needs_q",
+            "Sorting by relevance needs a search (`q`) or `similar_to`.",
         )
+
+
+async def scoped_filters(
+    session: AsyncSession, principal: Principal | None, filters: InnovationFilter
+) -> InnovationFilter:
+    """The filters as they apply to this caller: `similar_to` names an innovation the caller
+    may read (422 otherwise), and the most alike leave out the caller's institution's."""
+    if filters.similar_to is None:
+        return filters
+    try:
+        await read_innovation(session, principal, filters.similar_to)
+    except NotFound:
+        raise invalid_parameter(
+            "innovation.similar_to_not_found",
+            "similar_to",
+            f"No innovation has the id {filters.similar_to}.",
+        ) from None
+    exclude = principal.institution_id if principal is not None else None
+    return filters.model_copy(update={"similar_exclude": exclude})
 
 
 def highlight(headline: str) -> str:
@@ -435,6 +455,7 @@ async def list_innovations(
 ) -> tuple[PageResult[RowMapping], dict[uuid.UUID, str]]:
     """One page of the catalogue as the caller may see it, with snippets when searching."""
     check_filters(filters, sort)
+    filters = await scoped_filters(session, principal, filters)
     repo = InnovationRepository(session)
     result = await repo.page(filters, visibility_for(principal), sort, page)
     snippets: dict[uuid.UUID, str] = {}
@@ -452,6 +473,7 @@ async def export_rows(
 ) -> AsyncIterator[RowMapping]:
     """The export's rows; the query has started (and any error surfaced) when this returns."""
     check_filters(filters, sort)
+    filters = await scoped_filters(session, principal, filters)
     return await InnovationRepository(session).stream(filters, visibility_for(principal), sort)
 
 
@@ -479,6 +501,7 @@ async def innovation_facets(
     `public`, which computes identical concurrent requests once and keeps the answer a few
     seconds; a caller who also sees drafts always gets counts of its own."""
     check_filters(filters)
+    filters = await scoped_filters(session, principal, filters)
     visibility = visibility_for(principal)
     repository = InnovationRepository(session)
 

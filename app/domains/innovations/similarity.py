@@ -9,8 +9,8 @@ cost stays flat as the catalogue grows). Each candidate is scored
 where `text` is its full-text rank against the innovation's title and summary words, relative
 to the best candidate's (0-1); `categories` and `SDGs` are the Jaccard overlaps of the two
 sets (0-1); `awarded` is 1 when it holds an award; `proven` counts the adopter institutions
-that implemented a replication of it. Ties go to the smaller id. README: "How similarity is
-computed".
+that implemented a replication of it. Ties go to the larger id (the catalogue's keyset order).
+README: "How similarity is computed".
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ SELECT id, text_score, category_score, sdg_score, proven_replications, awarded,
        (0.6 * text_score + 0.3 * category_score + 0.1 * sdg_score)
        * (1 + 0.25 * awarded::int + 0.1 * ln(1 + proven_replications)) AS score
   FROM normalised
- ORDER BY score DESC, id
+ ORDER BY score DESC, id DESC
  LIMIT :limit
 """
 

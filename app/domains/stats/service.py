@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import invalid_field
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
 from app.domains.innovations.schemas import InnovationFilter
-from app.domains.innovations.service import check_filters
+from app.domains.innovations.service import check_filters, scoped_filters
 from app.domains.stats.replications import ReplicationStatsFilter, ReplicationStatsRepository
 from app.domains.stats.repository import HubStatsRepository
 from app.domains.stats.schemas import (
@@ -44,6 +44,7 @@ _ORDERED = {StatsGroupBy.year, StatsGroupBy.sdg}
 
 async def overview(session: AsyncSession, filters: InnovationFilter) -> StatsOverview:
     check_filters(filters)
+    filters = await scoped_filters(session, None, filters)
     counts = await InnovationRepository(session).group_counts(
         filters, PUBLISHED_ONLY, ("is_digital", "stage")
     )
@@ -62,6 +63,7 @@ async def innovation_stats(
     session: AsyncSession, filters: InnovationFilter, group_by: StatsGroupBy
 ) -> InnovationStats:
     check_filters(filters)
+    filters = await scoped_filters(session, None, filters)
     dimension = _DIMENSION[group_by]
     counts = await InnovationRepository(session).group_counts(filters, PUBLISHED_ONLY, (dimension,))
     total = counts.total
