@@ -40,6 +40,20 @@ def side(w: World, action: str) -> dict[str, str]:
     return w.operator_medan
 
 
+# Roles on neither side: the policy admits unit operators and local admins only.
+NO_SIDE = frozenset({"admin", "regional_medan", "hub_admin_jatim", "hub_admin_sumut", "evaluator"})
+
+
+def refusal_code(caller: str, status: int) -> str:
+    if caller in NO_SIDE:
+        return "auth.role_forbidden"
+    return {
+        403: "replication.out_of_scope",
+        404: "replication.not_found",
+        401: "auth.required",
+    }[status]
+
+
 # --- the request ----------------------------------------------------------------------------
 
 
@@ -233,19 +247,15 @@ async def test_the_adopters_local_admin_may_patch(w: World) -> None:
         ("regional_medan", 403),
         ("admin", 403),
         ("local_sby", 404),
-        ("hub_admin_jatim", 404),
-        ("evaluator", 404),
+        ("hub_admin_jatim", 403),
+        ("evaluator", 403),
         ("anonymous", 401),
     ],
 )
 async def test_only_the_adopter_side_patches(w: World, caller: str, expected: int) -> None:
     created = await w.request()
     response = await w.patch(created["id"], getattr(w, caller), scope="partial")
-    code = {
-        403: "replication.out_of_scope",
-        404: "replication.not_found",
-        401: "auth.required",
-    }[expected]
+    code = refusal_code(caller, expected)
     assert_problem(response, expected, code)
     await unchanged(w, created, response)
 
@@ -329,11 +339,7 @@ async def test_only_the_adopter_side_deletes(w: World, caller: str, expected: in
     response = await w.client.delete(
         f"{PATH}/{created['id']}", headers={**getattr(w, caller), "If-Match": '"1"'}
     )
-    code = {
-        403: "replication.out_of_scope",
-        404: "replication.not_found",
-        401: "auth.required",
-    }[expected]
+    code = refusal_code(caller, expected)
     assert_problem(response, expected, code)
     await unchanged(w, created, response)
 
@@ -614,11 +620,7 @@ async def test_who_may_not_take_a_step(w: World, action: str, status: str) -> No
         headers: dict[str, str] = getattr(w, caller)
         response = await w.step(replication["id"], action, headers, **STEP_BODIES[action])
         assert response.status_code == expected, (caller, response.text)
-        code = {
-            403: "replication.out_of_scope",
-            404: "replication.not_found",
-            401: "auth.required",
-        }[expected]
+        code = refusal_code(caller, expected)
         assert_problem(response, expected, code)
         await unchanged(w, replication, response)
 
@@ -628,8 +630,8 @@ async def test_who_may_not_take_a_step(w: World, action: str, status: str) -> No
     [
         ("admin", "requested", 403),
         ("regional_medan", "requested", 403),
-        ("evaluator", "requested", 404),
-        ("hub_admin_sumut", "requested", 404),
+        ("evaluator", "requested", 403),
+        ("hub_admin_sumut", "requested", 403),
         ("admin", "approved", 403),
         ("regional_medan", "approved", 403),
         ("evaluator", "approved", 403),
@@ -639,14 +641,13 @@ async def test_who_may_not_take_a_step(w: World, action: str, status: str) -> No
 async def test_roles_on_no_side_take_no_step(
     w: World, caller: str, status: str, expected: int
 ) -> None:
-    """The secretariat, regional systems, evaluators and hub admins are on no side: a 403 when
-    they see the replication, a 404 when they do not."""
+    """The secretariat, regional systems, evaluators and hub admins are on no side: the policy
+    refuses their role before any record is looked at."""
     replication = await w.at(status)
     response = await w.step(
         replication["id"], "discontinue", getattr(w, caller), reason="Dihentikan."
     )
-    code = "replication.out_of_scope" if expected == 403 else "replication.not_found"
-    assert_problem(response, expected, code)
+    assert_problem(response, expected, "auth.role_forbidden")
     await unchanged(w, replication, response)
 
 
@@ -655,7 +656,7 @@ async def test_the_facilitating_hub_reads_but_takes_no_step(w: World) -> None:
     assert (await w.get(created["id"], w.hub_admin_jatim)).status_code == 200
     for action in ("approve", "reject", "discontinue"):
         response = await w.step(created["id"], action, w.hub_admin_jatim, **STEP_BODIES[action])
-        assert_problem(response, 403, "replication.out_of_scope")
+        assert_problem(response, 403, "auth.role_forbidden")
         await unchanged(w, created, response)
 
 

@@ -94,11 +94,16 @@ async def test_an_adopter_unit_not_the_callers_is_403(w: World, caller: str, uni
     await refused(w, response, 403, "replication.out_of_scope")
 
 
-@pytest.mark.parametrize(
-    "caller", ["admin", "hub_admin_jatim", "evaluator", "regional_medan", "local_jatim"]
-)
-async def test_callers_outside_the_adopter_side_cannot_request(w: World, caller: str) -> None:
+@pytest.mark.parametrize("caller", ["admin", "hub_admin_jatim", "evaluator", "regional_medan"])
+async def test_roles_on_no_side_cannot_request(w: World, caller: str) -> None:
+    """The secretariat, hub admins, evaluators and regional systems never request (the policy
+    admits unit operators and local admins only)."""
     response = await w.create(w.inov, w.medan_unit, getattr(w, caller))
+    await refused(w, response, 403, "auth.role_forbidden")
+
+
+async def test_a_local_admin_of_another_institution_cannot_request(w: World) -> None:
+    response = await w.create(w.inov, w.medan_unit, w.local_jatim)
     await refused(w, response, 403, "replication.out_of_scope")
 
 

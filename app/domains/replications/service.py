@@ -23,6 +23,7 @@ from app.core.errors import (
     ConstraintError,
     Forbidden,
     NotFound,
+    field_error,
     invalid_field,
     invalid_transition,
     register_constraint_errors,
@@ -377,9 +378,11 @@ async def _check_replica(
         )
     taken = await repo.replica_holder(replica_id, exclude)
     if taken is not None:
+        message = "The innovation is already the replica of another replication."
         raise Conflict(
             "replication.replica_taken",
-            "The innovation is already the replica of another replication.",
+            message,
+            errors=[field_error(pointer, "replication.replica_taken", message)],
             extra={"replication_id": str(taken)},
         )
 
