@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    exists,
     func,
     literal,
     literal_column,
@@ -47,6 +48,8 @@ from app.models.enums import InnovationStatus
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Institution, Unit
 from app.models.regions import Region
+from app.models.replications import Replication
+from app.models.submissions import Award
 
 INDONESIAN = cast(literal_column("'indonesian'"), REGCONFIG)
 # Marks around matched words in snippets: private-use characters, swapped for <mark> after
@@ -224,10 +227,34 @@ def _filtered(
         conditions.append(Innovation.category_codes.overlap(cast(filters.category, ARRAY(String))))
     if filters.status:
         conditions.append(Innovation.status.in_(filters.status))
+    conditions.extend(_record_conditions(filters))
     if filters.similar_to is not None and not similar_joined:
         alike = similarity.ranked(filters.similar_to, filters.similar_exclude)
         conditions.append(Innovation.id.in_(select(alike.c.id)))
     return stmt.where(and_(*conditions))
+
+
+def _record_conditions(filters: InnovationFilter) -> list[ColumnElement[bool]]:
+    """The filters on the innovation's awards and on its replications."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.has_award is not None:
+        held = exists().where(Award.innovation_id == Innovation.id)
+        conditions.append(held if filters.has_award else ~held)
+    if filters.award_tier or filters.award_year:
+        award = exists().where(Award.innovation_id == Innovation.id)
+        if filters.award_tier:
+            award = award.where(Award.tier.in_(filters.award_tier))
+        if filters.award_year:
+            award = award.where(Award.year.in_(filters.award_year))
+        conditions.append(award)
+    if filters.replicated is not None:
+        # Replicated: an adopter reached implementation (the statistics' count).
+        proven = exists().where(
+            Replication.source_innovation_id == Innovation.id,
+            Replication.implemented_date.is_not(None),
+        )
+        conditions.append(proven if filters.replicated else ~proven)
+    return conditions
 
 
 def _sort_key(sort: InnovationSort, filters: InnovationFilter) -> RowSortKey:

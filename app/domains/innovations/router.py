@@ -84,6 +84,24 @@ async def catalogue_filters(
         list[Annotated[str, Query(pattern=CATEGORY_CODE_PATTERN)]] | None,
         Query(description="Any of these category codes.", max_length=50),
     ] = None,
+    has_award: Annotated[
+        bool | None, Query(description="Holds an award (true) or none (false).")
+    ] = None,
+    award_tier: Annotated[
+        list[Annotated[str, Query(pattern=r"^[a-z0-9_]{1,30}$")]] | None,
+        Query(description="Holds an award of any of these tiers (`top_45`, ...).", max_length=20),
+    ] = None,
+    award_year: Annotated[
+        list[Annotated[int, Query(ge=2000, le=2100)]] | None,
+        Query(description="Holds an award of any of these years.", max_length=20),
+    ] = None,
+    replicated: Annotated[
+        bool | None,
+        Query(
+            description="Some institution implemented a replication of it (true), or none did "
+            "(false)."
+        ),
+    ] = None,
     similar_to: Annotated[
         uuid.UUID | None,
         Query(
@@ -106,6 +124,10 @@ async def catalogue_filters(
         sdg=sdg or [],
         category=category or [],
         similar_to=similar_to,
+        has_award=has_award,
+        award_tier=award_tier or [],
+        award_year=award_year or [],
+        replicated=replicated,
     )
 
 

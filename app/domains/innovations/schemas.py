@@ -270,6 +270,10 @@ class InnovationFilter(BaseModel):
     # leaving out `similar_exclude`'s (the caller's institution, set by the service).
     similar_to: uuid.UUID | None = None
     similar_exclude: uuid.UUID | None = None
+    has_award: bool | None = None
+    award_tier: list[str] = Field(default_factory=list)
+    award_year: list[int] = Field(default_factory=list)
+    replicated: bool | None = None
 
 
 class FacetCount(BaseModel):

@@ -1,0 +1,78 @@
+"""The catalogue's filters on awards and replications, on the demo data: Jarik Ma'Siti holds a
+Top 45 KIPP 2023 award and was implemented by the Malang schools; E-PPID was implemented at the
+East Java bureau before it was discontinued (it still counts as replicated)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.seed.demo import load_demo
+
+Params = dict[str, str | list[str]]
+
+
+@pytest.fixture
+async def demo(session: AsyncSession) -> int:
+    return await load_demo(session)
+
+
+async def titles(client: httpx.AsyncClient, params: Params) -> set[str]:
+    response = await client.get("/v1/innovations", params={**params, "limit": 100})
+    assert response.status_code == 200, response.text
+    assert not response.json()["has_more"]
+    return {item["title"] for item in response.json()["items"]}
+
+
+async def test_has_award_keeps_the_awarded_and_false_the_others(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    assert await titles(client, {"has_award": "true"}) == {"Jarik Ma'Siti"}
+    everything = await titles(client, {})
+    assert await titles(client, {"has_award": "false"}) == everything - {"Jarik Ma'Siti"}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"award_tier": "top_45"}, {"Jarik Ma'Siti"}),
+        ({"award_tier": ["top_99", "top_45"]}, {"Jarik Ma'Siti"}),
+        ({"award_tier": "top_99"}, set()),
+        ({"award_year": "2023"}, {"Jarik Ma'Siti"}),
+        ({"award_year": "2022"}, set()),
+        ({"award_tier": "top_45", "award_year": "2022"}, set()),
+    ],
+)
+async def test_award_tier_and_year_match_one_award(
+    client: httpx.AsyncClient, demo: int, params: Params, expected: set[str]
+) -> None:
+    assert await titles(client, params) == expected
+
+
+async def test_replicated_means_an_adopter_reached_implementation(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    # SIKULIN's replication only has its agreement signed, Demi Sepeda Bagus's is a request,
+    # KLINIK ASPIRASI's was rejected: none of them counts.
+    assert await titles(client, {"replicated": "true"}) == {"Jarik Ma'Siti", "E-PPID"}
+    not_replicated = await titles(client, {"replicated": "false"})
+    assert {"SIKULIN", "Demi Sepeda Bagus", "KLINIK ASPIRASI"} <= not_replicated
+    assert not_replicated.isdisjoint({"Jarik Ma'Siti", "E-PPID"})
+
+
+async def test_facets_and_statistics_take_the_same_filters(
+    client: httpx.AsyncClient, demo: int
+) -> None:
+    params: Params = {"replicated": "true", "has_award": "true"}
+    listed = await client.get("/v1/innovations", params={**params, "include_total": "true"})
+    facets = await client.get("/v1/innovations/facets", params=params)
+    overview = await client.get("/v1/stats/overview", params=params)
+    assert listed.json()["total"] == facets.json()["total"] == 1
+    assert overview.json()["published_innovations"] == 1
+
+
+async def test_a_malformed_award_filter_is_a_422(client: httpx.AsyncClient, demo: int) -> None:
+    for params in ({"award_tier": "Top 45"}, {"award_year": "1999"}, {"replicated": "maybe"}):
+        response = await client.get("/v1/innovations", params=params)
+        assert response.status_code == 422, response.text
