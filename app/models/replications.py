@@ -134,7 +134,8 @@ class Replication(UUIDPrimaryKey, Timestamps, Versioned, Base):
             "replica_innovation_id IS DISTINCT FROM source_innovation_id", name="replica_not_source"
         ),
         CheckConstraint(
-            "(facilitator = 'hub') = (facilitator_hub_id IS NOT NULL)", name="facilitator_hub"
+            "coalesce(facilitator = 'hub', false) = (facilitator_hub_id IS NOT NULL)",
+            name="facilitator_hub",
         ),
         CheckConstraint("scope IN ('full', 'partial')", name="scope_known"),
         # Every step reached has its date, and only those (discontinued keeps the earlier ones).

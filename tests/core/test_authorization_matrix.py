@@ -132,8 +132,8 @@ class World:
     draft_entry_a: Submission  # A1's draft entry of competition_a (A's only), of a draft
     awaiting_entry_a: Submission  # A1's entry of competition_a awaiting A's local admin
     published_b1: Innovation  # a published innovation of B1: what A1 asks to replicate
-    replication_a: Replication  # A1's approved replication of an A2 innovation (public)
-    requested_replication_a: Replication  # A1's request for another A2 innovation (A's only)
+    replication_a: Replication  # A1's approved replication of an A3 innovation (public)
+    requested_replication_a: Replication  # A1's request for another A3 innovation (A's only)
     callers: dict[str, Caller]
 
 
@@ -381,21 +381,24 @@ async def build_world(
     )
     session.add_all([entry_a, draft_entry_a, awaiting_entry_a])
 
+    # The sources are a third unit's: A2 stays free for the unit delete's sample.
+    a3 = await make_unit(a, name="Bagian Hukum Sekretariat Daerah Kota Medan")
+
     def replication(source: Innovation, status: ReplicationStatus) -> Replication:
         approved = today if status is ReplicationStatus.approved else None
         return Replication(
-            source_innovation_id=source.id, source_institution_id=a.id, source_unit_id=a2.id,
+            source_innovation_id=source.id, source_institution_id=a.id, source_unit_id=a3.id,
             adopter_institution_id=a.id, adopter_unit_id=a1.id, scope=ReplicationScope.full,
             status=status, requested_date=today, approved_date=approved,
         )  # fmt: skip
 
     today = now.date()
     replication_a = replication(
-        await make_innovation(a2, InnovationStatus.published, title="E-PERDA"),
+        await make_innovation(a3, InnovationStatus.published, title="E-PERDA"),
         ReplicationStatus.approved,
     )
     requested_replication_a = replication(
-        await make_innovation(a2, InnovationStatus.published, title="SIPADU"),
+        await make_innovation(a3, InnovationStatus.published, title="SIPADU"),
         ReplicationStatus.requested,
     )
     session.add_all([replication_a, requested_replication_a])
@@ -963,7 +966,7 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         record=str(w.competition_a.competition.id), names_record=False,
         params={"competition_id": str(w.competition_a.competition.id)},
     ),
-    # replications: reads aim at A1's approved (public) replication of an A2 innovation; writes
+    # replications: reads aim at A1's approved (public) replication of an A3 innovation; writes
     # at A1's request for another one, which only A may know about. The sample transition
     # discontinues: either side's step.
     "list_replications": lambda w: Sample(

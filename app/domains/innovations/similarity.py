@@ -22,14 +22,15 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 CANDIDATES = 1000  # per candidate set (shared words, shared categories)
-WORDS = 64  # title and summary words of the innovation searched for
+WORDS = 64  # its title words first, then its most frequent summary words
 LIST_LIMIT = 200  # the `similar_to` list filter keeps this many most alike
 _SQL = """
 WITH source AS (
     SELECT i.id, i.category_codes, i.sdgs,
-           (SELECT to_tsquery('simple', string_agg(quote_literal(w.word), ' | '))
-              FROM (SELECT unnest(tsvector_to_array(ts_filter(i.search_vector, '{a,b}'))) AS word
-                    LIMIT :words) AS w) AS query
+           (SELECT to_tsquery('simple', string_agg(quote_literal(w.lexeme), ' | '))
+              FROM (SELECT t.lexeme FROM unnest(ts_filter(i.search_vector, '{a,b}')) AS t
+                     ORDER BY 'A' = ANY(t.weights) DESC, cardinality(t.positions) DESC, t.lexeme
+                     LIMIT :words) AS w) AS query
       FROM innovations i
      WHERE i.id = :innovation_id
 ),

@@ -99,6 +99,7 @@ class InnovationBrief:
     title: str
     status: InnovationStatus
     institution_id: uuid.UUID
+    unit_id: uuid.UUID
 
 
 class ReplicationRepository:
@@ -166,10 +167,14 @@ class ReplicationRepository:
             return {}
         rows = await self.session.execute(
             select(
-                Innovation.id, Innovation.title, Innovation.status, Innovation.institution_id
+                Innovation.id,
+                Innovation.title,
+                Innovation.status,
+                Innovation.institution_id,
+                Innovation.unit_id,
             ).where(Innovation.id.in_(ids))
         )
-        return {r.id: InnovationBrief(r.title, r.status, r.institution_id) for r in rows}
+        return {r.id: InnovationBrief(r.title, r.status, r.institution_id, r.unit_id) for r in rows}
 
     async def holder(
         self, source_id: uuid.UUID, adopter_unit_id: uuid.UUID, exclude: uuid.UUID | None
@@ -284,6 +289,8 @@ class ReplicationRepository:
                 Replication.replica_innovation_id,
                 replica.c.title.label("replica_innovation_title"),
                 replica.c.status.label("replica_status"),
+                replica.c.institution_id.label("replica_institution_id"),
+                replica.c.unit_id.label("replica_unit_id"),
                 Replication.adopter_institution_id,
                 Institution.name.label("adopter_institution_name"),
                 Replication.adopter_unit_id,

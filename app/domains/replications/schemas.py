@@ -201,7 +201,10 @@ class Lineage(BaseModel):
     its replicas, as far as the caller may see them."""
 
     innovation_id: uuid.UUID
-    root_innovation_id: uuid.UUID = Field(description="The original innovation of the chain.")
+    root_innovation_id: uuid.UUID = Field(
+        description="The original innovation of the chain: the furthest ancestor the caller can "
+        "see within the bound (the innovation itself when none is)."
+    )
     nodes: list[LineageNode] = Field(
         description="Ancestors from the root down, then descendants by depth, requested date, id."
     )

@@ -51,6 +51,7 @@ from app.domains.replications.schemas import (
     ReplicationUpdate,
 )
 from app.models.enums import (
+    PUBLIC_HUB_STATUSES,
     InnovationStatus,
     ReplicationFacilitator,
     ReplicationStatus,
@@ -184,22 +185,10 @@ async def _load(
     return replication
 
 
-def _replica_shown(
-    principal: Principal | None,
-    adopter_institution_id: uuid.UUID,
-    replica_status: InnovationStatus | None,
-) -> bool:
-    """The replica's id is shown to callers who may read that innovation: anyone once it is
-    published, else the secretariat and the adopter institution."""
-    if replica_status is None:
-        return False
-    if replica_status is InnovationStatus.published:
-        return True
-    if principal is None:
-        return False
-    return principal.is_secretariat or (
-        principal.role in (Role.unit_operator, Role.local_admin, Role.regional_system)
-        and principal.institution_id == adopter_institution_id
+def _replica_shown(principal: Principal | None, replica: InnovationBrief | None) -> bool:
+    """The replica's id is shown to callers who may read that innovation in the catalogue."""
+    return replica is not None and innovations.visibility_for(principal).admits(
+        replica.status, replica.institution_id, replica.unit_id
     )
 
 
@@ -212,8 +201,7 @@ def _read_model(
     source = briefs.get(replication.source_innovation_id)
     replica_id = replication.replica_innovation_id
     replica = briefs.get(replica_id) if replica_id is not None else None
-    status = replica.status if replica is not None else None
-    if not _replica_shown(principal, replication.adopter_institution_id, status):
+    if not _replica_shown(principal, replica):
         shown["replica_innovation_id"] = None
     return {**shown, "source_innovation_title": source.title if source else ""}
 
@@ -321,7 +309,9 @@ async def _check_facilitator(
             "/facilitator_hub_id",
             "Name the facilitating hub exactly when the facilitator is `hub`.",
         )
-    if hub_id is not None and await session.get(Hub, hub_id) is None:
+    hub = None if hub_id is None else await session.get(Hub, hub_id)
+    if hub_id is not None and (hub is None or hub.status not in PUBLIC_HUB_STATUSES):
+        # A hub not yet designated is not public: as unknown as one that does not exist.
         raise invalid_field(
             "replication.hub_not_found", "/facilitator_hub_id", f"No hub has the id {hub_id}."
         )
@@ -611,7 +601,13 @@ async def transition_replication(
         )
     day = _step_date(replication, data.date)
     if action is A.approve:
-        source = await session.get(Innovation, replication.source_innovation_id)
+        # Held (key share) until commit: an archive of the source waits, then sees the approval.
+        source = await session.get(
+            Innovation,
+            replication.source_innovation_id,
+            with_for_update={"read": True, "key_share": True},
+            populate_existing=True,
+        )
         if source is None or source.status is not InnovationStatus.published:
             raise Conflict(
                 "replication.source_not_published",
@@ -624,6 +620,8 @@ async def transition_replication(
     setattr(replication, field, day)
     if action is A.reject:
         replication.rejection_reason = data.reason
+        # Never adopted: its replica is free for another request.
+        replication.replica_innovation_id = None
     elif action is A.discontinue:
         replication.discontinuation_reason = data.reason
     elif action is A.evaluate:
@@ -652,7 +650,15 @@ async def lineage(
     nodes = []
     for row in within:
         node = dict(row)
-        shown = _replica_shown(principal, row["adopter_institution_id"], node.pop("replica_status"))
+        replica_status = node.pop("replica_status")
+        replica_institution = node.pop("replica_institution_id")
+        replica_unit = node.pop("replica_unit_id")
+        shown = replica_status is not None and _replica_shown(
+            principal,
+            InnovationBrief(
+                node["replica_innovation_title"], replica_status, replica_institution, replica_unit
+            ),
+        )
         if not shown:
             node["replica_innovation_id"] = None
             node["replica_innovation_title"] = None

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import invalid_field
+from app.core.errors import invalid_parameter
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
 from app.domains.innovations.schemas import InnovationFilter
 from app.domains.innovations.service import check_filters, scoped_filters
@@ -131,8 +131,8 @@ async def replication_stats(
         and filters.year_to is not None
         and filters.year_from > filters.year_to
     ):
-        raise invalid_field(
-            "stats.year_range", "/year_from", "year_from is after year_to: no year is in range."
+        raise invalid_parameter(
+            "stats.year_range", "year_from", "year_from is after year_to: no year is in range."
         )
     repo = ReplicationStatsRepository(session)
     sources, adopters, count, median = await repo.totals(filters)
