@@ -79,6 +79,15 @@ class Principal:
     def is_secretariat(self) -> bool:
         return self.role is Role.secretariat_admin
 
+    def acts_for(self, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+        """A unit operator acts for its unit's records, a local admin for its institution's
+        (submissions, replications); no other role does."""
+        if self.role is Role.unit_operator:
+            return self.unit_id is not None and self.unit_id == unit_id
+        if self.role is Role.local_admin:
+            return self.institution_id is not None and self.institution_id == institution_id
+        return False
+
     @property
     def user_id(self) -> uuid.UUID | None:
         return self.id if self.kind == "user" else None

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, Enum, MetaData, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -48,3 +48,16 @@ class Versioned:
         # eager_defaults: the UPDATE's RETURNING loads `updated_at` (set by the database), so
         # nothing is left expired for a lazy load, which async code cannot do.
         return {"version_id_col": cls.__table__.c.version, "eager_defaults": True}  # type: ignore[attr-defined]
+
+
+def string_enum(enum: type[Any], name: str, length: int = 30) -> Enum:
+    """A Python enum stored as its values in a VARCHAR with a CHECK constraint (member names
+    such as `in_` or `return_` may differ from the values stored)."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        name=name,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -21,23 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned
+from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, string_enum
 from app.models.enums import ReplicationFacilitator, ReplicationScope, ReplicationStatus
 
-
-def _enum(enum: type[Any], name: str) -> Enum:
-    return Enum(
-        enum,
-        native_enum=False,
-        create_constraint=True,
-        length=30,
-        name=name,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
 # A replication holds its place (one per source and adopter unit) unless it ended this way.
-HOLDS_PLACE = "status NOT IN ('rejected', 'discontinued')"
+ENDED = ("rejected", "discontinued")
+HOLDS_PLACE = f"status NOT IN {ENDED!r}"
 EMPTY_ARRAY = text("'[]'::jsonb")
 
 
@@ -59,15 +47,17 @@ class Replication(UUIDPrimaryKey, Timestamps, Versioned, Base):
     )
     adopter_unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     facilitator: Mapped[ReplicationFacilitator | None] = mapped_column(
-        _enum(ReplicationFacilitator, "replication_facilitator")
+        string_enum(ReplicationFacilitator, "replication_facilitator")
     )
     facilitator_hub_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("hubs.id", ondelete="RESTRICT")
     )
-    scope: Mapped[ReplicationScope] = mapped_column(_enum(ReplicationScope, "replication_scope"))
+    scope: Mapped[ReplicationScope] = mapped_column(
+        string_enum(ReplicationScope, "replication_scope")
+    )
     adaptation: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ReplicationStatus] = mapped_column(
-        _enum(ReplicationStatus, "replication_status"), default=ReplicationStatus.requested
+        string_enum(ReplicationStatus, "replication_status"), default=ReplicationStatus.requested
     )
     requested_date: Mapped[date] = mapped_column(Date)
     approved_date: Mapped[date | None] = mapped_column(Date)

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -24,20 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned
+from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, string_enum
 from app.models.enums import ScreeningOutcome, ScreeningReason, SubmissionStatus
-
-
-def _enum(enum: type[Any], name: str) -> Enum:
-    return Enum(
-        enum,
-        native_enum=False,
-        create_constraint=True,
-        length=30,
-        name=name,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
 
 # Entries that hold their innovation's place in the edition (withdrawn and expired ones do not).
 HOLDS_PLACE = "status NOT IN ('withdrawn', 'expired')"
@@ -69,17 +55,17 @@ class Submission(UUIDPrimaryKey, Timestamps, Versioned, Base):
         UUID(as_uuid=True), ForeignKey("innovations.id", ondelete="RESTRICT")
     )
     status: Mapped[SubmissionStatus] = mapped_column(
-        _enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.draft
+        string_enum(SubmissionStatus, "submission_status"), default=SubmissionStatus.draft
     )
     # The round the entry is in (the first one once submitted).
     round_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     return_reason: Mapped[str | None] = mapped_column(Text)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     screening_outcome: Mapped[ScreeningOutcome | None] = mapped_column(
-        _enum(ScreeningOutcome, "screening_outcome")
+        string_enum(ScreeningOutcome, "screening_outcome")
     )
     screening_reason: Mapped[ScreeningReason | None] = mapped_column(
-        _enum(ScreeningReason, "screening_reason")
+        string_enum(ScreeningReason, "screening_reason")
     )
     screening_note: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,7 +29,7 @@ from app.domains.replications.schemas import ReplicationFilter, ReplicationSort
 from app.models.enums import InnovationStatus
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
-from app.models.replications import Replication
+from app.models.replications import ENDED, Replication
 
 SORTS = {
     ReplicationSort.created_at: SortKey((Replication.created_at, Replication.id)),
@@ -183,7 +183,7 @@ class ReplicationRepository:
         stmt = select(Replication.id).where(
             Replication.source_innovation_id == source_id,
             Replication.adopter_unit_id == adopter_unit_id,
-            Replication.status.not_in(("rejected", "discontinued")),
+            Replication.status.not_in(ENDED),
         )
         if exclude is not None:
             stmt = stmt.where(Replication.id != exclude)

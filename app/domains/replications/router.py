@@ -11,6 +11,7 @@ from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.domains.replications import service
 from app.domains.replications.schemas import (
     Lineage,
@@ -57,7 +58,7 @@ async def list_replications(
         str | None,
         Query(
             max_length=13,
-            pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$",
+            pattern=REGION_CODE_PATTERN,
             description="The adopter institution's region: a province matches everything "
             "inside it.",
         ),

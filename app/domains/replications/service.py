@@ -142,21 +142,12 @@ def visibility_for(principal: Principal | None) -> ReplicationVisibility:
     return ReplicationVisibility()
 
 
-def _acts_for(principal: Principal, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
-    """A unit operator acts for its unit, a local admin for its institution."""
-    if principal.role is Role.unit_operator:
-        return principal.unit_id is not None and principal.unit_id == unit_id
-    if principal.role is Role.local_admin:
-        return principal.institution_id is not None and principal.institution_id == institution_id
-    return False
-
-
 def on_adopter_side(principal: Principal, replication: Replication) -> bool:
-    return _acts_for(principal, replication.adopter_institution_id, replication.adopter_unit_id)
+    return principal.acts_for(replication.adopter_institution_id, replication.adopter_unit_id)
 
 
 def on_source_side(principal: Principal, replication: Replication) -> bool:
-    return _acts_for(principal, replication.source_institution_id, replication.source_unit_id)
+    return principal.acts_for(replication.source_institution_id, replication.source_unit_id)
 
 
 def _not_found(replication_id: uuid.UUID) -> NotFound:
@@ -291,7 +282,7 @@ async def _adopter_unit(session: AsyncSession, principal: Principal, unit_id: uu
         raise invalid_field(
             "replication.unit_not_found", "/adopter_unit_id", f"No unit has the id {unit_id}."
         )
-    if not _acts_for(principal, unit.institution_id, unit.id):
+    if not principal.acts_for(unit.institution_id, unit.id):
         raise Forbidden(
             "replication.out_of_scope",
             "A replication is requested for the caller's own unit (a local admin: one of its "

@@ -8,6 +8,7 @@ from app.core.openapi import problems
 from app.core.policies import PolicyRoute
 from app.db.session import SessionDep
 from app.domains.innovations.router import CatalogueFilters
+from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.domains.stats import service
 from app.domains.stats.replications import ReplicationStatsFilter
 from app.domains.stats.schemas import (
@@ -66,7 +67,7 @@ async def get_replication_stats(
         str | None,
         Query(
             max_length=13,
-            pattern=r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$",
+            pattern=REGION_CODE_PATTERN,
             description="The adopter institution's region (a province matches everything in it).",
         ),
     ] = None,

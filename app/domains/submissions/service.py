@@ -127,15 +127,6 @@ def visibility_for(principal: Principal | None) -> SubmissionVisibility:
     return SubmissionVisibility()
 
 
-def _writes_for(principal: Principal, institution_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
-    """A unit operator writes its unit's entries, a local admin its institution's."""
-    if principal.role is Role.unit_operator:
-        return principal.unit_id is not None and principal.unit_id == unit_id
-    if principal.role is Role.local_admin:
-        return principal.institution_id is not None and principal.institution_id == institution_id
-    return False
-
-
 def _not_found(submission_id: uuid.UUID) -> NotFound:
     return NotFound("submission.not_found", f"No submission has the id {submission_id}.")
 
@@ -358,7 +349,7 @@ async def _own_innovation(
             "/innovation_id",
             f"No innovation has the id {innovation_id}.",
         )
-    if not _writes_for(principal, innovation.institution_id, innovation.unit_id):
+    if not principal.acts_for(innovation.institution_id, innovation.unit_id):
         raise Forbidden(
             "submission.out_of_scope",
             "Enter one of your own unit's innovations (a local admin: its institution's).",
@@ -514,7 +505,7 @@ async def _writable(
     """Lock an entry the caller writes (403 when it only sees it)."""
     loaded = await _load(session, principal, submission_id, for_update=True)
     submission = loaded.submission
-    if not _writes_for(principal, submission.institution_id, submission.unit_id):
+    if not principal.acts_for(submission.institution_id, submission.unit_id):
         raise Forbidden(
             "submission.out_of_scope",
             "An entry is written by its unit's operators and its institution's local admins.",
@@ -849,7 +840,7 @@ def _check_actor(principal: Principal, loaded: Loaded, action: SubmissionAction)
                 "The institution's local admin approves or returns its entries.",
             )
         return
-    if not _writes_for(principal, submission.institution_id, submission.unit_id):
+    if not principal.acts_for(submission.institution_id, submission.unit_id):
         raise Forbidden(
             "submission.out_of_scope",
             "An entry is sent and withdrawn by its unit's operators and its institution's "
