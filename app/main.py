@@ -30,7 +30,12 @@ from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
 from app.core.shared_results import SharedResults
 from app.db.reads import PoolReader
-from app.db.session import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.db.session import (
+    create_engine,
+    create_key_read_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from app.db.url import resolve_database_url
 from app.domains.ops.router import router as ops_router
 
@@ -52,11 +57,14 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def attach_database(app: FastAPI, engine: AsyncEngine) -> None:
+def attach_database(
+    app: FastAPI, engine: AsyncEngine, key_read_engine: AsyncEngine | None = None
+) -> None:
+    """The engine of sessions, and the one of the hot reads by key (the same one if None)."""
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
-    app.state.reader = PoolReader(engine)
+    app.state.reader = PoolReader(key_read_engine or engine)
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:
@@ -65,16 +73,16 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = None
+        owned: list[AsyncEngine] = []
         if getattr(app.state, "engine", None) is None:
             url = resolve_database_url(settings.database_url, settings.embedded_pg_dir)
-            owned = create_engine(url, settings)
-            attach_database(app, owned)
+            owned = [create_engine(url, settings), create_key_read_engine(url, settings)]
+            attach_database(app, *owned)
         logger.info("service started", extra={"environment": settings.environment.value})
         yield
         await app.state.rate_limiter.aclose()
-        if owned is not None:
-            await owned.dispose()
+        for owned_engine in owned:
+            await owned_engine.dispose()
 
     app = FastAPIOffline(
         title="Inovasi",

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # connections (bench/README.md).
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=0, ge=0, le=200)
+    # A second pool for the reads by key (an innovation by id, API keys, access tokens), whose
+    # statements keep PostgreSQL's cached plans (app/db/session.py). A process opens at most
+    # DB_POOL_SIZE + DB_MAX_OVERFLOW + DB_READ_POOL_SIZE connections.
+    db_read_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     # The public's facets (the same for every anonymous caller) are computed once for identical
     # concurrent requests and kept this many seconds; 0 keeps none (still computed once).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
@@ -19,18 +19,22 @@ from sqlalchemy.pool import NullPool
 from app.core.config import Settings
 
 
-def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
-    connect_args = {
-        "server_settings": {
-            "application_name": "inovasi",
-            "statement_timeout": str(settings.db_statement_timeout_ms),
-            "timezone": "UTC",
-            # asyncpg prepares every statement; PostgreSQL's generic plan for a prepared search
-            # ignores the partial indexes and the parameters' selectivity (600 ms instead of
-            # 50 ms at 100k rows, bench/README.md): plan every execution for its parameters.
-            "plan_cache_mode": "force_custom_plan",
-        }
+def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str, Any]:
+    server_settings = {
+        "application_name": "inovasi",
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "timezone": "UTC",
     }
+    if plan_every_execution:
+        # asyncpg prepares every statement; PostgreSQL's generic plan for a prepared search
+        # ignores the partial indexes and the parameters' selectivity (600 ms instead of
+        # 50 ms at 100k rows, bench/README.md): plan every execution for its parameters.
+        server_settings["plan_cache_mode"] = "force_custom_plan"
+    return {"server_settings": server_settings}
+
+
+def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
+    connect_args = _connect_args(settings, plan_every_execution=True)
     # jsonb columns are decoded by orjson, about three times as fast as the json module for
     # the catalogue's sections and evidence (bench/README.md); writes keep json.dumps.
     if null_pool:
@@ -47,6 +51,25 @@ def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> A
         # replaces every connection as old as it.
         pool_pre_ping=False,
         connect_args=connect_args,
+    )
+
+
+def create_key_read_engine(url: URL, settings: Settings) -> AsyncEngine:
+    """The pool of the hot reads by key (app/db/reads.py): an innovation by id, an API key by
+    its hash, the account of an access token.
+
+    Their statements never change and look up one row by a unique key, so PostgreSQL's cached
+    generic plan is the right one, and planning each execution (as the main pool's connections
+    must, for searches) cost PostgreSQL more than running the query: 0.27 against 0.11 ms of
+    its CPU a get by id (bench/README.md).
+    """
+    return create_async_engine(
+        url,
+        json_deserializer=orjson.loads,
+        pool_size=settings.db_read_pool_size,
+        max_overflow=0,
+        pool_pre_ping=False,
+        connect_args=_connect_args(settings, plan_every_execution=False),
     )
 
 

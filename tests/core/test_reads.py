@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from app.core.errors import ServiceUnavailable
 from app.db.reads import CompiledRead, ConnectionReader, PoolReader
-from app.db.session import create_engine
+from app.db.session import create_engine, create_key_read_engine
 from app.main import create_app
 from app.models.innovations import Innovation
 from tests.conftest import make_settings
@@ -199,3 +199,31 @@ async def test_a_connection_the_pool_does_not_keep_is_closed_after_a_read(
     finally:
         await engine.dispose()
         await probe.dispose()
+
+
+async def test_reads_by_key_keep_cached_plans_and_the_main_pool_plans_each_execution(
+    database_url: URL,
+) -> None:
+    """Searches need a plan for their parameters; reads by key are best with the cached one."""
+    settings = make_settings(database_url, db_read_pool_size=1)
+    main = create_engine(database_url, settings)
+    by_key = create_key_read_engine(database_url, settings)
+    mode = CompiledRead(select(func.current_setting(literal_column("'plan_cache_mode'"))))
+    try:
+        async with main.connect() as conn:
+            assert await ConnectionReader(conn).one(mode) == ("force_custom_plan",)
+        row = await PoolReader(by_key).one(mode)
+        assert row is not None
+        assert row[0] == "auto"
+        assert by_key.sync_engine.pool.size() == 1  # type: ignore[attr-defined]
+    finally:
+        await main.dispose()
+        await by_key.dispose()
+
+
+async def test_a_started_service_reads_by_key_on_its_own_pool(database_url: URL) -> None:
+    settings = make_settings(database_url)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert app.state.reader.engine is not app.state.engine
+        assert app.state.reader.engine.sync_engine.pool.size() == settings.db_read_pool_size
