@@ -4,6 +4,7 @@ same errors as every other database access."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 
 import httpx
@@ -224,6 +225,19 @@ async def test_reads_by_key_keep_cached_plans_and_the_main_pool_plans_each_execu
 async def test_a_started_service_reads_by_key_on_its_own_pool(database_url: URL) -> None:
     settings = make_settings(database_url)
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        assert app.state.reader.engine is not app.state.engine
-        assert app.state.reader.engine.sync_engine.pool.size() == settings.db_read_pool_size
+    try:
+        async with app.router.lifespan_context(app):
+            assert app.state.reader.engine is not app.state.engine
+            assert app.state.reader.engine.sync_engine.pool.size() == settings.db_read_pool_size
+    finally:
+        gc.unfreeze()  # the started service froze this test process's objects
+
+
+async def test_a_started_service_freezes_what_it_built_at_startup(database_url: URL) -> None:
+    """Its modules, routes and schemas leave the garbage collector's generations."""
+    app = create_app(make_settings(database_url))
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
