@@ -446,3 +446,25 @@ async def test_typo_alternatives_come_from_published_titles_unless_the_caller_se
     assert "sirahasio" in await alternatives(True)
     assert "sirahasiu" not in await alternatives(True)
     assert "sirahasiu" in await alternatives(False)
+
+
+async def test_a_word_of_a_published_records_text_is_taken_as_typed(
+    client: httpx.AsyncClient,
+    search_unit: Unit,
+    make_innovation: InnovationFactory,
+    admin: Headers,
+) -> None:
+    """A word some published record's sections contain is no typo (migration 0012): it finds
+    those records, and no longer the titles that merely look like it."""
+    sections = dict(COMPLETE_SECTIONS, summary="Warga menjalankan gotongrayong setiap pekan.")
+    await make_innovation(search_unit, PUBLISHED, title="SIBERKAS", sections=sections)
+    await make_innovation(search_unit, PUBLISHED, title="GOTONGRAYON")
+    assert titles(await search(client, "gotongrayong")) == ["SIBERKAS"]
+    assert titles(await search(client, "gotongrayong", admin)) == ["SIBERKAS"]
+    # Unknown anywhere: the titles like it, as before.
+    assert titles(await search(client, "gotongrayom")) == ["GOTONGRAYON"]
+    # Only published text counts: a draft's sections change nothing.
+    draft_sections = dict(COMPLETE_SECTIONS, summary="Program rembuksaja untuk warga.")
+    await make_innovation(search_unit, title="SIDRAF", sections=draft_sections)
+    await make_innovation(search_unit, PUBLISHED, title="REMBUKSAJO")
+    assert titles(await search(client, "rembuksaja")) == ["REMBUKSAJO"]
