@@ -87,10 +87,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             gc.collect()
             gc.freeze()
         logger.info("service started", extra={"environment": settings.environment.value})
-        yield
-        await app.state.rate_limiter.aclose()
-        for owned_engine in owned:
-            await owned_engine.dispose()
+        try:
+            yield
+            await app.state.rate_limiter.aclose()
+        finally:
+            for owned_engine in owned:
+                await owned_engine.dispose()
 
     app = FastAPIOffline(
         title="Inovasi",

@@ -1,4 +1,5 @@
-"""Engine per process, and the request's unit of work: one session, one commit point."""
+"""The engines of a process (the sessions' one, and the reads by key's smaller one: see
+`create_key_read_engine`), and the request's unit of work: one session, one commit point."""
 
 from __future__ import annotations
 
