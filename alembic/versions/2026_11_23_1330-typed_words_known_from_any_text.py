@@ -25,6 +25,13 @@ depends_on: str | Sequence[str] | None = None
 # matched anywhere. Only published text counts, for every caller, as for title words in 0007:
 # whether a word is taken as typed must not depend on drafts. Only unknown words become the
 # title words at least 0.5 trigram-similar to them. The rest as in 0007.
+KNOWN_TEXT = """        ELSIF EXISTS (
+            SELECT FROM innovations
+            WHERE search_vector @@ to_tsquery('indonesian', quote_literal(typed))
+                AND status = 'published'
+        ) THEN
+            alternatives := quote_literal(typed);
+"""
 FUZZY = """
 CREATE OR REPLACE FUNCTION innovation_fuzzy_tsquery(q text, published_only boolean)
 RETURNS tsquery
@@ -37,13 +44,7 @@ BEGIN
     FOR typed IN SELECT innovation_title_words(q) LOOP
         IF EXISTS (SELECT FROM innovation_words WHERE word = typed AND published) THEN
             alternatives := quote_literal(typed) || '\\:A';
-        ELSIF EXISTS (
-            SELECT FROM innovations
-            WHERE search_vector @@ to_tsquery('indonesian', quote_literal(typed))
-                AND status = 'published'
-        ) THEN
-            alternatives := quote_literal(typed);
-        ELSE
+{known_text}        ELSE
             SELECT string_agg(quote_literal(candidate) || '\\:A', ' | ')
             INTO alternatives
             FROM (
@@ -62,40 +63,10 @@ BEGIN
     RETURN to_tsquery('indonesian', array_to_string(groups, ' & '));
 END
 $$
-"""
+""".replace("{known_text}", KNOWN_TEXT)
 
-PREVIOUS = """
-CREATE OR REPLACE FUNCTION innovation_fuzzy_tsquery(q text, published_only boolean)
-RETURNS tsquery
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    typed text;
-    alternatives text;
-    groups text[] := '{}';
-BEGIN
-    FOR typed IN SELECT innovation_title_words(q) LOOP
-        IF EXISTS (SELECT FROM innovation_words WHERE word = typed AND published) THEN
-            alternatives := quote_literal(typed) || '\\:A';
-        ELSE
-            SELECT string_agg(quote_literal(candidate) || '\\:A', ' | ')
-            INTO alternatives
-            FROM (
-                SELECT typed AS candidate
-                UNION
-                SELECT word FROM innovation_words
-                WHERE word % typed AND similarity(word, typed) >= 0.5
-                    AND (published OR NOT published_only)
-            ) AS candidates;
-        END IF;
-        groups := groups || ('(' || alternatives || ')');
-    END LOOP;
-    IF cardinality(groups) = 0 THEN
-        RETURN NULL;
-    END IF;
-    RETURN to_tsquery('indonesian', array_to_string(groups, ' & '));
-END
-$$
-"""
+# 0007's function: the same without the branch for words of published text.
+PREVIOUS = FUZZY.replace(KNOWN_TEXT, "")
 
 
 def upgrade() -> None:
