@@ -993,7 +993,8 @@ COMPARED = ("get", "list_filtered")
 
 def medians(results: Sequence[Result]) -> list[Result]:
     """One result per scenario and target: with `--rounds`, the round of median throughput,
-    with every round's throughput in `extra["rounds_rps"]` (in the order measured)."""
+    with every round's throughput, p50 and unloaded p50 in `extra["rounds_rps"]`,
+    `extra["rounds_p50_ms"]` and `extra["rounds_unloaded_p50_ms"]` (in the order measured)."""
     by: dict[tuple[str, str], list[Result]] = {}
     for result in results:
         by.setdefault((result.scenario, result.target), []).append(result)
@@ -1004,6 +1005,8 @@ def medians(results: Sequence[Result]) -> list[Result]:
             continue
         median = sorted(rounds, key=lambda r: r.rps)[(len(rounds) - 1) // 2]
         median.extra["rounds_rps"] = [round(r.rps) for r in rounds]
+        median.extra["rounds_p50_ms"] = [round(r.p50_ms, 1) for r in rounds]
+        median.extra["rounds_unloaded_p50_ms"] = [round(r.unloaded_p50_ms, 1) for r in rounds]
         kept.append(median)
     return kept
 
@@ -1061,14 +1064,22 @@ def growth() -> list[str]:
         a, b = before.get(scenario), after.get(scenario)
         if not a or not b:
             continue
-        g = (b["p50_ms"] / a["p50_ms"] - 1) * 100
-        u = (b["unloaded_p50_ms"] / a["unloaded_p50_ms"] - 1) * 100
+        a50, b50 = _median_of_rounds(a, "p50_ms"), _median_of_rounds(b, "p50_ms")
+        au, bu = _median_of_rounds(a, "unloaded_p50_ms"), _median_of_rounds(b, "unloaded_p50_ms")
+        g = (b50 / a50 - 1) * 100
+        u = (bu / au - 1) * 100
         lines.append(
-            f"| {scenario} | {_fmt(a['p50_ms'])} | {_fmt(b['p50_ms'])} | {g:+.0f}% | "
-            f"{_fmt(a['unloaded_p50_ms'])} | {_fmt(b['unloaded_p50_ms'])} | {u:+.0f}% | "
-            f"{'PASS' if g < 50 else 'FAIL'} |"
+            f"| {scenario} | {_fmt(a50)} | {_fmt(b50)} | {g:+.0f}% | "
+            f"{_fmt(au)} | {_fmt(bu)} | {u:+.0f}% | {'PASS' if g < 50 else 'FAIL'} |"
         )
     return lines
+
+
+def _median_of_rounds(result: dict[str, Any], key: str) -> float:
+    """A latency as the median of every round's (with `--rounds`), else the one measured:
+    the round of median throughput need not have the median latency."""
+    rounds: list[float] = result.get("extra", {}).get(f"rounds_{key}", [])
+    return statistics.median(rounds) if rounds else float(result[key])
 
 
 def _merged(previous: list[dict[str, Any]], new: list[Result]) -> list[dict[str, Any]]:
@@ -1090,9 +1101,9 @@ async def main() -> None:
         "--rounds",
         type=int,
         default=1,
-        help="measure the service and the limit of get and list_filtered this many times, "
-        "alternately, and keep the median (the ratio of one pair varies by 10%% on a noisy "
-        "machine)",
+        help="measure the service and the limit of get and list_filtered (with --only: of "
+        "the scenarios named) this many times, alternately, and keep the median (the ratio "
+        "of one pair varies by 10%% on a noisy machine)",
     )
     parser.add_argument("--load-only", action="store_true")
     parser.add_argument("--no-explain", action="store_true")
@@ -1190,7 +1201,8 @@ async def main() -> None:
             ("facets_region", service, lambda: PATHS["facets_region"]),
             ("facets_region", uncached, lambda: PATHS["facets_region"]),
         ]
-        compared = [step for step in plan if step[0] in COMPARED]
+        # Rounds repeat the compared scenarios, or with `--only` every scenario named.
+        compared = [step for step in plan if (step[0] in only if only else step[0] in COMPARED)]
         plan = compared * (args.rounds - 1) + plan
         for scenario, server, next_path in plan:
             if not wanted(scenario):
