@@ -18,6 +18,7 @@ from app.domains.regions.router import router as regions_router
 from app.domains.replications.router import router as replications_router
 from app.domains.stats.router import router as stats_router
 from app.domains.submissions.router import router as submissions_router
+from app.domains.sync.router import router as sync_router
 
 API_PREFIX = "/v1"
 # The router tries routes in order, a few microseconds each: the public catalogue, by far the
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     submissions_router,
     replications_router,
     stats_router,
+    sync_router,
     audit_router,
 )
 

@@ -1,4 +1,4 @@
-"""The `inovasi` command: serve, migrate, seed, demo, create-api-key, create-user.
+"""The `inovasi` command: serve, migrate, seed, demo, sync-compact, create-api-key, create-user.
 
 All subcommands read the same settings as the server.
 """
@@ -88,6 +88,23 @@ def cmd_demo(_: argparse.Namespace) -> None:
     print(f"demo data: {asyncio.run(run())} records added", file=sys.stderr)
 
 
+def cmd_sync_compact(_: argparse.Namespace) -> None:
+    from datetime import timedelta
+
+    from app.domains.sync.service import compact
+
+    days = get_settings().sync_retention_days
+
+    async def run() -> int:
+        async with _session() as session:
+            return await compact(session, timedelta(days=days))
+
+    print(
+        f"sync changes: {asyncio.run(run())} older than {days} days compacted away",
+        file=sys.stderr,
+    )
+
+
 def cmd_create_api_key(args: argparse.Namespace) -> None:
     from app.domains.accounts.schemas import ApiKeyCreate
     from app.domains.accounts.service import issue_api_key
@@ -171,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="load reference data (regions)").set_defaults(func=cmd_seed)
     sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
+    sub.add_parser(
+        "sync-compact",
+        help="drop sync changes older than SYNC_RETENTION_DAYS that a later one supersedes",
+    ).set_defaults(func=cmd_sync_compact)
     key = sub.add_parser("create-api-key", help="issue an API key; prints only the key")
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
     key.add_argument("--institution", type=uuid.UUID, default=None)

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # DB_POOL_SIZE + DB_MAX_OVERFLOW + DB_READ_POOL_SIZE connections.
     db_read_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # `inovasi sync-compact` removes superseded sync changes and tombstones older than this; a
+    # feed cursor from before them then gets a 410 (docs/sync.md).
+    sync_retention_days: int = Field(default=30, ge=1, le=3650)
     # The public's facets (the same for every anonymous caller) are computed once for identical
     # concurrent requests and kept this many seconds; 0 keeps none (still computed once).
     public_facets_cache_seconds: float = Field(default=5.0, ge=0, le=3600)

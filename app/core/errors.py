@@ -139,6 +139,11 @@ def invalid_transition(
     )
 
 
+class Gone(AppError):
+    status = 410
+    default_code = "gone"
+
+
 class PreconditionFailed(AppError):
     status = 412
     default_code = "precondition_failed"

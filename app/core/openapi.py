@@ -23,6 +23,7 @@ _DESCRIPTIONS = {
     403: "Authenticated, but this role or scope may not do this.",
     404: "Not found, or outside the caller's scope.",
     409: "Conflicts with the current state (duplicate, in use, wrong state).",
+    410: "The cursor is older than the feed keeps: resynchronise in full.",
     412: "The `If-Match` version is stale.",
     413: "The request body is larger than allowed.",
     415: "The request body is not `application/json`.",

@@ -27,6 +27,16 @@ _secretariat_only = Access(_secretariat)
 # Units are public records: touching another institution's unit is a 403, not a 404.
 _unit_managers = Access(_institution_admins, out_of_scope=403)
 
+# The changes feed: an institution's systems and admins, and the secretariat (everything).
+_sync_readers = Access(
+    {
+        Role.secretariat_admin: ALL,
+        Role.local_admin: INSTITUTION,
+        Role.regional_system: INSTITUTION,
+    },
+    note="An institution's caller is shown its own institution's records and public ones.",
+)
+
 POLICIES: dict[str, Access] = {
     # identity
     "create_access_token": Access(
@@ -49,6 +59,8 @@ POLICIES: dict[str, Access] = {
     "list_audit_events": Access(
         _institution_admins, note="A local admin sees its own institution's events only."
     ),
+    # sync
+    "list_sync_changes": _sync_readers,
     # regions
     "list_regions": _public,
     "get_region": _public,

@@ -23,6 +23,7 @@ from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 from app.models.replications import Replication
 from app.models.submissions import Award, Submission, SubmissionAnswer
+from app.models.sync import SyncChange, SyncHorizon
 
 __all__ = [
     "ApiKey",
@@ -50,6 +51,8 @@ __all__ = [
     "RoundCriterion",
     "Submission",
     "SubmissionAnswer",
+    "SyncChange",
+    "SyncHorizon",
     "Unit",
     "User",
 ]

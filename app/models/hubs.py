@@ -175,6 +175,16 @@ class HubActivity(UUIDPrimaryKey, Timestamps, Versioned, Base):
         _enum(HubActivityStatus, "hub_activity_status"), default=HubActivityStatus.draft
     )
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The id a regional system gave it, unique per institution that pushed it (`/v1/sync`).
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    external_institution_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(
+            "institutions.id",
+            name="fk_hub_activities_external_institution_id_institutions",
+            ondelete="RESTRICT",
+        ),
+    )
 
     participants: Mapped[list[HubActivityParticipant]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="HubActivityParticipant.position"
@@ -185,6 +195,17 @@ class HubActivity(UUIDPrimaryKey, Timestamps, Versioned, Base):
 
     __table_args__ = (
         CheckConstraint("(status = 'published') = (published_at IS NOT NULL)", name="published_at"),
+        CheckConstraint(
+            "(external_id IS NULL) = (external_institution_id IS NULL)",
+            name="external_id_with_institution",
+        ),
+        Index(
+            "uq_hub_activities_external_institution_external_id",
+            "external_institution_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         CheckConstraint("jsonb_typeof(documents) = 'array'", name="documents_array"),
         Index("ix_hub_activities_hub_id_activity_date", "hub_id", "activity_date", "id"),
         Index("ix_hub_activities_hub_id_created_at", "hub_id", "created_at", "id"),

@@ -84,6 +84,8 @@ class Unit(UUIDPrimaryKey, Timestamps, Versioned, Base):
     region_code: Mapped[str | None] = mapped_column(
         String(13), ForeignKey("regions.code", ondelete="RESTRICT")
     )
+    # The id a regional system gave it, unique per institution (`/v1/sync`).
+    external_id: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         # Lets the parent reference below also pin the parent to the same institution.
@@ -106,4 +108,11 @@ class Unit(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_units_institution_id_name", "institution_id", "name", "id"),
         Index("ix_units_parent_unit_id", "parent_unit_id"),
         Index("ix_units_region_code", "region_code"),
+        Index(
+            "uq_units_institution_external_id",
+            "institution_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
     )

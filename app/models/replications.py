@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    String,
     Text,
     text,
 )
@@ -78,8 +79,29 @@ class Replication(UUIDPrimaryKey, Timestamps, Versioned, Base):
     replica_innovation_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("innovations.id", ondelete="SET NULL")
     )
+    # The id a regional system gave it, unique per institution that pushed it (`/v1/sync`).
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    external_institution_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey(
+            "institutions.id",
+            name="fk_replications_external_institution_id_institutions",
+            ondelete="RESTRICT",
+        ),
+    )
 
     __table_args__ = (
+        CheckConstraint(
+            "(external_id IS NULL) = (external_institution_id IS NULL)",
+            name="external_id_with_institution",
+        ),
+        Index(
+            "uq_replications_external_institution_external_id",
+            "external_institution_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         ForeignKeyConstraint(
             ["source_unit_id", "source_institution_id"],
             ["units.id", "units.institution_id"],

@@ -538,6 +538,11 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         id_field="entity_id",
         params={"entity_type": "api_key", "entity_id": str(w.operator_key_a.id)},
     ),
+    # sync: a draft of A is a change A's callers are shown and B's are not.
+    "list_sync_changes": lambda w: Sample(
+        "GET", "/v1/sync/changes", "list", "innovation", record=str(w.draft_a1.id),
+        params={"resources": "innovations", "limit": 1000},
+    ),
     # regions
     "list_regions": lambda w: Sample(
         "GET", "/v1/regions", "list", "region", record="12.71", id_field="code",

@@ -316,6 +316,13 @@ class InnovationRepository:
         row: RowMapping | None = result.mappings().one_or_none()
         return row
 
+    async def read_many(self, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
+        """The whole records of these innovations, whatever their status (callers filter)."""
+        if not ids:
+            return []
+        rows = await self.session.execute(_joined(*_RECORD_COLUMNS).where(Innovation.id.in_(ids)))
+        return list(rows.mappings())
+
     @staticmethod
     async def read_by(reader: Reader, innovation_id: uuid.UUID) -> Mapping[str, Any] | None:
         """The same record for a GET: one compiled statement on the driver, no session."""

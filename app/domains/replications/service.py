@@ -183,11 +183,13 @@ def _replica_shown(principal: Principal | None, replica: InnovationBrief | None)
     )
 
 
-def _read_model(
+def shown_model(
     principal: Principal | None,
     replication: Replication,
     briefs: dict[uuid.UUID, InnovationBrief],
 ) -> dict[str, Any]:
+    """The replication as `ReplicationRead` shows it to this caller (`briefs`: its source's
+    and replica's, from `ReplicationRepository.briefs`)."""
     shown = {c.key: getattr(replication, c.key) for c in Replication.__table__.columns}
     source = briefs.get(replication.source_innovation_id)
     replica_id = replication.replica_innovation_id
@@ -204,7 +206,7 @@ async def read_model(
     briefs = await ReplicationRepository(session).briefs(
         [replication.source_innovation_id, replication.replica_innovation_id]
     )
-    return _read_model(principal, replication, briefs)
+    return shown_model(principal, replication, briefs)
 
 
 async def get_replication(
@@ -226,7 +228,7 @@ async def list_replications(
     briefs = await repo.briefs(
         i for r in result.items for i in (r.source_innovation_id, r.replica_innovation_id)
     )
-    return result, [_read_model(principal, r, briefs) for r in result.items]
+    return result, [shown_model(principal, r, briefs) for r in result.items]
 
 
 async def _audit(

@@ -1,0 +1,266 @@
+"""The changes feed: who is shown which change, cursors, tombstones and compaction
+(docs/sync.md)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import BadRequest, Gone
+from app.core.security import Principal
+from app.domains.hub_activities.schemas import HubActivityRead
+from app.domains.innovations import service as innovations
+from app.domains.innovations.repository import InnovationRepository
+from app.domains.innovations.schemas import InnovationRead
+from app.domains.institutions.schemas import UnitRead
+from app.domains.replications import service as replications
+from app.domains.replications.repository import ReplicationRepository
+from app.domains.replications.schemas import ReplicationRead
+from app.domains.sync.repository import START, ChangeRow, FeedPosition, SyncChangeRepository
+from app.domains.sync.schemas import (
+    ChangeOperation,
+    SyncChangePage,
+    SyncChangeRead,
+    SyncResource,
+)
+from app.models.enums import PUBLIC_HUB_STATUSES, HubActivityStatus, InnovationStatus, Role
+from app.models.hubs import Hub, HubActivity
+from app.models.institutions import Unit
+from app.models.replications import Replication
+
+DEFAULT_FEED_LIMIT = 100
+MAX_FEED_LIMIT = 1000
+
+_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+
+
+# --- cursors --------------------------------------------------------------------------------
+
+
+def encode_cursor(at: FeedPosition) -> str:
+    raw = f"{at.xid}.{at.position}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> FeedPosition:
+    """A cursor this feed handed out; anything else is a 400."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise _bad_cursor() from exc
+    match = _CURSOR.match(raw)
+    if match is None:
+        raise _bad_cursor()
+    return FeedPosition(int(match[1]), int(match[2]))
+
+
+def _bad_cursor() -> BadRequest:
+    return BadRequest(
+        "sync.invalid_cursor",
+        "The cursor is not one this feed handed out; start again without a cursor.",
+    )
+
+
+# --- who is shown what ----------------------------------------------------------------------
+
+
+def _institution(principal: Principal) -> uuid.UUID | None:
+    """The institution whose own records the caller is shown beside public ones."""
+    if principal.role in (Role.regional_system, Role.local_admin):
+        return principal.institution_id
+    return None
+
+
+async def _units(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, BaseModel]:
+    # Units are public records.
+    found = await session.scalars(select(Unit).where(Unit.id.in_(ids)))
+    return {unit.id: UnitRead.model_validate(unit) for unit in found}
+
+
+async def _innovations(
+    session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, BaseModel]:
+    visibility = innovations.visibility_for(principal)
+    rows = await InnovationRepository(session).read_many(ids)
+    return {
+        row["id"]: InnovationRead.model_validate(dict(row))
+        for row in rows
+        if visibility.admits(row["status"], row["institution_id"], row["unit_id"])
+    }
+
+
+async def _replications(
+    session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, BaseModel]:
+    visibility = replications.visibility_for(principal)
+    found = list(await session.scalars(select(Replication).where(Replication.id.in_(ids))))
+    briefs = await ReplicationRepository(session).briefs(
+        i for r in found for i in (r.source_innovation_id, r.replica_innovation_id)
+    )
+    shown: dict[uuid.UUID, BaseModel] = {}
+    for replication in found:
+        source = briefs.get(replication.source_innovation_id)
+        published = source is not None and source.status is InnovationStatus.published
+        if visibility.admits(replication, published):
+            shown[replication.id] = ReplicationRead.model_validate(
+                replications.shown_model(principal, replication, briefs)
+            )
+    return shown
+
+
+async def _hub_activities(
+    session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, BaseModel]:
+    rows = await session.execute(
+        select(HubActivity, Hub)
+        .join(Hub, Hub.id == HubActivity.hub_id)
+        .where(HubActivity.id.in_(ids))
+    )
+    own = _institution(principal)
+    shown: dict[uuid.UUID, BaseModel] = {}
+    for activity, hub in rows.tuples():
+        readable = (
+            principal.is_secretariat
+            # A hub's host institution keeps its activities (drafts too) in step.
+            or (own is not None and hub.host_institution_id == own)
+            or (principal.role is Role.hub_admin and principal.hub_id == hub.id)
+            or (
+                activity.status is HubActivityStatus.published and hub.status in PUBLIC_HUB_STATUSES
+            )
+        )
+        if readable:
+            shown[activity.id] = HubActivityRead.model_validate(activity)
+    return shown
+
+
+async def _records(
+    session: AsyncSession, principal: Principal, rows: Sequence[ChangeRow]
+) -> dict[tuple[str, uuid.UUID], BaseModel]:
+    """The records of these changes that exist and the caller may read, read now."""
+    wanted: dict[str, list[uuid.UUID]] = {}
+    for row in rows:
+        if row.operation == ChangeOperation.upsert:
+            wanted.setdefault(row.resource, []).append(row.record_id)
+    found: dict[tuple[str, uuid.UUID], BaseModel] = {}
+    for resource, ids in wanted.items():
+        unique = list(dict.fromkeys(ids))
+        if resource == SyncResource.units:
+            shown = await _units(session, unique)
+        elif resource == SyncResource.innovations:
+            shown = await _innovations(session, principal, unique)
+        elif resource == SyncResource.replications:
+            shown = await _replications(session, principal, unique)
+        else:
+            shown = await _hub_activities(session, principal, unique)
+        found.update(((resource, key), value) for key, value in shown.items())
+    return found
+
+
+# --- the feed -------------------------------------------------------------------------------
+
+
+async def list_changes(
+    session: AsyncSession,
+    principal: Principal,
+    cursor: str | None,
+    resources: Sequence[SyncResource] | None,
+    limit: int,
+) -> SyncChangePage:
+    """The changes after `cursor` (from the beginning without one) the caller may be shown."""
+    after = decode_cursor(cursor) if cursor is not None else START
+    repo = SyncChangeRepository(session)
+    if cursor is not None:
+        horizon = await repo.horizon()
+        if horizon is not None and after < horizon:
+            raise Gone(
+                "sync.cursor_expired",
+                "Changes after this cursor have been compacted away (older than the retention "
+                "window): resynchronise in full by reading the feed again without a cursor.",
+            )
+    own = _institution(principal)
+    rows = await repo.page(
+        after,
+        [r.value for r in (resources or list(SyncResource))],
+        own,
+        principal.is_secretariat,
+        limit + 1,
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    records = await _records(session, principal, rows)
+    items = []
+    for row in rows:
+        record = records.get((row.resource, row.record_id))
+        items.append(
+            SyncChangeRead(
+                resource=SyncResource(row.resource),
+                id=row.record_id,
+                external_id=(
+                    row.external_id
+                    if own is not None and row.external_institution_id == own
+                    else None
+                ),
+                version=row.version,
+                operation=ChangeOperation.upsert if record is not None else ChangeOperation.delete,
+                changed_at=row.changed_at,
+                record=record,
+            )
+        )
+    return SyncChangePage(
+        items=items,
+        next_cursor=encode_cursor(rows[-1].at if rows else after),
+        has_more=has_more,
+    )
+
+
+# --- compaction -----------------------------------------------------------------------------
+
+_COMPACT = text(
+    """
+WITH removed AS (
+    DELETE FROM sync_changes c
+    WHERE c.changed_at < :cutoff
+        AND (
+            c.xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+            OR c.xid = (pg_current_xact_id_if_assigned()::text)::bigint
+        )
+        AND (
+            c.operation = 'delete'
+            OR EXISTS (
+                SELECT FROM sync_changes n
+                WHERE n.resource = c.resource AND n.record_id = c.record_id
+                    AND (n.xid, n.position) > (c.xid, c.position)
+            )
+        )
+    RETURNING c.xid, c.position
+), newest AS (
+    SELECT xid, position FROM removed ORDER BY xid DESC, position DESC LIMIT 1
+), horizon AS (
+    INSERT INTO sync_horizon (id, xid, position, compacted_at)
+    SELECT 1, xid, position, now() FROM newest
+    ON CONFLICT (id) DO UPDATE
+        SET xid = excluded.xid, position = excluded.position,
+            compacted_at = excluded.compacted_at
+        WHERE (sync_horizon.xid, sync_horizon.position) < (excluded.xid, excluded.position)
+)
+SELECT count(*) FROM removed
+"""
+)
+
+
+async def compact(session: AsyncSession, retention: timedelta) -> int:
+    """Remove, among changes older than `retention`, the tombstones and the changes a later
+    change of the same record supersedes; a cursor from before them then gets a 410. The
+    newest change of every live record stays: reading from the beginning still yields every
+    record. Returns how many changes were removed."""
+    cutoff = datetime.now(UTC) - retention
+    removed: int = (await session.execute(_COMPACT, {"cutoff": cutoff})).scalar_one()
+    return removed
