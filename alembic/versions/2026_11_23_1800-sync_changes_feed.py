@@ -253,6 +253,7 @@ def upgrade() -> None:
         sa.Column("id", sa.SmallInteger(), nullable=False),
         sa.Column("xid", sa.BigInteger(), nullable=False),
         sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
         sa.Column("compacted_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("id = 1", name="ck_sync_horizon_one_row"),
         sa.PrimaryKeyConstraint("id", name="pk_sync_horizon"),

@@ -60,14 +60,17 @@ class SyncChange(Base):
 
 
 class SyncHorizon(Base):
-    """The newest feed position compaction removed (one row, once compaction ran): a cursor
-    before it may have missed a tombstone, and is refused with 410."""
+    """The newest feed position compaction removed (one row, once compaction ran) and how many
+    compactions removed something (`generation`): a cursor handed out before the last of them
+    and positioned before that newest removed change may have missed a tombstone, and is
+    refused with 410."""
 
     __tablename__ = "sync_horizon"
 
     id: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     xid: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(BigInteger)
+    generation: Mapped[int] = mapped_column(BigInteger)
     compacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)

@@ -79,7 +79,20 @@ _PAGE = (
     .limit(bindparam("limit", type_=Integer()))
 )
 
-_HORIZON = select(SyncHorizon.xid, SyncHorizon.position).where(SyncHorizon.id == 1)
+_HORIZON = select(SyncHorizon.xid, SyncHorizon.position, SyncHorizon.generation).where(
+    SyncHorizon.id == 1
+)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The newest change compaction removed, and the number of compactions that removed any."""
+
+    newest_removed: FeedPosition
+    generation: int
+
+
+NO_HORIZON = Horizon(START, 0)
 
 
 @dataclass(frozen=True)
@@ -132,7 +145,8 @@ class SyncChangeRepository:
             for row in rows
         ]
 
-    async def horizon(self) -> FeedPosition | None:
-        """The newest position compaction removed, if it ever removed one."""
+    async def horizon(self) -> Horizon:
         row = (await self.session.execute(_HORIZON)).one_or_none()
-        return FeedPosition(row.xid, row.position) if row else None
+        if row is None:
+            return NO_HORIZON
+        return Horizon(FeedPosition(row.xid, row.position), row.generation)

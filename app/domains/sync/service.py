@@ -8,6 +8,7 @@ import binascii
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
@@ -39,18 +40,29 @@ from app.models.replications import Replication
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
 
-_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})$")
+_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$")
 
 
 # --- cursors --------------------------------------------------------------------------------
 
 
-def encode_cursor(at: FeedPosition) -> str:
-    raw = f"{at.xid}.{at.position}".encode("ascii")
+@dataclass(frozen=True)
+class Cursor:
+    """Where a reader stands, and the compaction generation it read under: a reader that
+    started from the beginning after a compaction read the compacted log whole, so its
+    position may lie before what that compaction removed; only a later compaction can take
+    changes it has not seen."""
+
+    at: FeedPosition
+    generation: int
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = f"{cursor.at.xid}.{cursor.at.position}.{cursor.generation}".encode("ascii")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def decode_cursor(cursor: str) -> FeedPosition:
+def decode_cursor(cursor: str) -> Cursor:
     """A cursor this feed handed out; anything else is a 400."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
@@ -59,7 +71,7 @@ def decode_cursor(cursor: str) -> FeedPosition:
     match = _CURSOR.match(raw)
     if match is None:
         raise _bad_cursor()
-    return FeedPosition(int(match[1]), int(match[2]))
+    return Cursor(FeedPosition(int(match[1]), int(match[2])), int(match[3]))
 
 
 def _bad_cursor() -> BadRequest:
@@ -126,7 +138,7 @@ async def _hub_activities(
     )
     own = _institution(principal)
     shown: dict[uuid.UUID, BaseModel] = {}
-    for activity, hub in rows.tuples():
+    for activity, hub in rows:
         readable = (
             principal.is_secretariat
             # A hub's host institution keeps its activities (drafts too) in step.
@@ -175,16 +187,18 @@ async def list_changes(
     limit: int,
 ) -> SyncChangePage:
     """The changes after `cursor` (from the beginning without one) the caller may be shown."""
-    after = decode_cursor(cursor) if cursor is not None else START
     repo = SyncChangeRepository(session)
-    if cursor is not None:
-        horizon = await repo.horizon()
-        if horizon is not None and after < horizon:
-            raise Gone(
-                "sync.cursor_expired",
-                "Changes after this cursor have been compacted away (older than the retention "
-                "window): resynchronise in full by reading the feed again without a cursor.",
-            )
+    # Read before the page: a compaction in between makes the next cursor the older
+    # generation's, which the next read then checks.
+    horizon = await repo.horizon()
+    given = decode_cursor(cursor) if cursor is not None else Cursor(START, horizon.generation)
+    after = given.at
+    if given.generation < horizon.generation and after < horizon.newest_removed:
+        raise Gone(
+            "sync.cursor_expired",
+            "Changes after this cursor have been compacted away (older than the retention "
+            "window): resynchronise in full by reading the feed again without a cursor.",
+        )
     own = _institution(principal)
     rows = await repo.page(
         after,
@@ -216,7 +230,7 @@ async def list_changes(
         )
     return SyncChangePage(
         items=items,
-        next_cursor=encode_cursor(rows[-1].at if rows else after),
+        next_cursor=encode_cursor(Cursor(rows[-1].at if rows else after, horizon.generation)),
         has_more=has_more,
     )
 
@@ -244,12 +258,20 @@ WITH removed AS (
 ), newest AS (
     SELECT xid, position FROM removed ORDER BY xid DESC, position DESC LIMIT 1
 ), horizon AS (
-    INSERT INTO sync_horizon (id, xid, position, compacted_at)
-    SELECT 1, xid, position, now() FROM newest
+    -- Every compaction that removed something is a new generation, whether or not its newest
+    -- removed change is newer than the last one's: it may have removed changes a reader that
+    -- started after the last compaction has not read yet.
+    INSERT INTO sync_horizon (id, xid, position, generation, compacted_at)
+    SELECT 1, xid, position, 1, now() FROM newest
     ON CONFLICT (id) DO UPDATE
-        SET xid = excluded.xid, position = excluded.position,
+        SET xid = CASE
+                WHEN (excluded.xid, excluded.position) > (sync_horizon.xid, sync_horizon.position)
+                THEN excluded.xid ELSE sync_horizon.xid END,
+            position = CASE
+                WHEN (excluded.xid, excluded.position) > (sync_horizon.xid, sync_horizon.position)
+                THEN excluded.position ELSE sync_horizon.position END,
+            generation = sync_horizon.generation + 1,
             compacted_at = excluded.compacted_at
-        WHERE (sync_horizon.xid, sync_horizon.position) < (excluded.xid, excluded.position)
 )
 SELECT count(*) FROM removed
 """
@@ -258,7 +280,8 @@ SELECT count(*) FROM removed
 
 async def compact(session: AsyncSession, retention: timedelta) -> int:
     """Remove, among changes older than `retention`, the tombstones and the changes a later
-    change of the same record supersedes; a cursor from before them then gets a 410. The
+    change of the same record supersedes; a cursor handed out before and positioned before
+    them then gets a 410. The
     newest change of every live record stays: reading from the beginning still yields every
     record. Returns how many changes were removed."""
     cutoff = datetime.now(UTC) - retention
