@@ -444,9 +444,21 @@ async def test_secretariat_is_shown_every_institution_s_drafts(w: World) -> None
 # --- errors ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cursor", ["not a cursor!", "Zm9vYmFy", "MTIz", "LTEuMg"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not a cursor!",
+        "Zm9vYmFy",
+        "MTIz",
+        "LTEuMg",
+        "MS4y",
+        "OTk5OTk5OTk5OTk5OTk5OTk5OS4xLjA",
+        "MS45MjIzMzcyMDM2ODU0Nzc1ODA4LjA",
+    ],
+)
 async def test_a_cursor_the_feed_did_not_hand_out_is_400(w: World, cursor: str) -> None:
-    """Garbage, base64 of anything but "<xid>.<position>" (here "foobar", "123", "-1.2"): 400."""
+    """Garbage, base64 of anything but "<xid>.<position>.<generation>" (here "foobar", "123",
+    "-1.2", "1.2") or with a number past a bigint: 400, never a database error."""
     response = await read_page(w.client, w.regional_a, cursor)
     assert_problem(response, 400, "sync.invalid_cursor")
 

@@ -40,6 +40,7 @@ from app.models.replications import Replication
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
 
+_BIGINT_MAX = 2**63 - 1
 _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$")
 
 
@@ -71,7 +72,10 @@ def decode_cursor(cursor: str) -> Cursor:
     match = _CURSOR.match(raw)
     if match is None:
         raise _bad_cursor()
-    return Cursor(FeedPosition(int(match[1]), int(match[2])), int(match[3]))
+    xid, position, generation = (int(part) for part in match.groups())
+    if max(xid, position, generation) > _BIGINT_MAX:
+        raise _bad_cursor()
+    return Cursor(FeedPosition(xid, position), generation)
 
 
 def _bad_cursor() -> BadRequest:
