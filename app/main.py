@@ -163,7 +163,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
 
     # Outermost last: request id first, so every log line and error carries it.
-    app.add_middleware(BodyGuardMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyGuardMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/sync/": settings.sync_max_body_bytes},
+    )
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     app.add_middleware(
         CORSMiddleware,

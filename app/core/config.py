@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     # `inovasi sync-compact` removes superseded sync changes and tombstones older than this; a
     # feed cursor from before them then gets a 410 (docs/sync.md).
     sync_retention_days: int = Field(default=30, ge=1, le=3650)
+    # A sync batch (`POST /v1/sync/.../batch`) holds at most this many items (422 above), in a
+    # body of at most SYNC_MAX_BODY_BYTES (413 above; other requests: MAX_BODY_BYTES).
+    sync_batch_max_items: int = Field(default=1000, ge=1, le=10_000)
+    sync_max_body_bytes: int = Field(default=16 * 1_048_576, ge=1024)
+    # How long an `Idempotency-Key` and the response it got are kept (API.md: at least 24 h).
+    idempotency_ttl_hours: int = Field(default=24, ge=24, le=24 * 30)
     # The public's facets (the same for every anonymous caller) are computed once for identical
     # concurrent requests and kept this many seconds; 0 keeps none (still computed once).
     public_facets_cache_seconds: float = Field(default=5.0, ge=0, le=3600)

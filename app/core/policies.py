@@ -37,6 +37,13 @@ _sync_readers = Access(
     note="An institution's caller is shown its own institution's records and public ones.",
 )
 
+# Batches: an institution's regional system writes its own institution's records.
+_sync_pushers = Access(
+    {Role.regional_system: INSTITUTION},
+    note="Every record a batch writes is the key's institution's; an item naming another "
+    "institution's record is reported `invalid`, never applied.",
+)
+
 POLICIES: dict[str, Access] = {
     # identity
     "create_access_token": Access(
@@ -61,6 +68,17 @@ POLICIES: dict[str, Access] = {
     ),
     # sync
     "list_sync_changes": _sync_readers,
+    "list_sync_runs": Access(
+        {
+            Role.secretariat_admin: ALL,
+            Role.local_admin: INSTITUTION,
+            Role.regional_system: INSTITUTION,
+        },
+        note="An institution's caller sees its own institution's runs (403 for another's).",
+    ),
+    "push_unit_batch": _sync_pushers,
+    "push_innovation_batch": _sync_pushers,
+    "push_mixed_batch": _sync_pushers,
     # regions
     "list_regions": _public,
     "get_region": _public,

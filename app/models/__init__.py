@@ -23,7 +23,7 @@ from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 from app.models.replications import Replication
 from app.models.submissions import Award, Submission, SubmissionAnswer
-from app.models.sync import SyncChange, SyncHorizon
+from app.models.sync import IdempotencyKey, SyncChange, SyncHorizon, SyncRun
 
 __all__ = [
     "ApiKey",
@@ -38,6 +38,7 @@ __all__ = [
     "HubActivityInnovation",
     "HubActivityParticipant",
     "HubMember",
+    "IdempotencyKey",
     "Innovation",
     "InnovationCategory",
     "InnovationWord",
@@ -53,6 +54,7 @@ __all__ = [
     "SubmissionAnswer",
     "SyncChange",
     "SyncHorizon",
+    "SyncRun",
     "Unit",
     "User",
 ]

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -16,7 +18,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
@@ -74,3 +76,65 @@ class SyncHorizon(Base):
     compacted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+
+class SyncRun(Base):
+    """One batch a regional system pushed (`POST /v1/sync/.../batch`): who, when, how it went.
+    Written in the batch's own transaction, so a run is recorded exactly when its writes are."""
+
+    __tablename__ = "sync_runs"
+
+    id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
+    institution_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("institutions.id", ondelete="CASCADE"),
+    )
+    caller_kind: Mapped[str] = mapped_column(String(10))
+    caller_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    caller_name: Mapped[str] = mapped_column(String(320))
+    resource: Mapped[str] = mapped_column(String(20))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+    conflict: Mapped[int] = mapped_column(Integer)
+    invalid: Mapped[int] = mapped_column(Integer)
+    # The items that were not applied (conflict, invalid), as the batch's response lists them.
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+
+    __table_args__ = (
+        CheckConstraint(
+            "resource IN ('units', 'innovations', 'replications', 'hub-activities', 'mixed')",
+            name="resource",
+        ),
+        CheckConstraint("caller_kind IN ('user', 'api_key')", name="caller_kind"),
+        Index("ix_sync_runs_institution_id_started_at", "institution_id", "started_at", "id"),
+        Index("ix_sync_runs_started_at_id", "started_at", "id"),
+    )
+
+
+class IdempotencyKey(Base):
+    """A request made with an `Idempotency-Key`, and the response it got: a retry with the same
+    key and body replays it (API.md). Written in the request's own transaction, so a key is
+    kept exactly when what the request did is."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    # The operation and a SHA-256 of the request's body: the same key with another body is
+    # another request (422).
+    operation: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(SmallInteger)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,6 +130,19 @@ async def _writable(
 
 async def _check_fields(session: AsyncSession, values: dict[str, Any]) -> None:
     """Rules that span fields or need the database; all problems reported at once."""
+    codes = values.get("category_codes") or []
+    errors = rule_errors(values, await CategoryRepository(session).unknown_codes(codes))
+    if errors:
+        raise Unprocessable(
+            "innovation.invalid", "Some fields break the catalogue's rules.", errors=errors
+        )
+
+
+def rule_errors(
+    values: Mapping[str, Any], unknown_codes: Collection[str]
+) -> list[ProblemFieldError]:
+    """What `values` break of the rules that span fields; `unknown_codes`: those of its
+    category codes no category has (the caller looks them up)."""
     errors: list[ProblemFieldError] = []
     today = today_wib()
     year_started = values["year_started"]
@@ -159,19 +172,16 @@ async def _check_fields(session: AsyncSession, values: dict[str, Any]) -> None:
                 )
             )
     codes = values.get("category_codes") or []
-    unknown = await CategoryRepository(session).unknown_codes(codes)
-    for code in unknown:
-        errors.append(
-            field_error(
-                f"/category_codes/{codes.index(code)}",
-                "innovation.unknown_category",
-                f"No category has the code {code}; see /v1/innovation-categories.",
+    for code in codes:
+        if code in unknown_codes:
+            errors.append(
+                field_error(
+                    f"/category_codes/{codes.index(code)}",
+                    "innovation.unknown_category",
+                    f"No category has the code {code}; see /v1/innovation-categories.",
+                )
             )
-        )
-    if errors:
-        raise Unprocessable(
-            "innovation.invalid", "Some fields break the catalogue's rules.", errors=errors
-        )
+    return errors
 
 
 def missing_for_publication(innovation: Innovation) -> list[ProblemFieldError]:
@@ -215,7 +225,7 @@ async def _unit_for_write(session: AsyncSession, principal: Principal, unit_id: 
     return unit
 
 
-def _stored(data: dict[str, Any]) -> dict[str, Any]:
+def stored(data: dict[str, Any]) -> dict[str, Any]:
     """Nested values as the JSONB columns keep them (dates and URLs as strings)."""
     for key in ("regulations", "budget_lines", "links"):
         if key in data and data[key] is not None:
@@ -274,7 +284,7 @@ async def create_innovation(
 ) -> RowMapping:
     """A new draft in a unit the caller writes for."""
     unit = await _unit_for_write(session, principal, data.unit_id)
-    values = _stored(data.model_dump(exclude={"sections"}))
+    values = stored(data.model_dump(exclude={"sections"}))
     await _check_fields(session, values)
     innovation = Innovation(
         **values,
@@ -298,7 +308,7 @@ async def update_innovation(
     """Apply the fields sent. A published innovation must stay complete enough to publish."""
     innovation = await _writable(session, principal, innovation_id)
     preconditions.check_match(innovation.version, entity="innovation")
-    changes = _stored(data.model_dump(exclude_unset=True, exclude={"sections"}))
+    changes = stored(data.model_dump(exclude_unset=True, exclude={"sections"}))
     for required in ("unit_id", "title", "year_started", "is_digital", "stage", "sdgs"):
         if required in changes and changes[required] is None:
             raise invalid_field(

@@ -161,11 +161,11 @@ async def create_institution(
     repo = InstitutionRepository(session)
     repo.add(institution)
     await session.flush()
-    await _audit(session, actor, "create", institution, None)
+    await audit_write(session, actor, "create", institution, None)
     return institution
 
 
-async def _audit(
+async def audit_write(
     session: AsyncSession,
     actor: Principal | None,
     action: str,
@@ -240,7 +240,7 @@ async def update_institution(
             setattr(institution, field, value)
     institution.region_code = region_code
     await session.flush()
-    await _audit(session, actor, "update", institution, before)
+    await audit_write(session, actor, "update", institution, before)
     return institution
 
 
@@ -265,7 +265,7 @@ async def delete_institution(
     before = audit.snapshot(institution)
     await repo.delete(institution)
     await session.flush()
-    await _audit(session, actor, "delete", institution, before)
+    await audit_write(session, actor, "delete", institution, before)
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ async def get_unit(session: AsyncSession, unit_id: uuid.UUID) -> Unit:
     return unit
 
 
-async def _check_unit_region(
+async def check_unit_region(
     session: AsyncSession, institution: Institution, region_code: str | None
 ) -> None:
     if region_code is None:
@@ -318,7 +318,7 @@ async def _check_unit_region(
         )
 
 
-async def _check_parent(
+async def check_parent(
     session: AsyncSession,
     institution_id: uuid.UUID,
     parent_id: uuid.UUID,
@@ -351,8 +351,8 @@ async def create_unit(
     # The row lock serialises tree changes inside one institution (no racing moves into a cycle).
     institution = await get_institution(session, institution_id, for_update=True)
     if data.parent_unit_id is not None:
-        await _check_parent(session, institution_id, data.parent_unit_id, None)
-    await _check_unit_region(session, institution, data.region_code)
+        await check_parent(session, institution_id, data.parent_unit_id, None)
+    await check_unit_region(session, institution, data.region_code)
     unit = Unit(
         institution_id=institution_id,
         parent_unit_id=data.parent_unit_id,
@@ -361,7 +361,7 @@ async def create_unit(
     )
     UnitRepository(session).add(unit)
     await session.flush()
-    await _audit(session, principal, "create", unit, None)
+    await audit_write(session, principal, "create", unit, None)
     return unit
 
 
@@ -381,14 +381,14 @@ async def update_unit(
     if "name" in changes and changes["name"] is None:
         raise invalid_field("unit.name_required", "/name", "The name cannot be removed.")
     if changes.get("parent_unit_id") is not None:
-        await _check_parent(session, unit.institution_id, changes["parent_unit_id"], unit.id)
+        await check_parent(session, unit.institution_id, changes["parent_unit_id"], unit.id)
     if "region_code" in changes:
-        await _check_unit_region(session, institution, changes["region_code"])
+        await check_unit_region(session, institution, changes["region_code"])
     before = audit.snapshot(unit)
     for field, value in changes.items():
         setattr(unit, field, value)
     await session.flush()
-    await _audit(session, principal, "update", unit, before)
+    await audit_write(session, principal, "update", unit, before)
     return unit
 
 
@@ -408,4 +408,4 @@ async def delete_unit(
     before = audit.snapshot(unit)
     await repo.delete(unit)
     await session.flush()
-    await _audit(session, principal, "delete", unit, before)
+    await audit_write(session, principal, "delete", unit, before)

@@ -1,15 +1,27 @@
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import idempotency
 from app.core.openapi import problems
+from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
-from app.core.security import CurrentPrincipal
+from app.core.security import CurrentPrincipal, Principal
 from app.db.session import SessionDep
 from app.domains.sync import service
-from app.domains.sync.schemas import SyncChangePage, SyncResource
+from app.domains.sync.schemas import (
+    InnovationSyncBatch,
+    MixedSyncBatch,
+    SyncBatchResult,
+    SyncChangePage,
+    SyncResource,
+    SyncRunPage,
+    UnitSyncBatch,
+)
 
 router = APIRouter(tags=["sync"], route_class=PolicyRoute)
 
@@ -41,3 +53,112 @@ async def list_sync_changes(
     that was deleted) is a tombstone (`operation: delete`). A cursor older than the retention
     window is a 410: read again from the beginning. See docs/sync.md."""
     return await service.list_changes(session, principal, cursor, resources, limit)
+
+
+_BATCH_NOTE = (
+    " Authenticated as a `regional_system` key of one institution: every record written is "
+    "that institution's, and an item naming another institution's record is `invalid` "
+    "(`sync.out_of_scope`). Items are validated one by one: a bad item is reported with its "
+    "index, external_id, code and JSON pointers and the others apply. An external_id repeated "
+    "in the batch is applied once (the later items are `invalid`). A batch holds at most "
+    "SYNC_BATCH_MAX_ITEMS items (default 1,000; more is a 422). Send an `Idempotency-Key` to "
+    "retry safely. Each batch is recorded as a run (`GET /v1/sync/runs`). See docs/sync.md."
+)
+
+
+async def _push(
+    request: Request,
+    response: Response,
+    session: AsyncSession,
+    principal: Principal,
+    resource: SyncResource | None,
+    items: list[Any],
+    idempotency_key: str | None,
+) -> SyncBatchResult:
+    result, replayed = await service.push_batch(
+        session, principal, request.app.state.settings, resource, items, idempotency_key
+    )
+    if replayed:
+        response.headers[idempotency.REPLAYED_HEADER] = "true"
+    return result
+
+
+@router.post("/sync/units/batch", responses=problems(409, 413, 422))
+async def push_unit_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    batch: UnitSyncBatch,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> SyncBatchResult:
+    """Create or update units of the caller's institution by their `external_id`; a unit may
+    name its parent by the parent's `external_id` (an item of the same batch, or one pushed
+    before)."""
+    return await _push(
+        request, response, session, principal, SyncResource.units, batch.items, idempotency_key
+    )
+
+
+push_unit_batch.__doc__ = (push_unit_batch.__doc__ or "") + _BATCH_NOTE
+
+
+@router.post("/sync/innovations/batch", responses=problems(409, 413, 422))
+async def push_innovation_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    batch: InnovationSyncBatch,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> SyncBatchResult:
+    """Create or update innovations of the caller's institution by their `external_id`, each
+    written whole; `status` publishes or archives in the same write (publishing needs what
+    `POST .../publish` needs). The owning unit is named by `unit_id` or by the unit's
+    `external_id`."""
+    return await _push(
+        request,
+        response,
+        session,
+        principal,
+        SyncResource.innovations,
+        batch.items,
+        idempotency_key,
+    )
+
+
+push_innovation_batch.__doc__ = (push_innovation_batch.__doc__ or "") + _BATCH_NOTE
+
+
+@router.post("/sync/batch", responses=problems(409, 413, 422))
+async def push_mixed_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    batch: MixedSyncBatch,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> SyncBatchResult:
+    """Items of several resources in one batch, each naming its `resource`: units are applied
+    first, so an innovation of the batch can name a unit of the same batch by
+    `unit_external_id`. Results are listed in the order sent."""
+    return await _push(request, response, session, principal, None, batch.items, idempotency_key)
+
+
+push_mixed_batch.__doc__ = (push_mixed_batch.__doc__ or "") + _BATCH_NOTE
+
+
+@router.get("/sync/runs", responses=problems(400))
+async def list_sync_runs(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    page: PageDep,
+    institution_id: Annotated[
+        uuid.UUID | None,
+        Query(description="The secretariat: only this institution's runs."),
+    ] = None,
+) -> SyncRunPage:
+    """The batches pushed, newest first: who pushed, when, how long it took, the counts and
+    the items that failed. An institution's caller sees its own institution's runs."""
+    result = await service.list_runs(session, principal, institution_id, page)
+    return SyncRunPage.model_validate(result, from_attributes=True)

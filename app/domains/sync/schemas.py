@@ -1,17 +1,24 @@
-"""The sync wire format: the changes feed (docs/sync.md)."""
+"""The sync wire format: batches pushed by regional systems, their runs, and the changes feed
+(docs/sync.md)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
+from app.core.errors import ProblemFieldError
+from app.core.pagination import Page
 from app.domains.hub_activities.schemas import HubActivityRead
-from app.domains.innovations.schemas import InnovationRead
-from app.domains.institutions.schemas import UnitRead
+from app.domains.innovations.schemas import InnovationCreate, InnovationRead
+from app.domains.institutions.schemas import Name, RegionCodeIn, UnitRead
 from app.domains.replications.schemas import ReplicationRead
+from app.models.enums import InnovationStatus
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class SyncResource(StrEnum):
@@ -59,3 +66,187 @@ class SyncChangePage(BaseModel):
         "as of now)."
     )
     has_more: bool = Field(description="More changes can be read right away.")
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+class SyncItem(BaseModel):
+    """What every pushed item carries: the caller's id for the record, and the version of it
+    the caller last saw, if any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: ExternalId = Field(
+        description="The caller's id for the record, unique per institution and resource: "
+        "the record it names is updated, or created if there is none."
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The record's version the caller last saw. When given, the item applies "
+        "only if the record is still at that version (else `conflict`, with the current "
+        "version); omit it to write whatever is there.",
+    )
+
+
+class UnitSyncItem(SyncItem):
+    """A unit of the caller's institution."""
+
+    name: Name = Field(examples=["Bidang Pelayanan Perizinan"])
+    parent_external_id: ExternalId | None = Field(
+        default=None,
+        description="The parent unit's `external_id`: an earlier item of the same batch, or a "
+        "unit pushed before. Absent: a top-level unit.",
+    )
+    region_code: RegionCodeIn | None = Field(
+        default=None, description="Where the unit is, inside its institution's region."
+    )
+
+
+class InnovationSyncItem(InnovationCreate):
+    """An innovation of the caller's institution, written whole: the fields an item leaves out
+    are cleared (or defaulted), as on create."""
+
+    external_id: ExternalId = Field(
+        description="The caller's id for the innovation, unique within its institution."
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version the caller last saw; the item applies only if it is still "
+        "current (else `conflict`).",
+    )
+    unit_id: uuid.UUID | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="The owning unit by its id; or give `unit_external_id`.",
+    )
+    unit_external_id: ExternalId | None = Field(
+        default=None,
+        description="The owning unit by the caller's id for it: a unit item of the same batch, "
+        "or one pushed before. Exactly one of `unit_id` and `unit_external_id`.",
+    )
+    status: InnovationStatus | None = Field(
+        default=None,
+        description="Publish (`published`) or archive (`archived`) in the same write, along the "
+        "lifecycle draft -> published -> archived; absent: the status stays (new records are "
+        "drafts).",
+    )
+
+
+class UnitSyncItemTagged(UnitSyncItem):
+    resource: Literal["units"]
+
+
+class InnovationSyncItemTagged(InnovationSyncItem):
+    resource: Literal["innovations"]
+
+
+MixedSyncItem = Annotated[
+    UnitSyncItemTagged | InnovationSyncItemTagged, Field(discriminator="resource")
+]
+
+
+# Items are validated one by one by the service (a bad item fails alone), so the body's model
+# only describes them: `SkipValidation` keeps each item's schema in the OpenAPI document.
+class UnitSyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SkipValidation[UnitSyncItem]] = Field(
+        description="Units, parents before their sub-units or in any order."
+    )
+
+
+class InnovationSyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SkipValidation[InnovationSyncItem]]
+
+
+class MixedSyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SkipValidation[MixedSyncItem]] = Field(
+        description="Items of several resources, each naming its `resource`; applied units "
+        "first, so an innovation can name a unit of the same batch."
+    )
+
+
+class SyncItemStatus(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    conflict = "conflict"
+    invalid = "invalid"
+
+
+class SyncItemResult(BaseModel):
+    """What became of one item."""
+
+    index: int = Field(description="The item's position in `items`, from 0.")
+    resource: SyncResource
+    external_id: str | None = Field(description="The item's `external_id`, when it had one.")
+    status: SyncItemStatus = Field(
+        description="`created`, `updated`, `unchanged` (it matched the record: nothing "
+        "written); `conflict`: `version` was stale (or the record is gone), nothing written, "
+        "`version` here is the current one; `invalid`: nothing written, `code`, `message` and "
+        "`errors` say why."
+    )
+    id: uuid.UUID | None = Field(default=None, description="The record's id, when it exists.")
+    version: int | None = Field(
+        default=None, description="The record's version now (after the write, if any)."
+    )
+    code: str | None = Field(default=None, description="Why it was not applied.")
+    message: str | None = None
+    errors: list[ProblemFieldError] | None = Field(
+        default=None, description="Each broken rule, with a JSON pointer into the request body."
+    )
+
+
+class SyncTotals(BaseModel):
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    conflict: int
+    invalid: int
+
+
+class SyncBatchResult(BaseModel):
+    """Per item what happened, in the order sent, and the totals. A batch with invalid or
+    conflicting items still applies the others."""
+
+    run_id: uuid.UUID = Field(description="The batch's run (`GET /v1/sync/runs`).")
+    items: list[SyncItemResult]
+    totals: SyncTotals
+
+
+class SyncRunRead(BaseModel):
+    """A batch pushed: who, when, how long, and how it went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    caller_kind: str = Field(description="`api_key` or `user`.")
+    caller_id: uuid.UUID
+    caller_name: str
+    resource: str = Field(description="The batch's resource, or `mixed`.")
+    idempotency_key: str | None
+    request_id: str | None
+    started_at: datetime
+    duration_ms: int
+    received: int
+    created: int
+    updated: int
+    unchanged: int
+    conflict: int
+    invalid: int
+    failures: list[dict[str, Any]] = Field(
+        description="The items not applied (`conflict`, `invalid`), as the batch's response "
+        "listed them."
+    )
+
+
+class SyncRunPage(Page[SyncRunRead]):
+    pass

@@ -10,13 +10,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import BadRequest, Gone
+from app.core import idempotency
+from app.core.config import Settings
+from app.core.errors import BadRequest, Forbidden, Gone
+from app.core.pagination import PageRequest
 from app.core.security import Principal
+from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.hub_activities.schemas import HubActivityRead
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
@@ -25,9 +30,11 @@ from app.domains.institutions.schemas import UnitRead
 from app.domains.replications import service as replications
 from app.domains.replications.repository import ReplicationRepository
 from app.domains.replications.schemas import ReplicationRead
+from app.domains.sync import batch
 from app.domains.sync.repository import START, ChangeRow, FeedPosition, SyncChangeRepository
 from app.domains.sync.schemas import (
     ChangeOperation,
+    SyncBatchResult,
     SyncChangePage,
     SyncChangeRead,
     SyncResource,
@@ -36,6 +43,7 @@ from app.models.enums import PUBLIC_HUB_STATUSES, HubActivityStatus, InnovationS
 from app.models.hubs import Hub, HubActivity
 from app.models.institutions import Unit
 from app.models.replications import Replication
+from app.models.sync import SyncRun
 
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
@@ -291,3 +299,63 @@ async def compact(session: AsyncSession, retention: timedelta) -> int:
     cutoff = datetime.now(UTC) - retention
     removed: int = (await session.execute(_COMPACT, {"cutoff": cutoff})).scalar_one()
     return removed
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+async def push_batch(
+    session: AsyncSession,
+    principal: Principal,
+    settings: Settings,
+    resource: SyncResource | None,
+    items: Sequence[Any],
+    idempotency_key: str | None,
+) -> tuple[SyncBatchResult, bool]:
+    """Apply a batch (see `app.domains.sync.batch`), or replay the response an earlier
+    request with the same `Idempotency-Key` got. Returns the result and whether it is a
+    replay."""
+    batch.check_size(items, settings.sync_batch_max_items)
+    claimed: idempotency.Claim | None = None
+    if idempotency_key is not None:
+        operation = f"POST /v1/sync/{resource.value if resource else ''}/batch".replace("//", "/")
+        outcome = await idempotency.claim(
+            session, principal, idempotency_key, operation, {"items": list(items)}
+        )
+        if isinstance(outcome, idempotency.Replay):
+            return SyncBatchResult.model_validate(outcome.body), True
+        claimed = outcome
+    result = await batch.push(session, principal, resource, items, idempotency_key)
+    if claimed is not None:
+        await idempotency.remember(
+            session,
+            claimed,
+            200,
+            result.model_dump(mode="json"),
+            timedelta(hours=settings.idempotency_ttl_hours),
+        )
+    return result, False
+
+
+async def list_runs(
+    session: AsyncSession,
+    principal: Principal,
+    institution_id: uuid.UUID | None,
+    page: PageRequest,
+) -> PageResult[SyncRun]:
+    """The batches pushed, newest first: an institution's caller sees its own institution's."""
+    own = _institution(principal)
+    if own is not None:
+        if institution_id is not None and institution_id != own:
+            raise Forbidden(
+                "sync.out_of_scope", "An institution's caller sees its own institution's runs."
+            )
+        institution_id = own
+    stmt = select(SyncRun)
+    if institution_id is not None:
+        stmt = stmt.where(SyncRun.institution_id == institution_id)
+    scope = f"sync-runs:{institution_id}"
+    return await keyset_page(session, stmt, _RUNS_NEWEST_FIRST, page, scope)
+
+
+_RUNS_NEWEST_FIRST = SortKey((SyncRun.started_at, SyncRun.id), descending=True)

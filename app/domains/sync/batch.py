@@ -1,0 +1,773 @@
+"""Batches pushed by regional systems (docs/sync.md): items validated one by one, applied in
+dependency order (units before the innovations that name them), each reported; a bad item
+fails alone. Writes are confined to the caller's institution. Each batch is recorded as a run.
+
+Units are few and their rules (the tree, the region) live in the institutions service: they are
+written one by one, each in a savepoint. Innovations come by the thousand: they are checked in
+Python against what one query per kind of reference loaded, then written with one INSERT and one
+UPDATE per batch (bench/README.md).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from asgi_correlation_id import correlation_id
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import (
+    AppError,
+    Forbidden,
+    ProblemFieldError,
+    Unprocessable,
+    field_error,
+    integrity_problem,
+    validation_field_errors,
+)
+from app.core.security import Principal
+from app.domains.audit import service as audit
+from app.domains.innovations import service as innovations
+from app.domains.institutions import service as institutions
+from app.domains.sync.schemas import (
+    InnovationSyncItem,
+    SyncBatchResult,
+    SyncItemResult,
+    SyncItemStatus,
+    SyncResource,
+    SyncTotals,
+    UnitSyncItem,
+)
+from app.models.audit import AuditEvent
+from app.models.enums import InnovationStatus
+from app.models.innovations import Innovation, InnovationCategory
+from app.models.institutions import Unit
+from app.models.sync import SyncRun
+
+# What a batch may hold, in the order they are applied.
+SUPPORTED = (SyncResource.units, SyncResource.innovations)
+_ADAPTERS: dict[SyncResource, TypeAdapter[Any]] = {
+    SyncResource.units: TypeAdapter(UnitSyncItem),
+    SyncResource.innovations: TypeAdapter(InnovationSyncItem),
+}
+_SERIALISE = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
+
+
+# --- items ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One item of the batch, and what became of it once known."""
+
+    index: int
+    resource: SyncResource
+    external_id: str | None
+    data: Any = None  # the parsed item, once valid
+    result: SyncItemResult | None = None
+
+    @property
+    def pointer(self) -> str:
+        return f"/items/{self.index}"
+
+    @property
+    def pending(self) -> bool:
+        return self.result is None
+
+    def done(
+        self,
+        status: SyncItemStatus,
+        record_id: uuid.UUID | None = None,
+        version: int | None = None,
+    ) -> None:
+        self.result = SyncItemResult(
+            index=self.index,
+            resource=self.resource,
+            external_id=self.external_id,
+            status=status,
+            id=record_id,
+            version=version,
+        )
+
+    def conflict(self, record_id: uuid.UUID | None, version: int | None, message: str) -> None:
+        self.result = SyncItemResult(
+            index=self.index,
+            resource=self.resource,
+            external_id=self.external_id,
+            status=SyncItemStatus.conflict,
+            id=record_id,
+            version=version,
+            code="sync.version_conflict" if record_id is not None else "sync.record_gone",
+            message=message,
+        )
+
+    def invalid(
+        self,
+        code: str,
+        message: str,
+        errors: Sequence[ProblemFieldError] | None = None,
+        record_id: uuid.UUID | None = None,
+    ) -> None:
+        self.result = SyncItemResult(
+            index=self.index,
+            resource=self.resource,
+            external_id=self.external_id,
+            status=SyncItemStatus.invalid,
+            id=record_id,
+            code=code,
+            message=message,
+            errors=list(errors) if errors else None,
+        )
+
+    def refuse(self, exc: AppError, renames: dict[str, str] | None = None) -> None:
+        """Report a service's refusal, its pointers moved under this item."""
+        self.invalid(
+            exc.code,
+            exc.detail or exc.code,
+            [self.moved(error, renames) for error in exc.errors or []],
+        )
+
+    def moved(
+        self, error: ProblemFieldError, renames: dict[str, str] | None = None
+    ) -> ProblemFieldError:
+        pointer = error.pointer or ""
+        pointer = (renames or {}).get(pointer, pointer)
+        return error.model_copy(update={"pointer": self.pointer + pointer, "location": "body"})
+
+    def error(self, pointer: str, code: str, message: str) -> ProblemFieldError:
+        return field_error(self.pointer + pointer, code, message)
+
+
+def _nul_pointer(value: Any, pointer: str = "") -> str | None:
+    """Where a text value holds a NUL character (PostgreSQL cannot store it), if anywhere."""
+    if isinstance(value, str):
+        return pointer if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, nested in value.items():
+            found = _nul_pointer(key, pointer) or _nul_pointer(nested, f"{pointer}/{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for position, nested in enumerate(value):
+            found = _nul_pointer(nested, f"{pointer}/{position}")
+            if found is not None:
+                return found
+    return None
+
+
+def _parse(index: int, raw: Any, resource: SyncResource | None) -> Item:
+    """Validate one item on its own: a bad one becomes `invalid`, the others go on."""
+    if resource is None:  # a mixed batch: the item names its resource
+        named = raw.get("resource") if isinstance(raw, dict) else None
+        known = {r.value: r for r in SUPPORTED}
+        if named not in known:
+            item = Item(index, SyncResource.units, None)
+            item.invalid(
+                "sync.unknown_resource",
+                "Each item of a mixed batch names its `resource`: one of " + ", ".join(known) + ".",
+                [item.error("/resource", "sync.unknown_resource", "Not a resource of a batch.")],
+            )
+            return item
+        resource = known[named]
+        raw = {key: value for key, value in raw.items() if key != "resource"}
+    external_id = raw.get("external_id") if isinstance(raw, dict) else None
+    item = Item(index, resource, external_id.strip() if isinstance(external_id, str) else None)
+    nul = _nul_pointer(raw)
+    if nul is not None:
+        item.invalid(
+            "validation_failed",
+            "A text value contains a character that cannot be stored (NUL).",
+            [item.error(nul, "validation_failed", "NUL characters cannot be stored.")],
+        )
+        return item
+    try:
+        item.data = _ADAPTERS[resource].validate_python(raw)
+    except ValidationError as exc:
+        errors = validation_field_errors(
+            [
+                {**error, "loc": ("body", "items", index, *error["loc"])}
+                for error in exc.errors(include_url=False)
+            ]
+        )
+        item.invalid("sync.invalid_item", "The item breaks the resource's schema.", errors)
+    return item
+
+
+def _mark_duplicates(items: list[Item]) -> None:
+    """An external_id is applied once a batch: its later items are reported, not applied."""
+    first: dict[tuple[SyncResource, str], int] = {}
+    for item in items:
+        if item.external_id is None:
+            continue
+        key = (item.resource, item.external_id)
+        if key in first:
+            item.invalid(
+                "sync.duplicate_external_id",
+                f"Item {first[key]} of this batch has the same external_id; it is applied once.",
+                [
+                    item.error(
+                        "/external_id",
+                        "sync.duplicate_external_id",
+                        f"Also the external_id of item {first[key]}.",
+                    )
+                ],
+            )
+        else:
+            first[key] = item.index
+
+
+# --- the batch ------------------------------------------------------------------------------
+
+
+@dataclass
+class Batch:
+    session: AsyncSession
+    principal: Principal
+    institution_id: uuid.UUID
+    # The caller's units by its external_id, as loaded or written so far.
+    units: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+def _audit_row(
+    principal: Principal,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "actor_kind": principal.kind,
+        "actor_id": principal.id,
+        "actor_role": principal.role.value,
+        "actor_name": principal.email or principal.name,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "institution_id": institution_id,
+        "request_id": correlation_id.get(),
+        "changes": audit.diff(before, after),
+    }
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+def _unit_order(items: list[Item]) -> list[Item]:
+    """Parents before their sub-units; an item in a cycle of parents is invalid."""
+    by_external = {item.data.external_id: item for item in items}
+    ordered: list[Item] = []
+    state: dict[int, str] = {}
+
+    def visit(item: Item, path: list[Item]) -> None:
+        if state.get(item.index) == "done":
+            return
+        if state.get(item.index) == "visiting":
+            for member in path[path.index(item) :]:
+                if member.pending:
+                    member.invalid(
+                        "sync.reference_cycle",
+                        "The units' parents form a cycle in this batch.",
+                        [
+                            member.error(
+                                "/parent_external_id",
+                                "sync.reference_cycle",
+                                "This parent leads back to the unit itself.",
+                            )
+                        ],
+                    )
+            return
+        state[item.index] = "visiting"
+        parent = by_external.get(item.data.parent_external_id)
+        if parent is not None:
+            visit(parent, [*path, item])
+        state[item.index] = "done"
+        ordered.append(item)
+
+    for item in items:
+        visit(item, [])
+    return ordered
+
+
+async def _apply_units(batch: Batch, items: list[Item]) -> None:
+    session = batch.session
+    pending = [item for item in items if item.pending]
+    if not pending:
+        return
+    # The lock unit writes take (app.domains.institutions.service): no racing tree changes.
+    institution = await institutions.get_institution(session, batch.institution_id, for_update=True)
+    named = {item.data.external_id for item in pending} | {
+        item.data.parent_external_id for item in pending if item.data.parent_external_id
+    }
+    existing = {
+        unit.external_id: unit
+        for unit in await session.scalars(
+            select(Unit).where(
+                Unit.institution_id == batch.institution_id, Unit.external_id.in_(named)
+            )
+        )
+        if unit.external_id is not None
+    }
+    batch.units.update({key: unit.id for key, unit in existing.items()})
+    renames = {"/parent_unit_id": "/parent_external_id"}
+    for item in _unit_order(pending):
+        if not item.pending:
+            continue
+        data: UnitSyncItem = item.data
+        unit = existing.get(data.external_id)
+        if data.version is not None and (unit is None or unit.version != data.version):
+            item.conflict(
+                unit.id if unit else None,
+                unit.version if unit else None,
+                "The unit changed since the version given; read it again and resend."
+                if unit
+                else "No unit has this external_id any more (deleted since the version given).",
+            )
+            continue
+        parent_id = None
+        if data.parent_external_id is not None:
+            parent_id = batch.units.get(data.parent_external_id)
+            if parent_id is None:
+                item.invalid(
+                    "sync.unknown_reference",
+                    "No unit of your institution has the parent's external_id.",
+                    [
+                        item.error(
+                            "/parent_external_id",
+                            "sync.unknown_reference",
+                            "Not the external_id of a unit pushed before or applied in this batch.",
+                        )
+                    ],
+                )
+                continue
+        try:
+            async with session.begin_nested():
+                if parent_id is not None:
+                    await institutions.check_parent(
+                        session, batch.institution_id, parent_id, unit.id if unit else None
+                    )
+                await institutions.check_unit_region(session, institution, data.region_code)
+                if unit is None:
+                    unit = Unit(
+                        institution_id=batch.institution_id,
+                        parent_unit_id=parent_id,
+                        name=data.name,
+                        region_code=data.region_code,
+                        external_id=data.external_id,
+                    )
+                    session.add(unit)
+                    await session.flush()
+                    await institutions.audit_write(session, batch.principal, "create", unit, None)
+                    status = SyncItemStatus.created
+                elif (unit.name, unit.parent_unit_id, unit.region_code) == (
+                    data.name,
+                    parent_id,
+                    data.region_code,
+                ):
+                    status = SyncItemStatus.unchanged
+                else:
+                    before = audit.snapshot(unit)
+                    unit.name = data.name
+                    unit.parent_unit_id = parent_id
+                    unit.region_code = data.region_code
+                    await session.flush()
+                    await institutions.audit_write(session, batch.principal, "update", unit, before)
+                    status = SyncItemStatus.updated
+                await session.flush()
+        except AppError as exc:
+            item.refuse(exc, renames)
+            continue
+        except DBAPIError as exc:
+            item.refuse(integrity_problem(exc), renames)
+            continue
+        existing[data.external_id] = unit
+        batch.units[data.external_id] = unit.id
+        item.done(status, unit.id, unit.version)
+
+
+# --- innovations ----------------------------------------------------------------------------
+
+_INNOVATIONS = cast(Table, Innovation.__table__)
+# The columns an item writes (besides the status and its dates).
+_WRITTEN = (
+    "unit_id",
+    "title",
+    "acronym_expansion",
+    "year_started",
+    "implemented_date",
+    "is_digital",
+    "stage",
+    "sdgs",
+    "category_codes",
+    "sections",
+    "regulations",
+    "budget_lines",
+    "links",
+    "sustainability_status",
+    "source_system",
+)
+_READ = [
+    _INNOVATIONS.c[name]
+    for name in (
+        "id",
+        "version",
+        "external_id",
+        "status",
+        "published_at",
+        "archived_at",
+        *_WRITTEN,
+    )
+]
+_UPDATE = (
+    update(_INNOVATIONS)
+    .where(_INNOVATIONS.c.id == bindparam("b_id"))
+    .values(
+        {
+            **{name: bindparam(f"b_{name}") for name in _WRITTEN},
+            "status": bindparam("b_status"),
+            "published_at": bindparam("b_published_at"),
+            "archived_at": bindparam("b_archived_at"),
+            "version": _INNOVATIONS.c.version + 1,
+            "updated_at": func.now(),
+        }
+    )
+)
+# Steps an item may take along the lifecycle (a new record starts as a draft).
+_STEPS = {
+    (InnovationStatus.draft, InnovationStatus.published),
+    (InnovationStatus.published, InnovationStatus.archived),
+}
+_EXCLUDED = {"sections", "version", "unit_id", "unit_external_id", "status", "external_id"}
+
+
+def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: to_jsonable_python(value) for key, value in values.items()}
+
+
+async def _resolve_units(batch: Batch, items: list[Item]) -> dict[uuid.UUID, uuid.UUID]:
+    """Load the units the items name; returns the institution of each unit named by id."""
+    session = batch.session
+    wanted = {
+        item.data.unit_external_id
+        for item in items
+        if item.data.unit_external_id is not None and item.data.unit_external_id not in batch.units
+    }
+    if wanted:
+        found = await session.execute(
+            select(Unit.external_id, Unit.id).where(
+                Unit.institution_id == batch.institution_id, Unit.external_id.in_(wanted)
+            )
+        )
+        batch.units.update({external: unit_id for external, unit_id in found if external})
+    by_id = {item.data.unit_id for item in items if item.data.unit_id is not None}
+    if not by_id:
+        return {}
+    found = await session.execute(select(Unit.id, Unit.institution_id).where(Unit.id.in_(by_id)))
+    return {row.id: row.institution_id for row in found}
+
+
+def _unit_of(batch: Batch, item: Item, owners: dict[uuid.UUID, uuid.UUID]) -> uuid.UUID | None:
+    """The item's unit, or None once the item is reported invalid."""
+    data: InnovationSyncItem = item.data
+    if (data.unit_id is None) == (data.unit_external_id is None):
+        item.invalid(
+            "sync.unit_required",
+            "Name the owning unit by exactly one of `unit_id` and `unit_external_id`.",
+            [item.error("/unit_external_id", "sync.unit_required", "Give exactly one.")],
+        )
+        return None
+    if data.unit_external_id is not None:
+        unit_id = batch.units.get(data.unit_external_id)
+        if unit_id is None:
+            item.invalid(
+                "sync.unknown_reference",
+                "No unit of your institution has this unit_external_id.",
+                [
+                    item.error(
+                        "/unit_external_id",
+                        "sync.unknown_reference",
+                        "Not the external_id of a unit pushed before or applied in this batch.",
+                    )
+                ],
+            )
+        return unit_id
+    assert data.unit_id is not None
+    owner = owners.get(data.unit_id)
+    if owner is None:
+        item.invalid(
+            "sync.unknown_reference",
+            "No unit has this unit_id.",
+            [item.error("/unit_id", "sync.unknown_reference", "No unit has this id.")],
+        )
+        return None
+    if owner != batch.institution_id:
+        item.invalid(
+            "sync.out_of_scope",
+            "The unit belongs to another institution: a batch writes its own institution's "
+            "records only.",
+            [item.error("/unit_id", "sync.out_of_scope", "Another institution's unit.")],
+        )
+        return None
+    return data.unit_id
+
+
+def _target_status(
+    item: Item, current: InnovationStatus | None, wanted: InnovationStatus | None
+) -> InnovationStatus | None:
+    start = current or InnovationStatus.draft
+    target = wanted or start
+    if target is start or (start, target) in _STEPS:
+        return target
+    item.invalid(
+        "sync.invalid_transition",
+        f"An innovation that is {start.value} cannot become {target.value} "
+        "(draft -> published -> archived).",
+        [item.error("/status", "sync.invalid_transition", f"Not reachable from {start.value}.")],
+    )
+    return None
+
+
+async def _apply_innovations(batch: Batch, items: list[Item]) -> None:
+    session = batch.session
+    pending = [item for item in items if item.pending]
+    if not pending:
+        return
+    owners = await _resolve_units(batch, pending)
+    known_codes = set(await session.scalars(select(InnovationCategory.code)))
+    rows = await session.execute(
+        select(*_READ)
+        .where(
+            _INNOVATIONS.c.institution_id == batch.institution_id,
+            _INNOVATIONS.c.external_id.in_([item.data.external_id for item in pending]),
+        )
+        .with_for_update()
+    )
+    existing = {row.external_id: row for row in rows}
+    now = datetime.now(UTC)
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    applied: list[tuple[Item, SyncItemStatus, uuid.UUID, int]] = []
+    for item in pending:
+        data: InnovationSyncItem = item.data
+        current = existing.get(data.external_id)
+        if data.version is not None and (current is None or current.version != data.version):
+            item.conflict(
+                current.id if current else None,
+                current.version if current else None,
+                "The innovation changed since the version given; read it again and resend."
+                if current
+                else "No innovation has this external_id any more (deleted since the version "
+                "given).",
+            )
+            continue
+        unit_id = _unit_of(batch, item, owners)
+        if unit_id is None:
+            continue
+        target = _target_status(item, current.status if current else None, data.status)
+        if target is None:
+            continue
+        values = innovations.stored(data.model_dump(exclude=_EXCLUDED))
+        values["unit_id"] = unit_id
+        values["sections"] = {name: body for name, body in data.sections if body}
+        unknown = [code for code in values["category_codes"] if code not in known_codes]
+        errors = [item.moved(error) for error in innovations.rule_errors(values, unknown)]
+        if target is not InnovationStatus.draft:
+            draft = Innovation(
+                sections=values["sections"],
+                sdgs=values["sdgs"],
+                implemented_date=values["implemented_date"],
+            )
+            errors += [item.moved(error) for error in innovations.missing_for_publication(draft)]
+        if errors:
+            lacks = " or lacks what publishing requires"
+            item.invalid(
+                "innovation.invalid",
+                "The innovation breaks the catalogue's rules"
+                + (lacks if target is not InnovationStatus.draft else "")
+                + "; `errors` lists each.",
+                errors,
+                current.id if current else None,
+            )
+            continue
+        if current is None:
+            record_id = uuid.uuid4()
+            row = {
+                **values,
+                "id": record_id,
+                "institution_id": batch.institution_id,
+                "external_id": data.external_id,
+                "status": target,
+                "published_at": now if target is not InnovationStatus.draft else None,
+                "archived_at": now if target is InnovationStatus.archived else None,
+                "version": 1,
+            }
+            creates.append(row)
+            audits.append(
+                _audit_row(
+                    batch.principal,
+                    "create",
+                    "innovation",
+                    record_id,
+                    batch.institution_id,
+                    None,
+                    _snapshot(row),
+                )
+            )
+            applied.append((item, SyncItemStatus.created, record_id, 1))
+            continue
+        before = {key: getattr(current, key) for key in (*_WRITTEN, "status")}
+        after = {**values, "status": target}
+        if before == after:
+            item.done(SyncItemStatus.unchanged, current.id, current.version)
+            continue
+        published_at = current.published_at
+        archived_at = current.archived_at
+        if target is not current.status:
+            if target is InnovationStatus.published:
+                published_at = now
+            if target is InnovationStatus.archived:
+                archived_at = now
+        updates.append(
+            {
+                **{f"b_{key}": value for key, value in values.items()},
+                "b_id": current.id,
+                "b_status": target,
+                "b_published_at": published_at,
+                "b_archived_at": archived_at,
+            }
+        )
+        audits.append(
+            _audit_row(
+                batch.principal,
+                "update",
+                "innovation",
+                current.id,
+                batch.institution_id,
+                _snapshot(before),
+                _snapshot(after),
+            )
+        )
+        applied.append((item, SyncItemStatus.updated, current.id, current.version + 1))
+    if not applied:
+        return
+    try:
+        async with session.begin_nested():
+            await _write_innovations(session, creates, updates, audits)
+    except DBAPIError as exc:
+        # Something only the database catches (a race with another writer): nothing of the
+        # batch's innovations was written; report it on each.
+        problem = integrity_problem(exc)
+        for item, _, _, _ in applied:
+            item.refuse(problem)
+        return
+    for item, status, record_id, version in applied:
+        item.done(status, record_id, version)
+
+
+async def _write_innovations(
+    session: AsyncSession,
+    creates: list[dict[str, Any]],
+    updates: list[dict[str, Any]],
+    audits: list[dict[str, Any]],
+) -> None:
+    if creates:
+        await session.execute(insert(_INNOVATIONS), creates)
+    if updates:
+        await session.execute(_UPDATE, updates)
+    if audits:
+        await session.execute(insert(cast(Table, AuditEvent.__table__)), audits)
+
+
+_APPLY = {
+    SyncResource.units: _apply_units,
+    SyncResource.innovations: _apply_innovations,
+}
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def check_size(items: Sequence[Any], cap: int) -> None:
+    if len(items) > cap:
+        raise Unprocessable(
+            "sync.batch_too_large",
+            f"A batch holds at most {cap} items; this one has {len(items)}. Split it.",
+        )
+
+
+def _institution(principal: Principal) -> uuid.UUID:
+    if principal.institution_id is None:  # the policy admits institution-scoped callers only
+        raise Forbidden("sync.no_institution", "Only an institution's system pushes batches.")
+    return principal.institution_id
+
+
+async def push(
+    session: AsyncSession,
+    principal: Principal,
+    resource: SyncResource | None,
+    raw_items: Sequence[Any],
+    idempotency_key: str | None,
+) -> SyncBatchResult:
+    """Apply a batch of one resource (`resource`), or of several (None: each item names its
+    own), and record it as a run."""
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    institution_id = _institution(principal)
+    # One batch of an institution at a time: its items' lookups and writes see each other.
+    await session.execute(_SERIALISE, {"lock_key": f"sync:{institution_id}"})
+    items = [_parse(index, raw, resource) for index, raw in enumerate(raw_items)]
+    _mark_duplicates(items)
+    batch = Batch(session, principal, institution_id)
+    for kind in SUPPORTED:
+        of_kind = [item for item in items if item.resource is kind]
+        if of_kind:
+            await _APPLY[kind](batch, of_kind)
+    results = [item.result for item in items if item.result is not None]
+    assert len(results) == len(items), "every item is reported"
+    counts = dict.fromkeys(SyncItemStatus, 0)
+    for result in results:
+        counts[result.status] += 1
+    totals = SyncTotals(
+        received=len(items),
+        created=counts[SyncItemStatus.created],
+        updated=counts[SyncItemStatus.updated],
+        unchanged=counts[SyncItemStatus.unchanged],
+        conflict=counts[SyncItemStatus.conflict],
+        invalid=counts[SyncItemStatus.invalid],
+    )
+    run_id = uuid.uuid4()
+    failures = [
+        result.model_dump(mode="json", exclude_none=True)
+        for result in results
+        if result.status in (SyncItemStatus.conflict, SyncItemStatus.invalid)
+    ]
+    session.add(
+        SyncRun(
+            id=run_id,
+            institution_id=institution_id,
+            caller_kind=principal.kind,
+            caller_id=principal.id,
+            caller_name=principal.email or principal.name,
+            resource=resource.value if resource is not None else "mixed",
+            idempotency_key=idempotency_key,
+            request_id=correlation_id.get(),
+            started_at=started,
+            duration_ms=round((time.perf_counter() - clock) * 1000),
+            failures=failures,
+            **totals.model_dump(exclude={"received"}),
+            received=totals.received,
+        )
+    )
+    await session.flush()
+    return SyncBatchResult(run_id=run_id, items=results, totals=totals)
