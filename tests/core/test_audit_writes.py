@@ -95,7 +95,12 @@ _NAMED_ACTIONS = {
     "transition_replication": "discontinue",
 }
 # Who makes each write when the policy's first choice is not the one the sample needs.
-_CALLERS = {"transition_submission": "unit_operator"}
+_CALLERS = {
+    "transition_submission": "unit_operator",
+    "push_unit_batch": "regional_system",
+    "push_innovation_batch": "regional_system",
+    "push_mixed_batch": "regional_system",
+}
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 
 
@@ -143,6 +148,8 @@ def _expected_entity_id(sample: Sample, caller: Caller, response: httpx.Response
         return str(response.json()[sample.id_field])
     if sample.shape == "own":
         return str(caller.id)
+    if sample.shape == "batch":  # the one item's record
+        return str(response.json()["items"][0]["id"])
     assert sample.record is not None
     return sample.record
 

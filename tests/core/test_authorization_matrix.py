@@ -57,6 +57,7 @@ from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.replications import Replication
 from app.models.submissions import Submission
+from app.models.sync import SyncRun
 from tests.conftest import (
     TEST_PASSWORD,
     HubFactory,
@@ -134,6 +135,7 @@ class World:
     published_b1: Innovation  # a published innovation of B1: what A1 asks to replicate
     replication_a: Replication  # A1's approved replication of an A3 innovation (public)
     requested_replication_a: Replication  # A1's request for another A3 innovation (A's only)
+    sync_run_a: SyncRun  # a batch A's regional system pushed
     callers: dict[str, Caller]
 
 
@@ -402,6 +404,12 @@ async def build_world(
         ReplicationStatus.requested,
     )
     session.add_all([replication_a, requested_replication_a])
+    sync_run_a = SyncRun(
+        institution_id=a.id, caller_kind="api_key", caller_id=uuid.uuid4(),
+        caller_name="SIMPEG Kota Medan", resource="units", started_at=now, duration_ms=12,
+        received=1, created=1, updated=0, unchanged=0, conflict=0, invalid=0, failures=[],
+    )  # fmt: skip
+    session.add(sync_run_a)
     await session.flush()
     return World(
         institution_a=a,
@@ -435,13 +443,15 @@ async def build_world(
         replication_a=replication_a,
         requested_replication_a=requested_replication_a,
         draft_competition_a=await add_competition(session, hub_a, CompetitionStatus.draft, 2027),
+        sync_run_a=sync_run_a,
         callers={caller.name: caller for caller in callers},
     )
 
 
 # --- one sample request per operation, aimed at institution A's records ----------------------
 
-Shape = Literal["item", "list", "create", "own", "sign_in", "report"]
+# "batch": a sync batch writes the caller's own institution's records, whichever it is.
+Shape = Literal["item", "list", "create", "own", "sign_in", "report", "batch"]
 """item: one record of A; list: a list the caller's scope filters, which can hold A's record;
 create: creates a record in (or owned by) A; own: the caller's own account; sign_in: sign-in;
 report: a read about many records (facets, statistics, an export), not one of them."""
@@ -542,6 +552,28 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     "list_sync_changes": lambda w: Sample(
         "GET", "/v1/sync/changes", "list", "innovation", record=str(w.draft_a1.id),
         params={"resources": "innovations", "limit": 1000},
+    ),
+    "list_sync_runs": lambda w: Sample(
+        "GET", "/v1/sync/runs", "list", "sync_run", record=str(w.sync_run_a.id),
+        params={"limit": 100},
+    ),
+    "push_unit_batch": lambda w: Sample(
+        "POST", "/v1/sync/units/batch", "batch", "unit",
+        json={"items": [{"external_id": f"unit-{_suffix()}", "name": f"Bidang {_suffix()}"}]},
+    ),
+    "push_innovation_batch": lambda w: Sample(
+        "POST", "/v1/sync/innovations/batch", "batch", "innovation",
+        json={"items": [{
+            "external_id": f"inovasi-{_suffix()}", "unit_id": str(w.unit_a1.id),
+            "title": f"SIMPEL {_suffix()}", "year_started": 2022, "is_digital": True,
+            "stage": "uji_coba",
+        }]},
+    ),
+    "push_mixed_batch": lambda w: Sample(
+        "POST", "/v1/sync/batch", "batch", "unit",
+        json={"items": [{
+            "resource": "units", "external_id": f"unit-{_suffix()}", "name": f"Bidang {_suffix()}",
+        }]},
     ),
     # regions
     "list_regions": lambda w: Sample(
@@ -1082,6 +1114,8 @@ def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Cal
         return Outcome(404 if sample.hidden else 403)
     if sample.shape == "list":
         return Outcome(200, sees_record=False)
+    if sample.shape == "batch":  # the caller's own institution's records: always in reach
+        return _success(sample)
     raise AssertionError(f"{operation}: no out-of-scope rule for a {sample.shape} sample")
 
 
