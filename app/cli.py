@@ -91,16 +91,19 @@ def cmd_demo(_: argparse.Namespace) -> None:
 def cmd_sync_compact(_: argparse.Namespace) -> None:
     from datetime import timedelta
 
+    from app.core.idempotency import purge_expired
     from app.domains.sync.service import compact
 
     days = get_settings().sync_retention_days
 
-    async def run() -> int:
+    async def run() -> tuple[int, int]:
         async with _session() as session:
-            return await compact(session, timedelta(days=days))
+            return await compact(session, timedelta(days=days)), await purge_expired(session)
 
+    changes, keys = asyncio.run(run())
     print(
-        f"sync changes: {asyncio.run(run())} older than {days} days compacted away",
+        f"sync changes: {changes} older than {days} days compacted away; "
+        f"{keys} expired idempotency keys forgotten",
         file=sys.stderr,
     )
 
@@ -190,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="load demo data (idempotent)").set_defaults(func=cmd_demo)
     sub.add_parser(
         "sync-compact",
-        help="drop sync changes older than SYNC_RETENTION_DAYS that a later one supersedes",
+        help="drop sync changes older than SYNC_RETENTION_DAYS that a later one supersedes, "
+        "and expired idempotency keys",
     ).set_defaults(func=cmd_sync_compact)
     key = sub.add_parser("create-api-key", help="issue an API key; prints only the key")
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
