@@ -9,6 +9,7 @@ advisory lock on (caller, key) tells a retry that the first attempt is still in 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,10 @@ class Replay:
 def fingerprint(operation: str, body: Any) -> str:
     """A SHA-256 of the operation and the body as JSON with sorted keys (so key order and
     spacing do not make two requests differ)."""
-    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    try:
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # a lone surrogate, which orjson refuses: escape it as JSON may
+        canonical = json.dumps(body, sort_keys=True, ensure_ascii=True).encode()
     return hashlib.sha256(operation.encode() + b"\n" + canonical).hexdigest()
 
 

@@ -14,10 +14,11 @@ the test reads what a request wrote straight from its session."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,6 +101,15 @@ def summary(result: Item) -> tuple[int, str | None, str, str | None]:
 
 def pointers(result: Item) -> list[str]:
     return [error["pointer"] for error in result["errors"] or []]
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` with the null members of its objects left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
 
 
 def totals(
@@ -193,6 +203,7 @@ class World:
         return {row.external_id: row for row in found if row.external_id is not None}
 
     async def runs(self, institution: Institution) -> int:
+        await self.session.flush()
         count = await self.session.scalar(
             select(func.count())
             .select_from(SyncRun)
@@ -201,6 +212,7 @@ class World:
         return int(count or 0)
 
     async def audit_events(self, institution: Institution) -> int:
+        await self.session.flush()  # what the fixtures wrote (the session does not autoflush)
         count = await self.session.scalar(
             select(func.count())
             .select_from(AuditEvent)
@@ -424,7 +436,7 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(w: World) -> No
     ][0]["id"]
     await w.push(INNOVATIONS, [innovation_item("SIM-1", w.unit_a, title="DUA")])
 
-    stale = await w.push(INNOVATIONS, [innovation_item("SIM-1", w.unit_a, title="X", version=1)])
+    stale = await w.push(INNOVATIONS, [innovation_item("SIM-1", w.unit_a, title="XX", version=1)])
     (result,) = stale["items"]
     assert summary(result) == (0, "SIM-1", "conflict", "sync.version_conflict")
     assert (result["id"], result["version"]) == (record_id, 2)
@@ -695,26 +707,39 @@ async def test_an_item_created_published_is_public(w: World) -> None:
 
 
 async def test_the_lifecycle_goes_draft_published_archived_only(w: World) -> None:
-    """A draft published by a later item, then archived (archived_at set); archived cannot
-    go back to published, nor a published one to draft; a new record cannot start archived."""
+    """A draft published by a later item (public from then on); a published one cannot go
+    back to draft; changed while published it keeps its published_at; archived (archived_at
+    set, no longer public), it cannot be published again; a new record cannot start
+    archived."""
     item = innovation_item("SIM-1", w.unit_a)
     record_id = (await w.push(INNOVATIONS, [item]))["items"][0]["id"]
     assert_problem(await w.client.get(f"/v1/innovations/{record_id}"), 404, "innovation.not_found")
 
     published = await w.push(INNOVATIONS, [{**item, "status": "published"}])
     assert (published["items"][0]["status"], published["items"][0]["version"]) == ("updated", 2)
-    assert (await w.get(f"/v1/innovations/{record_id}"))["status"] == "published"
+    public = await w.get(f"/v1/innovations/{record_id}")
+    assert public["status"] == "published"
+    published_at = public["published_at"]
+    assert published_at is not None
 
     back = (await w.push(INNOVATIONS, [{**item, "status": "draft"}]))["items"][0]
     assert summary(back) == (0, "SIM-1", "invalid", "sync.invalid_transition")
     assert pointers(back) == ["/items/0/status"]
-    assert back["id"] is None or back["id"] == record_id
+
+    retitled = (await w.push(INNOVATIONS, [{**item, "title": "BARU", "status": "published"}]))[
+        "items"
+    ][0]
+    assert (retitled["status"], retitled["version"]) == ("updated", 3)
+    read = await w.get(f"/v1/innovations/{record_id}")
+    assert (read["title"], read["published_at"]) == ("BARU", published_at)
+    item["title"] = "BARU"
 
     archived = (await w.push(INNOVATIONS, [{**item, "status": "archived"}]))["items"][0]
-    assert (archived["status"], archived["version"]) == ("updated", 3)
+    assert (archived["status"], archived["version"]) == ("updated", 4)
     read = await w.innovation(record_id)
-    assert (read["status"], read["version"]) == ("archived", 3)
+    assert (read["status"], read["version"], read["published_at"]) == ("archived", 4, published_at)
     assert read["archived_at"] is not None
+    assert_problem(await w.client.get(f"/v1/innovations/{record_id}"), 404, "innovation.not_found")
 
     again = (await w.push(INNOVATIONS, [{**item, "status": "published"}]))["items"][0]
     assert again["code"] == "sync.invalid_transition"
@@ -758,7 +783,7 @@ async def test_a_retry_with_the_same_key_replays_the_first_response(w: World) ->
     first = await w.post(INNOVATIONS, items, key="batch-0001")
     assert first.status_code == 200, first.text
     assert "Idempotent-Replayed" not in first.headers
-    records = await w.innovations_of(w.a)
+    records = {k: (v.id, v.version) for k, v in (await w.innovations_of(w.a)).items()}
     audits, runs = await w.audit_events(w.a), await w.runs(w.a)
     listed = await w.get(RUNS, w.regional_a)
 
@@ -768,7 +793,7 @@ async def test_a_retry_with_the_same_key_replays_the_first_response(w: World) ->
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
     assert retry.json()["items"][0]["status"] == "created"
-    assert await w.innovations_of(w.a) == records
+    assert {k: (v.id, v.version) for k, v in (await w.innovations_of(w.a)).items()} == records
     assert (await w.audit_events(w.a), await w.runs(w.a)) == (audits, runs)
     assert (await w.get(RUNS, w.regional_a))["items"] == listed["items"]
     (run,) = listed["items"]
@@ -807,16 +832,23 @@ async def test_keys_are_each_caller_s_own(w: World, auth: KeyFactory) -> None:
 # --- the changes feed -----------------------------------------------------------------------
 
 
-async def test_pushed_innovations_reach_the_feed_with_their_external_id(w: World) -> None:
-    """A's regional key reads its pushed drafts in the feed (upserts at version 1, with their
-    external_id, the record as A reads it); B's key is not shown A's drafts."""
+async def test_pushed_records_reach_the_feed_with_their_external_id(w: World) -> None:
+    """A's regional key reads its pushed drafts and unit in the feed (upserts at version 1,
+    with their external_id, the record as A reads it); B's key is not shown A's drafts, and
+    is shown the (public) unit without A's external_id."""
     cursor_a = await end_of_feed(w.client, w.regional_a)
     cursor_b = await end_of_feed(w.client, w.regional_b)
     body = await w.push(
-        INNOVATIONS, [innovation_item("SIM-1", w.unit_a), innovation_item("SIM-2", w.unit_a)]
+        MIXED,
+        [
+            tagged("innovations", innovation_item("SIM-1", unit_external_id="DINKES")),
+            tagged("innovations", innovation_item("SIM-2", w.unit_a)),
+            tagged("units", unit_item("DINKES")),
+        ],
     )
+    *innovations, unit = body["items"]
     items_a, _ = await read_on(w.client, w.regional_a, cursor_a)
-    for result in body["items"]:
+    for result in innovations:
         (change,) = of(items_a, result["id"])
         assert (change["resource"], change["operation"], change["version"]) == (
             "innovations",
@@ -825,8 +857,12 @@ async def test_pushed_innovations_reach_the_feed_with_their_external_id(w: World
         )
         assert change["external_id"] == result["external_id"]
         assert change["record"] == await w.innovation(result["id"], w.regional_a)
+    (unit_change,) = of(items_a, unit["id"])
+    assert (unit_change["resource"], unit_change["external_id"]) == ("units", "DINKES")
     items_b, _ = await read_on(w.client, w.regional_b, cursor_b)
-    assert all(of(items_b, r["id"]) == [] for r in body["items"])
+    assert all(of(items_b, r["id"]) == [] for r in innovations)
+    (shown,) = of(items_b, unit["id"])
+    assert (shown["operation"], shown["external_id"]) == ("upsert", None)
 
 
 # --- size -----------------------------------------------------------------------------------
@@ -850,7 +886,7 @@ async def test_a_batch_over_the_cap_is_422_and_no_run(w: World, make_app: AppFac
     """With SYNC_BATCH_MAX_ITEMS=3, three items apply and four are a 422 (nothing applied,
     no run, the key not kept); the default cap refuses 1,001 items."""
     async with client_for(make_app(sync_batch_max_items=3)) as client:
-        capped = World(**{**w.__dict__, "client": client})
+        capped = replace(w, client=client)
         items = [unit_item(f"U-{i}") for i in range(4)]
         over = await capped.post(UNITS, items, key="big")
         assert_problem(over, 422, "sync.batch_too_large")
@@ -922,18 +958,40 @@ async def test_a_nul_character_invalidates_only_its_item(w: World) -> None:
     assert set(await w.units_of(w.a)) == {"U-2"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an external_id holding NUL is echoed into the run's `failures` (JSONB), which "
-    "PostgreSQL cannot store: the whole batch fails instead of that item alone.",
-)
-async def test_a_nul_character_in_the_external_id_invalidates_only_its_item(w: World) -> None:
-    items = [innovation_item("SIM\x001", w.unit_a), innovation_item("SIM-2", w.unit_a)]
-    response = await w.post(INNOVATIONS, items)
+async def post_raw(w: World, path: str, body: str, headers: Headers) -> httpx.Response:
+    """POST a JSON text as written (to send escapes such as a lone surrogate)."""
+    sent = {**w.regional_a, **headers, "Content-Type": "application/json"}
+    return await w.client.post(path, content=body.encode(), headers=sent)
+
+
+@pytest.mark.parametrize("external_id", ["SIM\\u00001", "SIM\\ud8001"], ids=["nul", "surrogate"])
+async def test_an_unstorable_external_id_invalidates_only_its_item(
+    w: World, external_id: str
+) -> None:
+    good = innovation_item("SIM-2", w.unit_a)
+    bad = orjson.dumps(innovation_item("PLACEHOLDER", w.unit_a)).decode()
+    bad = bad.replace('"PLACEHOLDER"', f'"{external_id}"')
+    body = f'{{"items": [{bad}, {orjson.dumps(good).decode()}]}}'
+    response = await post_raw(w, INNOVATIONS, body, {})
     assert response.status_code == 200, response.text
-    bad, good = response.json()["items"]
-    assert (bad["status"], bad["code"]) == ("invalid", "validation_failed")
-    assert good["status"] == "created"
+    first, second = response.json()["items"]
+    assert first["status"] == "invalid"
+    assert first["external_id"] is None  # not shown: it cannot be stored
+    assert first["errors"][0]["pointer"] == "/items/0/external_id"
+    assert second["status"] == "created"
+
+
+async def test_a_lone_surrogate_with_an_idempotency_key_fails_only_its_item(w: World) -> None:
+    items = [innovation_item("SIM-1", w.unit_a, title="AB"), innovation_item("SIM-2", w.unit_a)]
+    body = orjson.dumps({"items": items}).decode().replace('"AB"', '"A\\ud800B"')
+    without_key = await post_raw(w, INNOVATIONS, body, {})
+    assert without_key.status_code == 200, without_key.text
+    assert without_key.json()["items"][0]["errors"][0]["pointer"] == "/items/0/title"
+    items[1]["external_id"] = "SIM-3"
+    body = orjson.dumps({"items": items}).decode().replace('"AB"', '"A\\ud800B"')
+    with_key = await post_raw(w, INNOVATIONS, body, {"Idempotency-Key": "surrogate-1"})
+    assert with_key.status_code == 200, with_key.text
+    assert [r["status"] for r in with_key.json()["items"]] == ["invalid", "created"]
 
 
 async def test_items_that_are_not_objects_are_invalid_and_the_others_apply(w: World) -> None:
@@ -967,6 +1025,14 @@ async def test_items_that_are_not_objects_are_invalid_and_the_others_apply(w: Wo
     ]
     assert [pointers(r) for r in mixed["items"] if r["status"] == "invalid"] == [
         [f"/items/{i}/resource"] for i in (0, 2, 3, 4)
+    ]
+    # An item naming no known resource has none in its result, but keeps its external_id.
+    assert [(r["resource"], r["external_id"]) for r in mixed["items"]] == [
+        (None, None),
+        ("units", "U-2"),
+        (None, "R-1"),
+        (None, "U-3"),
+        (None, None),
     ]
     assert set(await w.units_of(w.a)) == {"U-1", "U-2"}
 
@@ -1015,7 +1081,7 @@ async def test_a_run_records_who_what_and_the_failures(w: World) -> None:
     assert {k: run[k] for k in body["totals"]} == body["totals"]
     assert run["duration_ms"] >= 0
     failed = [r for r in body["items"] if r["status"] in ("conflict", "invalid")]
-    assert run["failures"] == [{k: v for k, v in r.items() if v is not None} for r in failed]
+    assert run["failures"] == [without_nulls(r) for r in failed]
     assert [f["index"] for f in run["failures"]] == [2, 3, 4]
     assert run["failures"][0]["errors"][0]["pointer"] == "/items/2/title"
 

@@ -70,7 +70,7 @@ class Item:
     """One item of the batch, and what became of it once known."""
 
     index: int
-    resource: SyncResource
+    resource: SyncResource | None  # None: a mixed batch's item that named none it knows
     external_id: str | None
     data: Any = None  # the parsed item, once valid
     result: SyncItemResult | None = None
@@ -147,21 +147,49 @@ class Item:
         return field_error(self.pointer + pointer, code, message)
 
 
-def _nul_pointer(value: Any, pointer: str = "") -> str | None:
-    """Where a text value holds a NUL character (PostgreSQL cannot store it), if anywhere."""
+def _storable(text: str) -> bool:
+    """PostgreSQL stores neither NUL characters nor lone surrogates (in text or jsonb)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(text: str) -> str:
+    """A key or value as it can be stored and shown: NULs and lone surrogates escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
+
+def _unstorable(value: Any, pointer: str = "") -> str | None:
+    """Where a key or text value cannot be stored, if anywhere (its pointer, escaped)."""
     if isinstance(value, str):
-        return pointer if "\x00" in value else None
+        return pointer if not _storable(value) else None
     if isinstance(value, dict):
         for key, nested in value.items():
-            found = _nul_pointer(key, pointer) or _nul_pointer(nested, f"{pointer}/{key}")
+            key_text = str(key)
+            here = f"{pointer}/{_shown(key_text)}"
+            if not _storable(key_text):
+                return here
+            found = _unstorable(nested, here)
             if found is not None:
                 return found
     if isinstance(value, list):
         for position, nested in enumerate(value):
-            found = _nul_pointer(nested, f"{pointer}/{position}")
+            found = _unstorable(nested, f"{pointer}/{position}")
             if found is not None:
                 return found
     return None
+
+
+def _external_id(raw: Any) -> str | None:
+    """The item's external_id as its result shows it (none when it cannot be stored)."""
+    value = raw.get("external_id") if isinstance(raw, dict) else None
+    if not isinstance(value, str) or not _storable(value):
+        return None
+    return value.strip()
 
 
 def _parse(index: int, raw: Any, resource: SyncResource | None) -> Item:
@@ -170,7 +198,7 @@ def _parse(index: int, raw: Any, resource: SyncResource | None) -> Item:
         named = raw.get("resource") if isinstance(raw, dict) else None
         known = {r.value: r for r in SUPPORTED}
         if named not in known:
-            item = Item(index, SyncResource.units, None)
+            item = Item(index, None, _external_id(raw))
             item.invalid(
                 "sync.unknown_resource",
                 "Each item of a mixed batch names its `resource`: one of " + ", ".join(known) + ".",
@@ -179,14 +207,13 @@ def _parse(index: int, raw: Any, resource: SyncResource | None) -> Item:
             return item
         resource = known[named]
         raw = {key: value for key, value in raw.items() if key != "resource"}
-    external_id = raw.get("external_id") if isinstance(raw, dict) else None
-    item = Item(index, resource, external_id.strip() if isinstance(external_id, str) else None)
-    nul = _nul_pointer(raw)
-    if nul is not None:
+    item = Item(index, resource, _external_id(raw))
+    unstorable = _unstorable(raw)
+    if unstorable is not None:
         item.invalid(
             "validation_failed",
-            "A text value contains a character that cannot be stored (NUL).",
-            [item.error(nul, "validation_failed", "NUL characters cannot be stored.")],
+            "A text holds a character that cannot be stored (NUL, or half of a surrogate pair).",
+            [item.error(unstorable, "validation_failed", "This text cannot be stored.")],
         )
         return item
     try:
@@ -206,7 +233,7 @@ def _mark_duplicates(items: list[Item]) -> None:
     """An external_id is applied once a batch: its later items are reported, not applied."""
     first: dict[tuple[SyncResource, str], int] = {}
     for item in items:
-        if item.external_id is None:
+        if item.external_id is None or item.resource is None:
             continue
         key = (item.resource, item.external_id)
         if key in first:
@@ -522,7 +549,10 @@ def _unit_of(batch: Batch, item: Item, owners: dict[uuid.UUID, uuid.UUID]) -> uu
 
 
 def _target_status(
-    item: Item, current: InnovationStatus | None, wanted: InnovationStatus | None
+    item: Item,
+    record_id: uuid.UUID | None,
+    current: InnovationStatus | None,
+    wanted: InnovationStatus | None,
 ) -> InnovationStatus | None:
     start = current or InnovationStatus.draft
     target = wanted or start
@@ -533,6 +563,7 @@ def _target_status(
         f"An innovation that is {start.value} cannot become {target.value} "
         "(draft -> published -> archived).",
         [item.error("/status", "sync.invalid_transition", f"Not reachable from {start.value}.")],
+        record_id,
     )
     return None
 
@@ -574,7 +605,9 @@ async def _apply_innovations(batch: Batch, items: list[Item]) -> None:
         unit_id = _unit_of(batch, item, owners)
         if unit_id is None:
             continue
-        target = _target_status(item, current.status if current else None, data.status)
+        target = _target_status(
+            item, current.id if current else None, current.status if current else None, data.status
+        )
         if target is None:
             continue
         values = innovations.stored(data.model_dump(exclude=_EXCLUDED))

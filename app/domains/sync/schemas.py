@@ -184,7 +184,9 @@ class SyncItemResult(BaseModel):
     """What became of one item."""
 
     index: int = Field(description="The item's position in `items`, from 0.")
-    resource: SyncResource
+    resource: SyncResource | None = Field(
+        description="The item's resource (null: an item of a mixed batch that named none)."
+    )
     external_id: str | None = Field(description="The item's `external_id`, when it had one.")
     status: SyncItemStatus = Field(
         description="`created`, `updated`, `unchanged` (it matched the record: nothing "
