@@ -98,6 +98,20 @@ class Item:
             version=version,
         )
 
+    def stale(self, record_id: uuid.UUID | None, version: int | None) -> bool:
+        """Report a `conflict` when the item names a version the record (None: no record
+        has its external_id) is not at."""
+        if self.data.version is None or (record_id is not None and version == self.data.version):
+            return False
+        self.conflict(
+            record_id,
+            version,
+            "The record changed since the version given; read it again and resend."
+            if record_id is not None
+            else "No record has this external_id any more (deleted since the version given).",
+        )
+        return True
+
     def conflict(self, record_id: uuid.UUID | None, version: int | None, message: str) -> None:
         self.result = SyncItemResult(
             index=self.index,
@@ -352,14 +366,7 @@ async def _apply_units(batch: Batch, items: list[Item]) -> None:
             continue
         data: UnitSyncItem = item.data
         unit = existing.get(data.external_id)
-        if data.version is not None and (unit is None or unit.version != data.version):
-            item.conflict(
-                unit.id if unit else None,
-                unit.version if unit else None,
-                "The unit changed since the version given; read it again and resend."
-                if unit
-                else "No unit has this external_id any more (deleted since the version given).",
-            )
+        if item.stale(unit.id if unit else None, unit.version if unit else None):
             continue
         parent_id = None
         if data.parent_external_id is not None:
@@ -592,15 +599,7 @@ async def _apply_innovations(batch: Batch, items: list[Item]) -> None:
     for item in pending:
         data: InnovationSyncItem = item.data
         current = existing.get(data.external_id)
-        if data.version is not None and (current is None or current.version != data.version):
-            item.conflict(
-                current.id if current else None,
-                current.version if current else None,
-                "The innovation changed since the version given; read it again and resend."
-                if current
-                else "No innovation has this external_id any more (deleted since the version "
-                "given).",
-            )
+        if item.stale(current.id if current else None, current.version if current else None):
             continue
         unit_id = _unit_of(batch, item, owners)
         if unit_id is None:
