@@ -78,6 +78,8 @@ POLICIES: dict[str, Access] = {
     ),
     "push_unit_batch": _sync_pushers,
     "push_innovation_batch": _sync_pushers,
+    "push_replication_batch": _sync_pushers,
+    "push_hub_activity_batch": _sync_pushers,
     "push_mixed_batch": _sync_pushers,
     # regions
     "list_regions": _public,

@@ -99,6 +99,8 @@ _CALLERS = {
     "transition_submission": "unit_operator",
     "push_unit_batch": "regional_system",
     "push_innovation_batch": "regional_system",
+    "push_replication_batch": "regional_system",
+    "push_hub_activity_batch": "regional_system",
     "push_mixed_batch": "regional_system",
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})

@@ -113,6 +113,7 @@ class World:
     hub_a: Hub  # JIPP Sumatera Utara (active, public): A is a member, HUB_A's admin runs it
     hub_b: Hub  # JIPP Jawa Timur (active): B is a member
     candidate_hub: Hub  # a candidate hub hosted by Sumatera Utara: the one a delete can remove
+    hub_of_a: Hub  # a candidate hub A hosts: where A's regional system pushes activities
     host_unit_a: Unit  # the Sumatera Utara bureau: a member a hub admin of HUB_A may add
     member_a: HubMember  # A's open membership of HUB_A
     operator_a: User  # a unit operator of A1: the account the account operations aim at
@@ -269,6 +270,7 @@ async def build_world(
     hub_a = await make_hub(sumut, HubStatus.active, name="JIPP Provinsi Sumatera Utara")
     hub_b = await make_hub(jatim, HubStatus.active, name="JIPP Provinsi Jawa Timur")
     candidate_hub = await make_hub(sumut, name="JIPP Provinsi Sumatera Utara (calon)")
+    hub_of_a = await make_hub(a, name="Simpul Inovasi Kota Medan (calon)")
     member_a = HubMember(hub_id=hub_a.id, institution_id=a.id, joined_date=date(2022, 10, 3))
     session.add_all(
         [member_a, HubMember(hub_id=hub_b.id, institution_id=b.id, joined_date=date(2020, 3, 2))]
@@ -421,6 +423,7 @@ async def build_world(
         hub_a=hub_a,
         hub_b=hub_b,
         candidate_hub=candidate_hub,
+        hub_of_a=hub_of_a,
         host_unit_a=host_unit_a,
         member_a=member_a,
         operator_a=operator_a,
@@ -567,6 +570,21 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
             "external_id": f"inovasi-{_suffix()}", "unit_id": str(w.unit_a1.id),
             "title": f"SIMPEL {_suffix()}", "year_started": 2022, "is_digital": True,
             "stage": "uji_coba",
+        }]},
+    ),
+    "push_replication_batch": lambda w: Sample(
+        "POST", "/v1/sync/replications/batch", "batch", "replication",
+        json={"items": [{
+            "external_id": f"replikasi-{_suffix()}", "source_innovation_id": str(w.published_b1.id),
+            "adopter_unit_id": str(w.unit_a1.id), "scope": "partial",
+        }]},
+    ),
+    "push_hub_activity_batch": lambda w: Sample(
+        "POST", "/v1/sync/hub-activities/batch", "batch", "hub_activity",
+        json={"items": [{
+            "external_id": f"kegiatan-{_suffix()}", "hub_id": str(w.hub_of_a.id),
+            "kind": "coaching_clinic", "title": f"Klinik Inovasi {_suffix()}",
+            "activity_date": "2024-03-05",
         }]},
     ),
     "push_mixed_batch": lambda w: Sample(

@@ -54,6 +54,38 @@ def diff(before: Snapshot | None, after: Snapshot | None) -> dict[str, dict[str,
     }
 
 
+def event_values(
+    actor: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | str,
+    *,
+    institution_id: uuid.UUID | None,
+    before: Snapshot | None = None,
+    after: Snapshot | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """An event's columns: `record` adds it to the session, bulk writers (sync batches) insert
+    many at once. `actor` None is the operator's command line (`system`); `reason`, the
+    caller's why, is kept with the changes."""
+    return {
+        "actor_kind": actor.kind if actor else "system",
+        "actor_id": actor.id if actor else None,
+        "actor_role": actor.role.value if actor else None,
+        "actor_name": (actor.email or actor.name) if actor else "system",
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "institution_id": institution_id,
+        "request_id": correlation_id.get(),
+        "changes": {
+            **(changes if changes is not None else diff(before, after)),
+            **({"reason": {"before": None, "after": reason}} if reason is not None else {}),
+        },
+    }
+
+
 async def record(
     session: AsyncSession,
     actor: Principal | None,
@@ -67,24 +99,20 @@ async def record(
     changes: dict[str, dict[str, Any]] | None = None,
     reason: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the session (written with the request's commit, or not at all).
-
-    `actor` None is the operator's command line (`system`); `reason`, the caller's why, is kept
-    with the changes."""
+    """Append one event to the session (written with the request's commit, or not at all);
+    the arguments as `event_values` takes them."""
     event = AuditEvent(
-        actor_kind=actor.kind if actor else "system",
-        actor_id=actor.id if actor else None,
-        actor_role=actor.role.value if actor else None,
-        actor_name=(actor.email or actor.name) if actor else "system",
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        institution_id=institution_id,
-        request_id=correlation_id.get(),
-        changes={
-            **(changes if changes is not None else diff(before, after)),
-            **({"reason": {"before": None, "after": reason}} if reason is not None else {}),
-        },
+        **event_values(
+            actor,
+            action,
+            entity_type,
+            entity_id,
+            institution_id=institution_id,
+            before=before,
+            after=after,
+            changes=changes,
+            reason=reason,
+        )
     )
     AuditEventRepository(session).add(event)
     return event

@@ -51,7 +51,7 @@ def _not_found(activity_id: uuid.UUID) -> NotFound:
     return NotFound("hub_activity.not_found", f"The hub has no activity {activity_id}.")
 
 
-async def _audit(
+async def audit_write(
     session: AsyncSession,
     actor: Principal,
     action: str,
@@ -123,7 +123,7 @@ async def _writable(
 # --- field rules ----------------------------------------------------------------------------
 
 
-async def _check_fields(session: AsyncSession, hub: Hub, data: dict[str, Any]) -> None:
+async def check_fields(session: AsyncSession, hub: Hub, data: dict[str, Any]) -> None:
     """The date (not before the hub existed), the place, and the referenced records: every
     participant must exist, every innovation shown must exist and be published. All problems
     at once, each with its pointer."""
@@ -184,7 +184,7 @@ async def _check_fields(session: AsyncSession, hub: Hub, data: dict[str, Any]) -
         )
 
 
-def _set_lists(activity: HubActivity, data: dict[str, Any]) -> None:
+def set_lists(activity: HubActivity, data: dict[str, Any]) -> None:
     if "participant_institution_ids" in data:
         activity.participants = [
             HubActivityParticipant(institution_id=institution_id, position=position)
@@ -206,17 +206,17 @@ async def create_activity(
     """A new draft activity of the hub."""
     hub = await writable_hub(session, principal, hub_id)
     fields = data.model_dump()
-    await _check_fields(session, hub, fields)
+    await check_fields(session, hub, fields)
     fields["documents"] = to_jsonable_python(data.documents)
     activity = HubActivity(
         hub_id=hub.id, status=HubActivityStatus.draft, participants=[], innovations=[]
     )
-    _set_lists(activity, fields)
+    set_lists(activity, fields)
     for field, value in fields.items():
         setattr(activity, field, value)
     HubActivityRepository(session).add(activity)
     await session.flush()
-    await _audit(session, principal, "create", hub, activity, None)
+    await audit_write(session, principal, "create", hub, activity, None)
     return activity
 
 
@@ -240,11 +240,11 @@ async def update_activity(
     for listed in ("documents", "participant_institution_ids", "innovation_ids"):
         if listed in changes and changes[listed] is None:
             changes[listed] = []
-    await _check_fields(session, hub, changes)
+    await check_fields(session, hub, changes)
     if "documents" in changes:
         changes["documents"] = to_jsonable_python(data.documents or [])
     before = snapshot(activity)
-    _set_lists(activity, changes)
+    set_lists(activity, changes)
     for field, value in changes.items():
         setattr(activity, field, value)
     if snapshot(activity) == before:
@@ -253,7 +253,7 @@ async def update_activity(
     # even when only they did.
     activity.updated_at = func.now()
     await session.flush()
-    await _audit(session, principal, "update", hub, activity, before)
+    await audit_write(session, principal, "update", hub, activity, before)
     return activity
 
 
@@ -282,7 +282,9 @@ async def transition_activity(
     activity.status = target
     activity.published_at = datetime.now(UTC) if target is HubActivityStatus.published else None
     await session.flush()
-    await _audit(session, principal, data.action.value, hub, activity, before, reason=data.reason)
+    await audit_write(
+        session, principal, data.action.value, hub, activity, before, reason=data.reason
+    )
     return activity
 
 
@@ -305,4 +307,4 @@ async def delete_activity(
     before = snapshot(activity)
     await HubActivityRepository(session).delete(activity)
     await session.flush()
-    await _audit(session, principal, "delete", hub, activity, before)
+    await audit_write(session, principal, "delete", hub, activity, before)

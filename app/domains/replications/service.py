@@ -231,7 +231,7 @@ async def list_replications(
     return result, [shown_model(principal, r, briefs) for r in result.items]
 
 
-async def _audit(
+async def audit_write(
     session: AsyncSession,
     principal: Principal,
     action: str,
@@ -383,12 +383,20 @@ def _check_not_future(day: date, pointer: str) -> None:
 # --- writing --------------------------------------------------------------------------------
 
 
-async def create_replication(
-    session: AsyncSession, principal: Principal, data: ReplicationCreate
-) -> Replication:
-    """Request a replication for one of the caller's units (the adopter side)."""
-    unit = await _adopter_unit(session, principal, data.adopter_unit_id)
-    source = await _source(session, principal, data.source_innovation_id)
+async def check_request(
+    session: AsyncSession,
+    principal: Principal,
+    source_id: uuid.UUID,
+    unit: Unit,
+    facilitator: ReplicationFacilitator | None,
+    hub_id: uuid.UUID | None,
+    requested: date,
+    replica_id: uuid.UUID | None,
+) -> Innovation:
+    """The rules a new request obeys (here and in sync batches): the source is a published
+    innovation the caller may read and not the adopter unit's own, the facilitator, the date,
+    one active replication per source and adopter unit, the replica. Returns the source."""
+    source = await _source(session, principal, source_id)
     if source.unit_id == unit.id:
         raise invalid_field(
             "replication.same_unit",
@@ -396,12 +404,58 @@ async def create_replication(
             "The adopter unit is the source's own unit: a unit does not replicate its own "
             "innovation (another unit of the same institution may).",
         )
-    await _check_facilitator(session, data.facilitator, data.facilitator_hub_id)
-    requested = data.requested_date or dates.today_wib()
+    await _check_facilitator(session, facilitator, hub_id)
     _check_not_future(requested, "/requested_date")
-    repo = ReplicationRepository(session)
-    await _check_holder(repo, source.id, unit.id, None)
-    await _check_replica(session, source.id, unit.id, data.replica_innovation_id, None)
+    await _check_holder(ReplicationRepository(session), source.id, unit.id, None)
+    await _check_replica(session, source.id, unit.id, replica_id, None)
+    return source
+
+
+async def check_plan(
+    session: AsyncSession,
+    replication: Replication,
+    facilitator: ReplicationFacilitator | None,
+    hub_id: uuid.UUID | None,
+    replica_id: uuid.UUID | None,
+) -> None:
+    """The rules a replication's new plan obeys (sync batches write it whole): not final yet,
+    the facilitator, the replica."""
+    _check_not_final(replication)
+    await _check_facilitator(session, facilitator, hub_id)
+    await _check_replica(
+        session,
+        replication.source_innovation_id,
+        replication.adopter_unit_id,
+        replica_id,
+        replication.id,
+    )
+
+
+def _check_not_final(replication: Replication) -> None:
+    if replication.status in FINAL:
+        raise Conflict(
+            "replication.final",
+            f"The replication is {replication.status.value}: it no longer changes.",
+            extra={"current_status": replication.status.value},
+        )
+
+
+async def create_replication(
+    session: AsyncSession, principal: Principal, data: ReplicationCreate
+) -> Replication:
+    """Request a replication for one of the caller's units (the adopter side)."""
+    unit = await _adopter_unit(session, principal, data.adopter_unit_id)
+    requested = data.requested_date or dates.today_wib()
+    source = await check_request(
+        session,
+        principal,
+        data.source_innovation_id,
+        unit,
+        data.facilitator,
+        data.facilitator_hub_id,
+        requested,
+        data.replica_innovation_id,
+    )
     replication = Replication(
         id=uuid.uuid4(),
         source_innovation_id=source.id,
@@ -419,9 +473,9 @@ async def create_replication(
         benefit_measures=[],
         replica_innovation_id=data.replica_innovation_id,
     )
-    repo.add(replication)
+    ReplicationRepository(session).add(replication)
     await session.flush()
-    await _audit(session, principal, "create", replication, None)
+    await audit_write(session, principal, "create", replication, None)
     return replication
 
 
@@ -448,12 +502,7 @@ async def update_replication(
 ) -> Replication:
     replication = await _writable(session, principal, replication_id)
     preconditions.check_match(replication.version, entity="replication")
-    if replication.status in FINAL:
-        raise Conflict(
-            "replication.final",
-            f"The replication is {replication.status.value}: it no longer changes.",
-            extra={"current_status": replication.status.value},
-        )
+    _check_not_final(replication)
     changes = data.model_dump(exclude_unset=True)
     if "scope" in changes and changes["scope"] is None:
         raise invalid_field("replication.field_required", "/scope", "scope cannot be removed.")
@@ -480,7 +529,7 @@ async def update_replication(
             value = [d.model_dump(mode="json") for d in data.documents or []]
         setattr(replication, field, value)
     await session.flush()
-    await _audit(session, principal, "update", replication, before)
+    await audit_write(session, principal, "update", replication, before)
     return replication
 
 
@@ -503,7 +552,7 @@ async def delete_replication(
     before = audit.snapshot(replication)
     await ReplicationRepository(session).delete(replication)
     await session.flush()
-    await _audit(session, principal, "delete", replication, before)
+    await audit_write(session, principal, "delete", replication, before)
 
 
 # --- the steps ------------------------------------------------------------------------------
@@ -622,7 +671,7 @@ async def transition_replication(
             m.model_dump(mode="json") for m in data.benefit_measures or []
         ]
     await session.flush()
-    await _audit(session, principal, action.value, replication, before, reason=data.reason)
+    await audit_write(session, principal, action.value, replication, before, reason=data.reason)
     return replication
 
 

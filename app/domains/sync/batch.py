@@ -1,9 +1,11 @@
 """Batches pushed by regional systems (docs/sync.md): items validated one by one, applied in
-dependency order (units before the innovations that name them), each reported; a bad item
-fails alone. Writes are confined to the caller's institution. Each batch is recorded as a run.
+dependency order (units, then innovations, replications and hub activities, which name them),
+each reported; a bad item fails alone. Writes are confined to the caller's institution. Each
+batch is recorded as a run.
 
-Units are few and their rules (the tree, the region) live in the institutions service: they are
-written one by one, each in a savepoint. Innovations come by the thousand: they are checked in
+Units, replications and hub activities are few and their rules (the tree, the region; the
+source, the holder, the lineage; the hub's dates and references) live in their services: they
+are written one by one, each in a savepoint. Innovations come by the thousand: they are checked in
 Python against what one query per kind of reference loaded, then written with one INSERT and one
 UPDATE per batch (bench/README.md).
 """
@@ -25,6 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dates
 from app.core.errors import (
     AppError,
     Forbidden,
@@ -36,10 +39,15 @@ from app.core.errors import (
 )
 from app.core.security import Principal
 from app.domains.audit import service as audit
+from app.domains.hub_activities import service as hub_activities
+from app.domains.hub_activities.repository import snapshot as activity_snapshot
 from app.domains.innovations import service as innovations
 from app.domains.institutions import service as institutions
+from app.domains.replications import service as replications
 from app.domains.sync.schemas import (
+    HubActivitySyncItem,
     InnovationSyncItem,
+    ReplicationSyncItem,
     SyncBatchResult,
     SyncItemResult,
     SyncItemStatus,
@@ -48,16 +56,30 @@ from app.domains.sync.schemas import (
     UnitSyncItem,
 )
 from app.models.audit import AuditEvent
-from app.models.enums import InnovationStatus
+from app.models.enums import (
+    PUBLIC_HUB_STATUSES,
+    HubActivityStatus,
+    InnovationStatus,
+    ReplicationStatus,
+)
+from app.models.hubs import Hub, HubActivity
 from app.models.innovations import Innovation, InnovationCategory
 from app.models.institutions import Unit
+from app.models.replications import Replication
 from app.models.sync import SyncRun
 
 # What a batch may hold, in the order they are applied.
-SUPPORTED = (SyncResource.units, SyncResource.innovations)
+SUPPORTED = (
+    SyncResource.units,
+    SyncResource.innovations,
+    SyncResource.replications,
+    SyncResource.hub_activities,
+)
 _ADAPTERS: dict[SyncResource, TypeAdapter[Any]] = {
     SyncResource.units: TypeAdapter(UnitSyncItem),
     SyncResource.innovations: TypeAdapter(InnovationSyncItem),
+    SyncResource.replications: TypeAdapter(ReplicationSyncItem),
+    SyncResource.hub_activities: TypeAdapter(HubActivitySyncItem),
 }
 _SERIALISE = text("SELECT pg_advisory_xact_lock(hashtextextended(:lock_key, 0))")
 
@@ -278,29 +300,6 @@ class Batch:
     units: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
-def _audit_row(
-    principal: Principal,
-    action: str,
-    entity_type: str,
-    entity_id: uuid.UUID,
-    institution_id: uuid.UUID,
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
-) -> dict[str, Any]:
-    return {
-        "actor_kind": principal.kind,
-        "actor_id": principal.id,
-        "actor_role": principal.role.value,
-        "actor_name": principal.email or principal.name,
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": str(entity_id),
-        "institution_id": institution_id,
-        "request_id": correlation_id.get(),
-        "changes": audit.diff(before, after),
-    }
-
-
 # --- units ----------------------------------------------------------------------------------
 
 
@@ -488,13 +487,17 @@ def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
     return {key: to_jsonable_python(value) for key, value in values.items()}
 
 
-async def _resolve_units(batch: Batch, items: list[Item]) -> dict[uuid.UUID, uuid.UUID]:
-    """Load the units the items name; returns the institution of each unit named by id."""
+async def _resolve_units(
+    batch: Batch, items: list[Item], field: str = "unit_id"
+) -> dict[uuid.UUID, uuid.UUID]:
+    """Load the units the items name in `field` (by id) or `field` less `_id` plus
+    `_external_id`; returns the institution of each unit named by id."""
     session = batch.session
+    external_field = field.removesuffix("_id") + "_external_id"
     wanted = {
-        item.data.unit_external_id
+        named
         for item in items
-        if item.data.unit_external_id is not None and item.data.unit_external_id not in batch.units
+        if (named := getattr(item.data, external_field)) is not None and named not in batch.units
     }
     if wanted:
         found = await session.execute(
@@ -503,45 +506,50 @@ async def _resolve_units(batch: Batch, items: list[Item]) -> dict[uuid.UUID, uui
             )
         )
         batch.units.update({external: unit_id for external, unit_id in found if external})
-    by_id = {item.data.unit_id for item in items if item.data.unit_id is not None}
+    by_id = {named for item in items if (named := getattr(item.data, field)) is not None}
     if not by_id:
         return {}
     found = await session.execute(select(Unit.id, Unit.institution_id).where(Unit.id.in_(by_id)))
     return {row.id: row.institution_id for row in found}
 
 
-def _unit_of(batch: Batch, item: Item, owners: dict[uuid.UUID, uuid.UUID]) -> uuid.UUID | None:
-    """The item's unit, or None once the item is reported invalid."""
-    data: InnovationSyncItem = item.data
-    if (data.unit_id is None) == (data.unit_external_id is None):
+def _unit_of(
+    batch: Batch, item: Item, owners: dict[uuid.UUID, uuid.UUID], field: str = "unit_id"
+) -> uuid.UUID | None:
+    """The item's unit (named in `field` or its `_external_id` twin), or None once the item
+    is reported invalid."""
+    external_field = field.removesuffix("_id") + "_external_id"
+    unit_id: uuid.UUID | None = getattr(item.data, field)
+    unit_external_id: str | None = getattr(item.data, external_field)
+    if (unit_id is None) == (unit_external_id is None):
         item.invalid(
             "sync.unit_required",
-            "Name the owning unit by exactly one of `unit_id` and `unit_external_id`.",
-            [item.error("/unit_external_id", "sync.unit_required", "Give exactly one.")],
+            f"Name the unit by exactly one of `{field}` and `{external_field}`.",
+            [item.error(f"/{external_field}", "sync.unit_required", "Give exactly one.")],
         )
         return None
-    if data.unit_external_id is not None:
-        unit_id = batch.units.get(data.unit_external_id)
+    if unit_external_id is not None:
+        unit_id = batch.units.get(unit_external_id)
         if unit_id is None:
             item.invalid(
                 "sync.unknown_reference",
-                "No unit of your institution has this unit_external_id.",
+                f"No unit of your institution has this {external_field}.",
                 [
                     item.error(
-                        "/unit_external_id",
+                        f"/{external_field}",
                         "sync.unknown_reference",
                         "Not the external_id of a unit pushed before or applied in this batch.",
                     )
                 ],
             )
         return unit_id
-    assert data.unit_id is not None
-    owner = owners.get(data.unit_id)
+    assert unit_id is not None
+    owner = owners.get(unit_id)
     if owner is None:
         item.invalid(
             "sync.unknown_reference",
-            "No unit has this unit_id.",
-            [item.error("/unit_id", "sync.unknown_reference", "No unit has this id.")],
+            f"No unit has this {field}.",
+            [item.error(f"/{field}", "sync.unknown_reference", "No unit has this id.")],
         )
         return None
     if owner != batch.institution_id:
@@ -549,10 +557,10 @@ def _unit_of(batch: Batch, item: Item, owners: dict[uuid.UUID, uuid.UUID]) -> uu
             "sync.out_of_scope",
             "The unit belongs to another institution: a batch writes its own institution's "
             "records only.",
-            [item.error("/unit_id", "sync.out_of_scope", "Another institution's unit.")],
+            [item.error(f"/{field}", "sync.out_of_scope", "Another institution's unit.")],
         )
         return None
-    return data.unit_id
+    return unit_id
 
 
 def _target_status(
@@ -646,14 +654,13 @@ async def _apply_innovations(batch: Batch, items: list[Item]) -> None:
             }
             creates.append(row)
             audits.append(
-                _audit_row(
+                audit.event_values(
                     batch.principal,
                     "create",
                     "innovation",
                     record_id,
-                    batch.institution_id,
-                    None,
-                    _snapshot(row),
+                    institution_id=batch.institution_id,
+                    after=_snapshot(row),
                 )
             )
             applied.append((item, SyncItemStatus.created, record_id, 1))
@@ -680,14 +687,14 @@ async def _apply_innovations(batch: Batch, items: list[Item]) -> None:
             }
         )
         audits.append(
-            _audit_row(
+            audit.event_values(
                 batch.principal,
                 "update",
                 "innovation",
                 current.id,
-                batch.institution_id,
-                _snapshot(before),
-                _snapshot(after),
+                institution_id=batch.institution_id,
+                before=_snapshot(before),
+                after=_snapshot(after),
             )
         )
         applied.append((item, SyncItemStatus.updated, current.id, current.version + 1))
@@ -721,9 +728,324 @@ async def _write_innovations(
         await session.execute(insert(cast(Table, AuditEvent.__table__)), audits)
 
 
+# --- replications ---------------------------------------------------------------------------
+
+# The plan an item writes whole (the source, the adopter unit and the date are fixed).
+_PLAN = ("scope", "adaptation", "facilitator", "facilitator_hub_id", "documents")
+
+
+async def _innovations_by_external_id(batch: Batch, external_ids: set[str]) -> dict[str, uuid.UUID]:
+    if not external_ids:
+        return {}
+    found = await batch.session.execute(
+        select(Innovation.external_id, Innovation.id).where(
+            Innovation.institution_id == batch.institution_id,
+            Innovation.external_id.in_(external_ids),
+        )
+    )
+    return {external: record_id for external, record_id in found if external is not None}
+
+
+def _replica_of(item: Item, replicas: dict[str, uuid.UUID]) -> tuple[bool, uuid.UUID | None]:
+    """(whether the item may go on, the replica it names if any)."""
+    data: ReplicationSyncItem = item.data
+    if data.replica_external_id is None:
+        return True, data.replica_innovation_id
+    if data.replica_innovation_id is not None:
+        item.invalid(
+            "sync.replica_twice",
+            "Name the replica by at most one of `replica_innovation_id` and `replica_external_id`.",
+            [item.error("/replica_external_id", "sync.replica_twice", "Give at most one.")],
+        )
+        return False, None
+    replica_id = replicas.get(data.replica_external_id)
+    if replica_id is None:
+        item.invalid(
+            "sync.unknown_reference",
+            "No innovation of your institution has this replica_external_id.",
+            [
+                item.error(
+                    "/replica_external_id",
+                    "sync.unknown_reference",
+                    "Not the external_id of an innovation pushed before or applied in this batch.",
+                )
+            ],
+        )
+        return False, None
+    return True, replica_id
+
+
+def _fixed(item: Item, pointer: str, what: str) -> None:
+    item.invalid(
+        "sync.fixed_field",
+        f"{what} is fixed once the record exists: push a new record (another external_id) instead.",
+        [item.error(pointer, "sync.fixed_field", "Differs from the record's.")],
+    )
+
+
+async def _apply_replications(batch: Batch, items: list[Item]) -> None:
+    session = batch.session
+    pending = [item for item in items if item.pending]
+    if not pending:
+        return
+    owners = await _resolve_units(batch, pending, "adopter_unit_id")
+    replicas = await _innovations_by_external_id(
+        batch, {e for item in pending if (e := item.data.replica_external_id) is not None}
+    )
+    existing = {
+        replication.external_id: replication
+        for replication in await session.scalars(
+            select(Replication)
+            .where(
+                Replication.external_institution_id == batch.institution_id,
+                Replication.external_id.in_([item.data.external_id for item in pending]),
+            )
+            .with_for_update()
+        )
+    }
+    for item in pending:
+        data: ReplicationSyncItem = item.data
+        current = existing.get(data.external_id)
+        if item.stale(current.id if current else None, current.version if current else None):
+            continue
+        unit_id = _unit_of(batch, item, owners, "adopter_unit_id")
+        if unit_id is None:
+            continue
+        ok, replica_id = _replica_of(item, replicas)
+        if not ok:
+            continue
+        renames = {}
+        if data.adopter_unit_external_id is not None:
+            renames["/adopter_unit_id"] = "/adopter_unit_external_id"
+        if data.replica_external_id is not None:
+            renames["/replica_innovation_id"] = "/replica_external_id"
+        plan = {
+            "scope": data.scope,
+            "adaptation": data.adaptation,
+            "facilitator": data.facilitator,
+            "facilitator_hub_id": data.facilitator_hub_id,
+            "documents": [d.model_dump(mode="json") for d in data.documents],
+            "replica_innovation_id": replica_id,
+        }
+        try:
+            async with session.begin_nested():
+                if current is None:
+                    status, replication = (
+                        SyncItemStatus.created,
+                        await _create_replication(batch, data, unit_id, plan),
+                    )
+                else:
+                    if current.source_innovation_id != data.source_innovation_id:
+                        _fixed(item, "/source_innovation_id", "A replication's source")
+                        continue
+                    if current.adopter_unit_id != unit_id:
+                        _fixed(
+                            item,
+                            renames.get("/adopter_unit_id", "/adopter_unit_id"),
+                            "A replication's adopter unit",
+                        )
+                        continue
+                    if data.requested_date not in (None, current.requested_date):
+                        _fixed(item, "/requested_date", "The date a replication was requested")
+                        continue
+                    replication = current
+                    if {key: getattr(current, key) for key in plan} == plan:
+                        status = SyncItemStatus.unchanged
+                    else:
+                        await replications.check_plan(
+                            session,
+                            current,
+                            data.facilitator,
+                            data.facilitator_hub_id,
+                            replica_id,
+                        )
+                        before = audit.snapshot(current)
+                        for key, value in plan.items():
+                            setattr(current, key, value)
+                        await session.flush()
+                        await replications.audit_write(
+                            session, batch.principal, "update", current, before
+                        )
+                        status = SyncItemStatus.updated
+                await session.flush()
+        except AppError as exc:
+            item.refuse(exc, renames)
+            continue
+        except DBAPIError as exc:
+            item.refuse(integrity_problem(exc), renames)
+            continue
+        existing[data.external_id] = replication
+        item.done(status, replication.id, replication.version)
+
+
+async def _create_replication(
+    batch: Batch, data: ReplicationSyncItem, unit_id: uuid.UUID, plan: dict[str, Any]
+) -> Replication:
+    session = batch.session
+    unit = await session.get(Unit, unit_id)
+    assert unit is not None  # resolved within the caller's institution, under its lock
+    requested = data.requested_date or dates.today_wib()
+    source = await replications.check_request(
+        session,
+        batch.principal,
+        data.source_innovation_id,
+        unit,
+        data.facilitator,
+        data.facilitator_hub_id,
+        requested,
+        plan["replica_innovation_id"],
+    )
+    replication = Replication(
+        id=uuid.uuid4(),
+        source_innovation_id=source.id,
+        source_institution_id=source.institution_id,
+        source_unit_id=source.unit_id,
+        adopter_institution_id=unit.institution_id,
+        adopter_unit_id=unit.id,
+        status=ReplicationStatus.requested,
+        requested_date=requested,
+        benefit_measures=[],
+        external_id=data.external_id,
+        external_institution_id=batch.institution_id,
+        **plan,
+    )
+    session.add(replication)
+    await session.flush()
+    await replications.audit_write(session, batch.principal, "create", replication, None)
+    return replication
+
+
+# --- hub activities -------------------------------------------------------------------------
+
+_ACTIVITY_KEYS = ("external_id", "version", "hub_id", "status")
+
+
+def _activity_fields(data: HubActivitySyncItem) -> dict[str, Any]:
+    """What the item writes, as the activity's attributes hold it."""
+    fields = data.model_dump(exclude=set(_ACTIVITY_KEYS))
+    fields["documents"] = to_jsonable_python(data.documents)
+    return fields
+
+
+def _activity_now(activity: HubActivity) -> dict[str, Any]:
+    return {
+        **{
+            key: getattr(activity, key)
+            for key in HubActivitySyncItem.model_fields
+            if key not in _ACTIVITY_KEYS
+        },
+        "status": activity.status,
+    }
+
+
+async def _apply_hub_activities(batch: Batch, items: list[Item]) -> None:
+    session = batch.session
+    pending = [item for item in items if item.pending]
+    if not pending:
+        return
+    hubs = {
+        hub.id: hub
+        for hub in await session.scalars(
+            select(Hub).where(Hub.id.in_({item.data.hub_id for item in pending}))
+        )
+    }
+    existing = {
+        activity.external_id: activity
+        for activity in await session.scalars(
+            select(HubActivity)
+            .where(
+                HubActivity.external_institution_id == batch.institution_id,
+                HubActivity.external_id.in_([item.data.external_id for item in pending]),
+            )
+            .with_for_update(of=HubActivity)
+        )
+    }
+    for item in pending:
+        data: HubActivitySyncItem = item.data
+        current = existing.get(data.external_id)
+        if item.stale(current.id if current else None, current.version if current else None):
+            continue
+        hub = hubs.get(data.hub_id)
+        if hub is None or (
+            hub.host_institution_id != batch.institution_id
+            and hub.status not in PUBLIC_HUB_STATUSES
+        ):
+            item.invalid(
+                "sync.unknown_reference",
+                "No hub has this hub_id.",
+                [item.error("/hub_id", "sync.unknown_reference", "No hub has this id.")],
+            )
+            continue
+        if hub.host_institution_id != batch.institution_id:
+            item.invalid(
+                "sync.out_of_scope",
+                "Another institution hosts the hub: a batch writes the activities of the "
+                "hubs its own institution hosts.",
+                [item.error("/hub_id", "sync.out_of_scope", "Another institution's hub.")],
+            )
+            continue
+        if current is not None and current.hub_id != hub.id:
+            _fixed(item, "/hub_id", "An activity's hub")
+            continue
+        fields = _activity_fields(data)
+        target = data.status or (current.status if current else HubActivityStatus.draft)
+        if current is not None and _activity_now(current) == {**fields, "status": target}:
+            item.done(SyncItemStatus.unchanged, current.id, current.version)
+            continue
+        try:
+            async with session.begin_nested():
+                await hub_activities.check_fields(session, hub, dict(fields))
+                activity = current or HubActivity(
+                    hub_id=hub.id,
+                    participants=[],
+                    innovations=[],
+                    external_id=data.external_id,
+                    external_institution_id=batch.institution_id,
+                )
+                before = activity_snapshot(current) if current is not None else None
+                hub_activities.set_lists(activity, fields)
+                for key, value in fields.items():
+                    setattr(activity, key, value)
+                if activity.status is not target or current is None:
+                    activity.status = target
+                    activity.published_at = (
+                        datetime.now(UTC) if target is HubActivityStatus.published else None
+                    )
+                if current is None:
+                    session.add(activity)
+                else:
+                    # The lists live in their own tables: the row changes (and its version
+                    # moves) even when only they did.
+                    activity.updated_at = func.now()
+                await session.flush()
+                await hub_activities.audit_write(
+                    session,
+                    batch.principal,
+                    "create" if current is None else "update",
+                    hub,
+                    activity,
+                    before,
+                )
+                await session.flush()
+        except AppError as exc:
+            item.refuse(exc)
+            continue
+        except DBAPIError as exc:
+            item.refuse(integrity_problem(exc))
+            continue
+        existing[data.external_id] = activity
+        item.done(
+            SyncItemStatus.created if current is None else SyncItemStatus.updated,
+            activity.id,
+            activity.version,
+        )
+
+
 _APPLY = {
     SyncResource.units: _apply_units,
     SyncResource.innovations: _apply_innovations,
+    SyncResource.replications: _apply_replications,
+    SyncResource.hub_activities: _apply_hub_activities,
 }
 
 

@@ -14,8 +14,10 @@ from app.core.security import CurrentPrincipal, Principal
 from app.db.session import SessionDep
 from app.domains.sync import service
 from app.domains.sync.schemas import (
+    HubActivitySyncBatch,
     InnovationSyncBatch,
     MixedSyncBatch,
+    ReplicationSyncBatch,
     SyncBatchResult,
     SyncChangePage,
     SyncResource,
@@ -130,6 +132,62 @@ async def push_innovation_batch(
 push_innovation_batch.__doc__ = (push_innovation_batch.__doc__ or "") + _BATCH_NOTE
 
 
+@router.post("/sync/replications/batch", responses=problems(409, 413, 422))
+async def push_replication_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    batch: ReplicationSyncBatch,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> SyncBatchResult:
+    """Create or update replications the caller's institution adopts, by their
+    `external_id`: a new one is a request (as `POST /v1/replications`) for one of its units,
+    named by `adopter_unit_id` or the unit's `external_id`; an existing one gets its plan
+    (scope, adaptation, facilitator, documents, replica) written whole. The source and the
+    adopter unit are fixed once it exists, and the steps are taken on
+    `POST /v1/replications/{replication_id}/transitions`."""
+    return await _push(
+        request,
+        response,
+        session,
+        principal,
+        SyncResource.replications,
+        batch.items,
+        idempotency_key,
+    )
+
+
+push_replication_batch.__doc__ = (push_replication_batch.__doc__ or "") + _BATCH_NOTE
+
+
+@router.post("/sync/hub-activities/batch", responses=problems(409, 413, 422))
+async def push_hub_activity_batch(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    batch: HubActivitySyncBatch,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
+) -> SyncBatchResult:
+    """Create or update activities of the hubs the caller's institution hosts, by their
+    `external_id`, each written whole (participants and innovations shown replaced whole);
+    `status` publishes or takes back to draft in the same write. The hub is fixed once the
+    activity exists."""
+    return await _push(
+        request,
+        response,
+        session,
+        principal,
+        SyncResource.hub_activities,
+        batch.items,
+        idempotency_key,
+    )
+
+
+push_hub_activity_batch.__doc__ = (push_hub_activity_batch.__doc__ or "") + _BATCH_NOTE
+
+
 @router.post("/sync/batch", responses=problems(409, 413, 422))
 async def push_mixed_batch(
     request: Request,
@@ -140,8 +198,9 @@ async def push_mixed_batch(
     idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> SyncBatchResult:
     """Items of several resources in one batch, each naming its `resource`: units are applied
-    first, so an innovation of the batch can name a unit of the same batch by
-    `unit_external_id`. Results are listed in the order sent."""
+    first, then innovations, replications and hub activities, so an item can name a record of
+    the same batch by its `external_id` (an innovation its unit, a replication its adopter unit
+    and its replica). Results are listed in the order sent."""
     return await _push(request, response, session, principal, None, batch.items, idempotency_key)
 
 

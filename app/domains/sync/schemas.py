@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
 from app.core.errors import ProblemFieldError
 from app.core.pagination import Page
-from app.domains.hub_activities.schemas import HubActivityRead
+from app.domains.hub_activities.schemas import HubActivityCreate, HubActivityRead
 from app.domains.innovations.schemas import InnovationCreate, InnovationRead
 from app.domains.institutions.schemas import Name, RegionCodeIn, UnitRead
-from app.domains.replications.schemas import ReplicationRead
-from app.models.enums import InnovationStatus
+from app.domains.replications.schemas import ReplicationCreate, ReplicationRead
+from app.models.enums import HubActivityStatus, InnovationStatus
 
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -134,6 +134,67 @@ class InnovationSyncItem(InnovationCreate):
     )
 
 
+class ReplicationSyncItem(ReplicationCreate):
+    """A replication the caller's institution adopts (a request for one of its units), written
+    whole: the plan's fields an item leaves out are cleared. The source and the adopter unit
+    are fixed once the replication exists; its steps (approve, sign, implement...) are taken on
+    `/v1/replications/{replication_id}/transitions`, each by its side."""
+
+    external_id: ExternalId = Field(
+        description="The caller's id for the replication, unique within its institution."
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version the caller last saw; the item applies only if it is still "
+        "current (else `conflict`).",
+    )
+    adopter_unit_id: uuid.UUID | None = Field(  # type: ignore[assignment]
+        default=None,
+        description="The adopting unit (the caller's institution's) by its id; or give "
+        "`adopter_unit_external_id`.",
+    )
+    adopter_unit_external_id: ExternalId | None = Field(
+        default=None,
+        description="The adopting unit by the caller's id for it: a unit item of the same "
+        "batch, or one pushed before. Exactly one of `adopter_unit_id` and "
+        "`adopter_unit_external_id`.",
+    )
+    replica_external_id: ExternalId | None = Field(
+        default=None,
+        description="The replica by the caller's id for it (an innovation item of the same "
+        "batch, or one pushed before); or give `replica_innovation_id`, not both.",
+    )
+    requested_date: date | None = Field(
+        default=None,
+        description="When it was requested (default: today in WIB); fixed once the "
+        "replication exists (absent: it stays).",
+    )
+
+
+class HubActivitySyncItem(HubActivityCreate):
+    """An activity of a hub the caller's institution hosts, written whole: the fields an item
+    leaves out are cleared (or defaulted), as on create."""
+
+    external_id: ExternalId = Field(
+        description="The caller's id for the activity, unique within its institution."
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version the caller last saw; the item applies only if it is still "
+        "current (else `conflict`).",
+    )
+    hub_id: uuid.UUID = Field(
+        description="The hub, one the caller's institution hosts; fixed once the activity exists."
+    )
+    status: HubActivityStatus | None = Field(
+        default=None,
+        description="`published` makes it public, `draft` takes it back; absent: the status "
+        "stays (new activities are drafts).",
+    )
+
+
 class UnitSyncItemTagged(UnitSyncItem):
     resource: Literal["units"]
 
@@ -142,8 +203,20 @@ class InnovationSyncItemTagged(InnovationSyncItem):
     resource: Literal["innovations"]
 
 
+class ReplicationSyncItemTagged(ReplicationSyncItem):
+    resource: Literal["replications"]
+
+
+class HubActivitySyncItemTagged(HubActivitySyncItem):
+    resource: Literal["hub-activities"]
+
+
 MixedSyncItem = Annotated[
-    UnitSyncItemTagged | InnovationSyncItemTagged, Field(discriminator="resource")
+    UnitSyncItemTagged
+    | InnovationSyncItemTagged
+    | ReplicationSyncItemTagged
+    | HubActivitySyncItemTagged,
+    Field(discriminator="resource"),
 ]
 
 
@@ -163,12 +236,25 @@ class InnovationSyncBatch(BaseModel):
     items: list[SkipValidation[InnovationSyncItem]]
 
 
+class ReplicationSyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SkipValidation[ReplicationSyncItem]]
+
+
+class HubActivitySyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[SkipValidation[HubActivitySyncItem]]
+
+
 class MixedSyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     items: list[SkipValidation[MixedSyncItem]] = Field(
         description="Items of several resources, each naming its `resource`; applied units "
-        "first, so an innovation can name a unit of the same batch."
+        "first, then innovations, replications and hub activities, so an item can name a "
+        "record of the same batch."
     )
 
 
@@ -185,9 +271,12 @@ class SyncItemResult(BaseModel):
 
     index: int = Field(description="The item's position in `items`, from 0.")
     resource: SyncResource | None = Field(
-        description="The item's resource (null: an item of a mixed batch that named none)."
+        default=None,
+        description="The item's resource (null: an item of a mixed batch that named none).",
     )
-    external_id: str | None = Field(description="The item's `external_id`, when it had one.")
+    external_id: str | None = Field(
+        default=None, description="The item's `external_id`, when it had one."
+    )
     status: SyncItemStatus = Field(
         description="`created`, `updated`, `unchanged` (it matched the record: nothing "
         "written); `conflict`: `version` was stale (or the record is gone), nothing written, "
@@ -244,7 +333,7 @@ class SyncRunRead(BaseModel):
     unchanged: int
     conflict: int
     invalid: int
-    failures: list[dict[str, Any]] = Field(
+    failures: list[SyncItemResult] = Field(
         description="The items not applied (`conflict`, `invalid`), as the batch's response "
         "listed them."
     )
