@@ -6,8 +6,9 @@ adapt it.
     python examples/sync_client.py pull --state sync-state.json --out changes.jsonl
 
 `push` reads the records of a folder (each file one record or a list of records; each record
-names its `resource`, `units` or `innovations`, and carries your `external_id`), sends them in
-batches to `POST /v1/sync/batch` and prints each item that was not applied. Every batch carries
+names its `resource` (`units`, `innovations`, `replications` or `hub-activities`) and carries
+your `external_id`), sends them in batches to `POST /v1/sync/batch` and prints each item that
+was not applied. Every batch carries
 an `Idempotency-Key` derived from its content, so a retry (after a timeout, a dropped
 connection, a 429 or a 503) or a rerun after a crash within 24 hours replays the first answer
 instead of applying anything twice.
@@ -17,7 +18,8 @@ a JSON Lines file (your system would apply it instead) and stores the new cursor
 page, so an interrupted pull resumes where it stopped; a change may be seen twice after a crash
 (between writing a page and storing its cursor), never missed: apply changes idempotently, by
 `id` and `version`. A `410` (the cursor is older than the retention window) starts again from
-the beginning: a full resync.
+the beginning: a full resync. A cursor is bound to the `--resource`s it was read with (or
+fewer): keep one state file per set you pull.
 
 Needs Python 3.11+ and httpx (`pip install httpx`).
 """

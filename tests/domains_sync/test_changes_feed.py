@@ -8,6 +8,7 @@ writes (through the API where simple, so the triggers fire as in production) and
 
 from __future__ import annotations
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -454,13 +455,38 @@ async def test_secretariat_is_shown_every_institution_s_drafts(w: World) -> None
         "MS4y",
         "OTk5OTk5OTk5OTk5OTk5OTk5OS4xLjA",
         "MS45MjIzMzcyMDM2ODU0Nzc1ODA4LjA",
+        "MS4yLjAuMA",
+        "MS4yLjAuMTY",
+        "MS4yLjAuMTIzNA",
     ],
 )
 async def test_a_cursor_the_feed_did_not_hand_out_is_400(w: World, cursor: str) -> None:
-    """Garbage, base64 of anything but "<xid>.<position>.<generation>" (here "foobar", "123",
-    "-1.2", "1.2") or with a number past a bigint: 400, never a database error."""
+    """Garbage, base64 of anything but "<xid>.<position>.<generation>[.<resources>]" (here
+    "foobar", "123", "-1.2", "1.2"), with a number past a bigint, or naming no resource or
+    unknown ones ("1.2.0.0", "1.2.0.16", "1.2.0.1234"): 400, never a database error."""
     response = await read_page(w.client, w.regional_a, cursor)
     assert_problem(response, 400, "sync.invalid_cursor")
+
+
+async def test_a_cursor_reads_on_with_its_resources_or_fewer(w: World) -> None:
+    """A cursor reached reading units and innovations reads on with both or either; asking it
+    for replications too is a 400 naming the resources it was handed out for (replications'
+    changes may lie behind it). A cursor handed out before cursors named resources
+    ("<xid>.<position>.<generation>") reads on with any."""
+    _, cursor = await read_on(w.client, w.admin, resources=["units", "innovations"])
+    innovation = await w.create_innovation()
+    for narrower in (["units", "innovations"], "innovations"):
+        items, _ = await read_on(w.client, w.admin, cursor, resources=narrower)
+        assert [item["id"] for item in items] == [innovation["id"]]
+    response = await read_page(w.client, w.admin, cursor, resources="replications")
+    body = assert_problem(response, 400, "sync.cursor_resources_mismatch")
+    assert "units, innovations" in body["detail"]
+    response = await read_page(w.client, w.admin, cursor)
+    assert_problem(response, 400, "sync.cursor_resources_mismatch")
+
+    legacy = base64.urlsafe_b64encode(b"1.0.0").rstrip(b"=").decode("ascii")
+    items, _ = await read_on(w.client, w.admin, legacy, resources="innovations")
+    assert innovation["id"] in [item["id"] for item in items]
 
 
 @pytest.mark.parametrize("limit", [0, 1001])

@@ -19,6 +19,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,7 +49,7 @@ _OWN_XID: ColumnElement[int] = literal_column(
     "(pg_current_xact_id_if_assigned()::text)::bigint", type_=BigInteger()
 )
 
-_PAGE = (
+_ROWS = (
     select(
         SyncChange.xid,
         SyncChange.position,
@@ -77,10 +78,23 @@ _PAGE = (
     )
     .order_by(SyncChange.xid, SyncChange.position)
     .limit(bindparam("limit", type_=Integer()))
+    .subquery("page")
 )
-
-_HORIZON = select(SyncHorizon.xid, SyncHorizon.position, SyncHorizon.generation).where(
-    SyncHorizon.id == 1
+_ONE = select(literal_column("1").label("one")).subquery("one")
+# The page, the compaction horizon and the snapshot's xmin in one statement, so in one
+# snapshot: a compaction that commits between two reads cannot go unnoticed.
+_PAGE = (
+    select(
+        _SAFE_BELOW.label("safe_below"),
+        SyncHorizon.xid.label("horizon_xid"),
+        SyncHorizon.position.label("horizon_position"),
+        SyncHorizon.generation.label("horizon_generation"),
+        *_ROWS.c,
+    )
+    .select_from(_ONE)
+    .outerjoin(SyncHorizon, SyncHorizon.id == 1)
+    .outerjoin(_ROWS, true())
+    .order_by(_ROWS.c.xid, _ROWS.c.position)
 )
 
 
@@ -107,6 +121,17 @@ class ChangeRow:
     changed_at: datetime
 
 
+@dataclass(frozen=True)
+class FeedPage:
+    """What one read of the log saw, all in one snapshot."""
+
+    rows: list[ChangeRow]
+    horizon: Horizon
+    # Every transaction with an id below this had ended when the page was read: no change the
+    # feed shows later can sort before (safe_below - 1, the largest position).
+    safe_below: int
+
+
 class SyncChangeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -118,20 +143,31 @@ class SyncChangeRepository:
         institution_id: uuid.UUID | None,
         everything: bool,
         limit: int,
-    ) -> list[ChangeRow]:
-        """Up to `limit` changes after `after` that the caller may be shown, in feed order."""
-        rows = await self.session.execute(
-            _PAGE,
-            {
-                "after_xid": after.xid,
-                "after_position": after.position,
-                "resources": list(resources),
-                "everything": everything,
-                "institution_id": institution_id,
-                "limit": limit,
-            },
+    ) -> FeedPage:
+        """Up to `limit` changes after `after` that the caller may be shown, in feed order, and
+        the horizon and xmin of the snapshot they were read in."""
+        result = list(
+            await self.session.execute(
+                _PAGE,
+                {
+                    "after_xid": after.xid,
+                    "after_position": after.position,
+                    "resources": list(resources),
+                    "everything": everything,
+                    "institution_id": institution_id,
+                    "limit": limit,
+                },
+            )
         )
-        return [
+        first = result[0]  # the statement yields one row even when the page is empty
+        horizon = (
+            NO_HORIZON
+            if first.horizon_xid is None
+            else Horizon(
+                FeedPosition(first.horizon_xid, first.horizon_position), first.horizon_generation
+            )
+        )
+        rows = [
             ChangeRow(
                 at=FeedPosition(row.xid, row.position),
                 resource=row.resource,
@@ -142,11 +178,7 @@ class SyncChangeRepository:
                 external_institution_id=row.external_institution_id,
                 changed_at=row.changed_at,
             )
-            for row in rows
+            for row in result
+            if row.xid is not None
         ]
-
-    async def horizon(self) -> Horizon:
-        row = (await self.session.execute(_HORIZON)).one_or_none()
-        if row is None:
-            return NO_HORIZON
-        return Horizon(FeedPosition(row.xid, row.position), row.generation)
+        return FeedPage(rows, horizon, first.safe_below)

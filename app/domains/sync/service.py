@@ -49,7 +49,13 @@ DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
 
 _BIGINT_MAX = 2**63 - 1
-_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$")
+# xid.position.generation, and since the resources were bound to it, .resources (a bit mask).
+_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})(?:\.(\d{1,3}))?$")
+_ALL_RESOURCES = tuple(SyncResource)
+
+
+def resource_mask(resources: Sequence[SyncResource]) -> int:
+    return sum(1 << _ALL_RESOURCES.index(resource) for resource in set(resources))
 
 
 # --- cursors --------------------------------------------------------------------------------
@@ -57,17 +63,23 @@ _CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})$")
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a reader stands, and the compaction generation it read under: a reader that
-    started from the beginning after a compaction read the compacted log whole, so its
-    position may lie before what that compaction removed; only a later compaction can take
-    changes it has not seen."""
+    """Where a reader stands, the compaction generation it read under, and the resources it
+    reads. A reader that started from the beginning after a compaction read the compacted
+    log whole, so its position may lie before what that compaction removed; only a later
+    compaction can take changes it has not seen. A position is only good for the resources it
+    was reached with: it may lie past changes of others (None: a cursor handed out before
+    cursors named them, positioned on a change shown)."""
 
     at: FeedPosition
     generation: int
+    resources: int | None  # a bit mask of SyncResource, in its order
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    raw = f"{cursor.at.xid}.{cursor.at.position}.{cursor.generation}".encode("ascii")
+    parts = [cursor.at.xid, cursor.at.position, cursor.generation]
+    if cursor.resources is not None:
+        parts.append(cursor.resources)
+    raw = ".".join(str(part) for part in parts).encode("ascii")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
@@ -80,10 +92,13 @@ def decode_cursor(cursor: str) -> Cursor:
     match = _CURSOR.match(raw)
     if match is None:
         raise _bad_cursor()
-    xid, position, generation = (int(part) for part in match.groups())
+    xid, position, generation = (int(part) for part in match.groups()[:3])
+    resources = int(match.group(4)) if match.group(4) is not None else None
     if max(xid, position, generation) > _BIGINT_MAX:
         raise _bad_cursor()
-    return Cursor(FeedPosition(xid, position), generation)
+    if resources is not None and not 0 < resources < 1 << len(_ALL_RESOURCES):
+        raise _bad_cursor()
+    return Cursor(FeedPosition(xid, position), generation, resources)
 
 
 def _bad_cursor() -> BadRequest:
@@ -199,28 +214,39 @@ async def list_changes(
     limit: int,
 ) -> SyncChangePage:
     """The changes after `cursor` (from the beginning without one) the caller may be shown."""
-    repo = SyncChangeRepository(session)
-    # Read before the page: a compaction in between makes the next cursor the older
-    # generation's, which the next read then checks.
-    horizon = await repo.horizon()
-    given = decode_cursor(cursor) if cursor is not None else Cursor(START, horizon.generation)
-    after = given.at
-    if given.generation < horizon.generation and after < horizon.newest_removed:
+    wanted = list(dict.fromkeys(resources or _ALL_RESOURCES))
+    mask = resource_mask(wanted)
+    given = decode_cursor(cursor) if cursor is not None else None
+    if given is not None and given.resources is not None and mask & ~given.resources:
+        # Narrower is fine; a resource the cursor was not reached with may have changes behind
+        # it that the reader never saw.
+        named = [r.value for r in _ALL_RESOURCES if given.resources & resource_mask([r])]
+        raise BadRequest(
+            "sync.cursor_resources_mismatch",
+            "This cursor was handed out for the resources "
+            + ", ".join(named)
+            + ": read on with those (or fewer), or start again without a cursor to add others "
+            "(changes of theirs may lie behind the cursor).",
+        )
+    own = _institution(principal)
+    page = await SyncChangeRepository(session).page(
+        given.at if given is not None else START,
+        [r.value for r in wanted],
+        own,
+        principal.is_secretariat,
+        limit + 1,
+    )
+    horizon = page.horizon
+    if given is None:
+        given = Cursor(START, horizon.generation, mask)
+    if given.generation < horizon.generation and given.at < horizon.newest_removed:
         raise Gone(
             "sync.cursor_expired",
             "Changes after this cursor have been compacted away (older than the retention "
             "window): resynchronise in full by reading the feed again without a cursor.",
         )
-    own = _institution(principal)
-    rows = await repo.page(
-        after,
-        [r.value for r in (resources or list(SyncResource))],
-        own,
-        principal.is_secretariat,
-        limit + 1,
-    )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    has_more = len(page.rows) > limit
+    rows = page.rows[:limit]
     records = await _records(session, principal, rows)
     items = []
     for row in rows:
@@ -240,9 +266,15 @@ async def list_changes(
                 record=record,
             )
         )
+    at = rows[-1].at if rows else given.at
+    if not has_more:
+        # Nothing more to show below the snapshot's xmin: every change the feed shows later
+        # sorts after (xmin - 1, the largest position), so the cursor moves there, past the
+        # changes others made that this caller is not shown (it need not scan them again).
+        at = max(at, FeedPosition(page.safe_below - 1, _BIGINT_MAX))
     return SyncChangePage(
         items=items,
-        next_cursor=encode_cursor(Cursor(rows[-1].at if rows else after, horizon.generation)),
+        next_cursor=encode_cursor(Cursor(at, horizon.generation, mask)),
         has_more=has_more,
     )
 
