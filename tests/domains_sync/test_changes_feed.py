@@ -429,6 +429,61 @@ async def test_hub_activities_follow_their_status_and_their_hub(
     assert steps(of(items_host, public["id"])) == [("upsert", 1), ("upsert", 2)]
 
 
+async def test_a_deleted_candidate_hub_s_activities_are_tombstones_for_its_host(
+    w: World, make_institution: InstitutionFactory, make_hub: HubFactory, auth: KeyFactory
+) -> None:
+    """A candidate hub's draft activity is its host's: when the secretariat deletes the hub,
+    the host's key is shown the activity's tombstone (its deletion is not lost in the hub's
+    cascade)."""
+    host = await make_institution(
+        name="Pemerintah Provinsi Jawa Barat", kind=InstitutionKind.pemprov, region_code="32"
+    )
+    hub = await make_hub(host, name="JIPP Provinsi Jawa Barat (calon)")
+    regional_host = await auth(Role.regional_system, institution_id=host.id)
+    cursor = await end_of_feed(w.client, regional_host)
+    response = await w.client.post(
+        f"/v1/hubs/{hub.id}/activities",
+        json={"kind": "coaching_clinic", "title": "Klinik Jabar", "activity_date": "2023-05-17"},
+        headers=w.admin,
+    )
+    assert response.status_code == 201, response.text
+    activity = response.json()
+    seen, cursor = await read_on(w.client, regional_host, cursor)
+    assert steps(of(seen, activity["id"])) == [("upsert", 1)]
+    response = await w.client.delete(
+        f"/v1/hubs/{hub.id}", headers={**w.admin, "If-Match": f'"{hub.version}"'}
+    )
+    assert response.status_code == 204, response.text
+
+    items, _ = await read_on(w.client, regional_host, cursor)
+    assert steps(of(items, activity["id"])) == [("delete", 1)]
+
+
+async def test_an_innovation_moved_to_another_institution_leaves_a_tombstone(w: World) -> None:
+    """The secretariat moves A's draft (pushed with A's external_id) to B's unit: A's key is
+    shown a tombstone carrying A's external_id; B's key is shown the record, which no longer
+    carries A's external_id."""
+    innovation = await w.create_innovation(external_id="SIM-PINDAH")
+    cursor_a = await end_of_feed(w.client, w.regional_a)
+    cursor_b = await end_of_feed(w.client, w.regional_b)
+    response = await w.change_innovation(
+        innovation, "patch", headers=w.admin, unit_id=str(w.unit_b.id)
+    )
+    moved = response.json()
+    assert moved["institution_id"] == str(w.b.id)
+    assert moved["external_id"] is None
+
+    items_a, _ = await read_on(w.client, w.regional_a, cursor_a)
+    (gone,) = of(items_a, innovation["id"])
+    assert (gone["operation"], gone["external_id"]) == ("delete", "SIM-PINDAH")
+    assert gone["record"] is None
+
+    items_b, _ = await read_on(w.client, w.regional_b, cursor_b)
+    (arrived,) = of(items_b, innovation["id"])
+    assert (arrived["operation"], arrived["external_id"]) == ("upsert", None)
+    assert arrived["record"]["unit_id"] == str(w.unit_b.id)
+
+
 async def test_secretariat_is_shown_every_institution_s_drafts(w: World) -> None:
     """The secretariat's feed holds B's draft, as the secretariat reads it."""
     cursor = await end_of_feed(w.client, w.admin)

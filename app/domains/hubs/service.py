@@ -391,13 +391,18 @@ async def delete_hub(
             f"Only candidate hubs can be deleted; this hub is {hub.status.value}.",
             extra={"current_status": hub.status.value},
         )
-    # Its memberships and activities go with it (ON DELETE CASCADE): each gets its own delete
-    # event.
+    # Its memberships and activities go with it: each gets its own delete event.
+    activities = await HubActivityRepository(session).of_hub(hub.id)
     snapshots: list[tuple[HubMember | HubActivity, audit.Snapshot]] = [
         *((m, audit.snapshot(m)) for m in await HubMemberRepository(session).of_hub(hub.id)),
-        *((a, activity_snapshot(a)) for a in await HubActivityRepository(session).of_hub(hub.id)),
+        *((a, activity_snapshot(a)) for a in activities),
     ]
     before = audit.snapshot(hub)
+    # The activities are deleted before the hub (not by its ON DELETE CASCADE) so that the
+    # change log's trigger still finds their host institution: it is shown their tombstones.
+    for activity in activities:
+        await session.delete(activity)
+    await session.flush()
     await HubRepository(session).delete(hub)
     await session.flush()
     for record, record_before in snapshots:

@@ -320,6 +320,9 @@ async def update_innovation(
     if "unit_id" in changes and changes["unit_id"] != innovation.unit_id:
         unit = await _unit_for_write(session, principal, changes["unit_id"])
         changes["institution_id"] = unit.institution_id
+        if unit.institution_id != innovation.institution_id:
+            # The external_id was the institution it leaves's own id for it (docs/sync.md).
+            changes["external_id"] = None
     merged = {
         "year_started": changes.get("year_started", innovation.year_started),
         "implemented_date": changes.get("implemented_date", innovation.implemented_date),
