@@ -103,15 +103,6 @@ def pointers(result: Item) -> list[str]:
     return [error["pointer"] for error in result["errors"] or []]
 
 
-def without_nulls(value: Any) -> Any:
-    """`value` with the null members of its objects left out, at any depth."""
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value]
-    return value
-
-
 def totals(
     received: int,
     created: int = 0,
