@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -300,6 +301,23 @@ class Batch:
     units: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
+@asynccontextmanager
+async def _writing(
+    session: AsyncSession, item: Item, renames: dict[str, str] | None = None
+) -> AsyncIterator[None]:
+    """One item's writes, in a savepoint: a refusal of the service's rules, or of the
+    database's, undoes them and reports the item invalid (the caller goes on when
+    `item.pending` is still true)."""
+    try:
+        async with session.begin_nested():
+            yield
+            await session.flush()
+    except AppError as exc:
+        item.refuse(exc, renames)
+    except DBAPIError as exc:
+        item.refuse(integrity_problem(exc), renames)
+
+
 # --- units ----------------------------------------------------------------------------------
 
 
@@ -383,45 +401,39 @@ async def _apply_units(batch: Batch, items: list[Item]) -> None:
                     ],
                 )
                 continue
-        try:
-            async with session.begin_nested():
-                if parent_id is not None:
-                    await institutions.check_parent(
-                        session, batch.institution_id, parent_id, unit.id if unit else None
-                    )
-                await institutions.check_unit_region(session, institution, data.region_code)
-                if unit is None:
-                    unit = Unit(
-                        institution_id=batch.institution_id,
-                        parent_unit_id=parent_id,
-                        name=data.name,
-                        region_code=data.region_code,
-                        external_id=data.external_id,
-                    )
-                    session.add(unit)
-                    await session.flush()
-                    await institutions.audit_write(session, batch.principal, "create", unit, None)
-                    status = SyncItemStatus.created
-                elif (unit.name, unit.parent_unit_id, unit.region_code) == (
-                    data.name,
-                    parent_id,
-                    data.region_code,
-                ):
-                    status = SyncItemStatus.unchanged
-                else:
-                    before = audit.snapshot(unit)
-                    unit.name = data.name
-                    unit.parent_unit_id = parent_id
-                    unit.region_code = data.region_code
-                    await session.flush()
-                    await institutions.audit_write(session, batch.principal, "update", unit, before)
-                    status = SyncItemStatus.updated
+        async with _writing(session, item, renames):
+            if parent_id is not None:
+                await institutions.check_parent(
+                    session, batch.institution_id, parent_id, unit.id if unit else None
+                )
+            await institutions.check_unit_region(session, institution, data.region_code)
+            if unit is None:
+                unit = Unit(
+                    institution_id=batch.institution_id,
+                    parent_unit_id=parent_id,
+                    name=data.name,
+                    region_code=data.region_code,
+                    external_id=data.external_id,
+                )
+                session.add(unit)
                 await session.flush()
-        except AppError as exc:
-            item.refuse(exc, renames)
-            continue
-        except DBAPIError as exc:
-            item.refuse(integrity_problem(exc), renames)
+                await institutions.audit_write(session, batch.principal, "create", unit, None)
+                status = SyncItemStatus.created
+            elif (unit.name, unit.parent_unit_id, unit.region_code) == (
+                data.name,
+                parent_id,
+                data.region_code,
+            ):
+                status = SyncItemStatus.unchanged
+            else:
+                before = audit.snapshot(unit)
+                unit.name = data.name
+                unit.parent_unit_id = parent_id
+                unit.region_code = data.region_code
+                await session.flush()
+                await institutions.audit_write(session, batch.principal, "update", unit, before)
+                status = SyncItemStatus.updated
+        if not item.pending:
             continue
         existing[data.external_id] = unit
         batch.units[data.external_id] = unit.id
@@ -827,52 +839,38 @@ async def _apply_replications(batch: Batch, items: list[Item]) -> None:
             "documents": [d.model_dump(mode="json") for d in data.documents],
             "replica_innovation_id": replica_id,
         }
-        try:
-            async with session.begin_nested():
-                if current is None:
-                    status, replication = (
-                        SyncItemStatus.created,
-                        await _create_replication(batch, data, unit_id, plan),
-                    )
-                else:
-                    if current.source_innovation_id != data.source_innovation_id:
-                        _fixed(item, "/source_innovation_id", "A replication's source")
-                        continue
-                    if current.adopter_unit_id != unit_id:
-                        _fixed(
-                            item,
-                            renames.get("/adopter_unit_id", "/adopter_unit_id"),
-                            "A replication's adopter unit",
-                        )
-                        continue
-                    if data.requested_date not in (None, current.requested_date):
-                        _fixed(item, "/requested_date", "The date a replication was requested")
-                        continue
-                    replication = current
-                    if {key: getattr(current, key) for key in plan} == plan:
-                        status = SyncItemStatus.unchanged
-                    else:
-                        await replications.check_plan(
-                            session,
-                            current,
-                            data.facilitator,
-                            data.facilitator_hub_id,
-                            replica_id,
-                        )
-                        before = audit.snapshot(current)
-                        for key, value in plan.items():
-                            setattr(current, key, value)
-                        await session.flush()
-                        await replications.audit_write(
-                            session, batch.principal, "update", current, before
-                        )
-                        status = SyncItemStatus.updated
+        if current is not None:
+            if current.source_innovation_id != data.source_innovation_id:
+                _fixed(item, "/source_innovation_id", "A replication's source")
+                continue
+            if current.adopter_unit_id != unit_id:
+                _fixed(
+                    item,
+                    renames.get("/adopter_unit_id", "/adopter_unit_id"),
+                    "A replication's adopter unit",
+                )
+                continue
+            if data.requested_date not in (None, current.requested_date):
+                _fixed(item, "/requested_date", "The date a replication was requested")
+                continue
+            if {key: getattr(current, key) for key in plan} == plan:
+                item.done(SyncItemStatus.unchanged, current.id, current.version)
+                continue
+        async with _writing(session, item, renames):
+            if current is None:
+                status = SyncItemStatus.created
+                replication = await _create_replication(batch, data, unit_id, plan)
+            else:
+                await replications.check_plan(
+                    session, current, data.facilitator, data.facilitator_hub_id, replica_id
+                )
+                before = audit.snapshot(current)
+                for key, value in plan.items():
+                    setattr(current, key, value)
                 await session.flush()
-        except AppError as exc:
-            item.refuse(exc, renames)
-            continue
-        except DBAPIError as exc:
-            item.refuse(integrity_problem(exc), renames)
+                await replications.audit_write(session, batch.principal, "update", current, before)
+                status, replication = SyncItemStatus.updated, current
+        if not item.pending:
             continue
         existing[data.external_id] = replication
         item.done(status, replication.id, replication.version)
@@ -992,46 +990,40 @@ async def _apply_hub_activities(batch: Batch, items: list[Item]) -> None:
         if current is not None and _activity_now(current) == {**fields, "status": target}:
             item.done(SyncItemStatus.unchanged, current.id, current.version)
             continue
-        try:
-            async with session.begin_nested():
-                await hub_activities.check_fields(session, hub, dict(fields))
-                activity = current or HubActivity(
-                    hub_id=hub.id,
-                    participants=[],
-                    innovations=[],
-                    external_id=data.external_id,
-                    external_institution_id=batch.institution_id,
+        async with _writing(session, item):
+            await hub_activities.check_fields(session, hub, dict(fields))
+            activity = current or HubActivity(
+                hub_id=hub.id,
+                participants=[],
+                innovations=[],
+                external_id=data.external_id,
+                external_institution_id=batch.institution_id,
+            )
+            before = activity_snapshot(current) if current is not None else None
+            hub_activities.set_lists(activity, fields)
+            for key, value in fields.items():
+                setattr(activity, key, value)
+            if activity.status is not target or current is None:
+                activity.status = target
+                activity.published_at = (
+                    datetime.now(UTC) if target is HubActivityStatus.published else None
                 )
-                before = activity_snapshot(current) if current is not None else None
-                hub_activities.set_lists(activity, fields)
-                for key, value in fields.items():
-                    setattr(activity, key, value)
-                if activity.status is not target or current is None:
-                    activity.status = target
-                    activity.published_at = (
-                        datetime.now(UTC) if target is HubActivityStatus.published else None
-                    )
-                if current is None:
-                    session.add(activity)
-                else:
-                    # The lists live in their own tables: the row changes (and its version
-                    # moves) even when only they did.
-                    activity.updated_at = func.now()
-                await session.flush()
-                await hub_activities.audit_write(
-                    session,
-                    batch.principal,
-                    "create" if current is None else "update",
-                    hub,
-                    activity,
-                    before,
-                )
-                await session.flush()
-        except AppError as exc:
-            item.refuse(exc)
-            continue
-        except DBAPIError as exc:
-            item.refuse(integrity_problem(exc))
+            if current is None:
+                session.add(activity)
+            else:
+                # The lists live in their own tables: the row changes (and its version
+                # moves) even when only they did.
+                activity.updated_at = func.now()
+            await session.flush()
+            await hub_activities.audit_write(
+                session,
+                batch.principal,
+                "create" if current is None else "update",
+                hub,
+                activity,
+                before,
+            )
+        if not item.pending:
             continue
         existing[data.external_id] = activity
         item.done(

@@ -104,19 +104,10 @@ class UnitSyncItem(SyncItem):
     )
 
 
-class InnovationSyncItem(InnovationCreate):
+class InnovationSyncItem(SyncItem, InnovationCreate):
     """An innovation of the caller's institution, written whole: the fields an item leaves out
     are cleared (or defaulted), as on create."""
 
-    external_id: ExternalId = Field(
-        description="The caller's id for the innovation, unique within its institution."
-    )
-    version: int | None = Field(
-        default=None,
-        ge=1,
-        description="The version the caller last saw; the item applies only if it is still "
-        "current (else `conflict`).",
-    )
     unit_id: uuid.UUID | None = Field(  # type: ignore[assignment]
         default=None,
         description="The owning unit by its id; or give `unit_external_id`.",
@@ -134,21 +125,12 @@ class InnovationSyncItem(InnovationCreate):
     )
 
 
-class ReplicationSyncItem(ReplicationCreate):
+class ReplicationSyncItem(SyncItem, ReplicationCreate):
     """A replication the caller's institution adopts (a request for one of its units), written
     whole: the plan's fields an item leaves out are cleared. The source and the adopter unit
     are fixed once the replication exists; its steps (approve, sign, implement...) are taken on
     `/v1/replications/{replication_id}/transitions`, each by its side."""
 
-    external_id: ExternalId = Field(
-        description="The caller's id for the replication, unique within its institution."
-    )
-    version: int | None = Field(
-        default=None,
-        ge=1,
-        description="The version the caller last saw; the item applies only if it is still "
-        "current (else `conflict`).",
-    )
     adopter_unit_id: uuid.UUID | None = Field(  # type: ignore[assignment]
         default=None,
         description="The adopting unit (the caller's institution's) by its id; or give "
@@ -172,19 +154,10 @@ class ReplicationSyncItem(ReplicationCreate):
     )
 
 
-class HubActivitySyncItem(HubActivityCreate):
+class HubActivitySyncItem(SyncItem, HubActivityCreate):
     """An activity of a hub the caller's institution hosts, written whole: the fields an item
     leaves out are cleared (or defaulted), as on create."""
 
-    external_id: ExternalId = Field(
-        description="The caller's id for the activity, unique within its institution."
-    )
-    version: int | None = Field(
-        default=None,
-        ge=1,
-        description="The version the caller last saw; the item applies only if it is still "
-        "current (else `conflict`).",
-    )
     hub_id: uuid.UUID = Field(
         description="The hub, one the caller's institution hosts; fixed once the activity exists."
     )
