@@ -212,6 +212,33 @@ class World:
         return int(count or 0)
 
 
+async def world_fields(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth: KeyFactory,
+    admin: Headers,
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+) -> dict[str, Any]:
+    """The fields of a `World` (a subclass's fixture adds its own)."""
+    pemkot = InstitutionKind.pemkot
+    a = await make_institution(name="Pemerintah Kota Medan", kind=pemkot, region_code="12.71")
+    b = await make_institution(name="Pemerintah Kota Malang", kind=pemkot, region_code="35.73")
+    return {
+        "client": client,
+        "session": session,
+        "a": a,
+        "unit_a": await make_unit(a, name="Sekretariat DPRD Kota Medan"),
+        "b": b,
+        "unit_b": await make_unit(b, name="Dinas Komunikasi dan Informatika Kota Malang"),
+        "regional_a": await auth(Role.regional_system, institution_id=a.id),
+        "regional_b": await auth(Role.regional_system, institution_id=b.id),
+        "local_a": await auth(Role.local_admin, institution_id=a.id),
+        "local_b": await auth(Role.local_admin, institution_id=b.id),
+        "admin": admin,
+    }
+
+
 @pytest.fixture
 async def w(
     client: httpx.AsyncClient,
@@ -221,22 +248,7 @@ async def w(
     make_institution: InstitutionFactory,
     make_unit: UnitFactory,
 ) -> World:
-    pemkot = InstitutionKind.pemkot
-    a = await make_institution(name="Pemerintah Kota Medan", kind=pemkot, region_code="12.71")
-    b = await make_institution(name="Pemerintah Kota Malang", kind=pemkot, region_code="35.73")
-    return World(
-        client=client,
-        session=session,
-        a=a,
-        unit_a=await make_unit(a, name="Sekretariat DPRD Kota Medan"),
-        b=b,
-        unit_b=await make_unit(b, name="Dinas Komunikasi dan Informatika Kota Malang"),
-        regional_a=await auth(Role.regional_system, institution_id=a.id),
-        regional_b=await auth(Role.regional_system, institution_id=b.id),
-        local_a=await auth(Role.local_admin, institution_id=a.id),
-        local_b=await auth(Role.local_admin, institution_id=b.id),
-        admin=admin,
-    )
+    return World(**await world_fields(client, session, auth, admin, make_institution, make_unit))
 
 
 # --- a bad item fails alone -----------------------------------------------------------------

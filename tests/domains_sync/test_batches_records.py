@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dates import today_wib
 from app.models.audit import AuditEvent
-from app.models.enums import HubStatus, InnovationStatus, InstitutionKind, Role
+from app.models.enums import HubStatus, InnovationStatus, Role
 from app.models.hubs import Hub, HubActivity
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
@@ -48,6 +48,7 @@ from tests.domains_sync.test_batches import (
     tagged,
     totals,
     unit_item,
+    world_fields,
 )
 from tests.domains_sync.test_changes_feed import end_of_feed, of, read_on
 
@@ -102,16 +103,16 @@ class RecordsWorld(World):
     candidate and an active hub hosted by A; a ministry's active (public) hub and another
     ministry's candidate hub."""
 
-    unit_a2: Unit = None  # type: ignore[assignment]
-    source: Innovation = None  # type: ignore[assignment]
-    source2: Innovation = None  # type: ignore[assignment]
-    draft_b: Innovation = None  # type: ignore[assignment]
-    draft_a: Innovation = None  # type: ignore[assignment]
-    replica: Innovation = None  # type: ignore[assignment]
-    hub_a: Hub = None  # type: ignore[assignment]
-    hub_a_active: Hub = None  # type: ignore[assignment]
-    hub_public: Hub = None  # type: ignore[assignment]
-    hub_hidden: Hub = None  # type: ignore[assignment]
+    unit_a2: Unit
+    source: Innovation
+    source2: Innovation
+    draft_b: Innovation
+    draft_a: Innovation
+    replica: Innovation
+    hub_a: Hub
+    hub_a_active: Hub
+    hub_public: Hub
+    hub_hidden: Hub
 
     async def replication(self, record_id: str, headers: Headers | None = None) -> Item:
         return await self.get(f"/v1/replications/{record_id}", headers or self.local_a)
@@ -163,26 +164,13 @@ async def w(
     make_innovation: InnovationFactory,
     make_hub: HubFactory,
 ) -> RecordsWorld:
-    pemkot = InstitutionKind.pemkot
-    a = await make_institution(name="Pemerintah Kota Medan", kind=pemkot, region_code="12.71")
-    b = await make_institution(name="Pemerintah Kota Malang", kind=pemkot, region_code="35.73")
-    unit_a = await make_unit(a, name="Sekretariat DPRD Kota Medan")
+    fields = await world_fields(client, session, auth, admin, make_institution, make_unit)
+    a, unit_a, unit_b = fields["a"], fields["unit_a"], fields["unit_b"]
     unit_a2 = await make_unit(a, name="Dinas Kesehatan Kota Medan")
     unit_a2.external_id = "DINKES"
-    unit_b = await make_unit(b, name="Dinas Komunikasi dan Informatika Kota Malang")
     published = InnovationStatus.published
     world = RecordsWorld(
-        client=client,
-        session=session,
-        a=a,
-        unit_a=unit_a,
-        b=b,
-        unit_b=unit_b,
-        regional_a=await auth(Role.regional_system, institution_id=a.id),
-        regional_b=await auth(Role.regional_system, institution_id=b.id),
-        local_a=await auth(Role.local_admin, institution_id=a.id),
-        local_b=await auth(Role.local_admin, institution_id=b.id),
-        admin=admin,
+        **fields,
         unit_a2=unit_a2,
         source=await make_innovation(unit_b, published, title="SAMBAT ONLINE"),
         source2=await make_innovation(unit_b, published, title="SIMBA ASIA"),
