@@ -9,6 +9,7 @@ from app.models.competitions import (
     CompetitionRound,
     RoundCriterion,
 )
+from app.models.evaluation import Assignment, AssignmentScore, EvaluatorConflict, RoundResult
 from app.models.hubs import (
     Hub,
     HubActivity,
@@ -22,17 +23,22 @@ from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInst
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 from app.models.replications import Replication
+from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.models.sync import IdempotencyKey, SyncChange, SyncHorizon, SyncRun
 
 __all__ = [
+    "Announcement",
     "ApiKey",
+    "Assignment",
+    "AssignmentScore",
     "AuditEvent",
     "Award",
     "Competition",
     "CompetitionCategory",
     "CompetitionGroup",
     "CompetitionRound",
+    "EvaluatorConflict",
     "Hub",
     "HubActivity",
     "HubActivityInnovation",
@@ -46,10 +52,12 @@ __all__ = [
     "MaturityAnswer",
     "MaturityAssessment",
     "MaturityInstrument",
+    "Objection",
     "RateLimitCounter",
     "Region",
     "Replication",
     "RoundCriterion",
+    "RoundResult",
     "Submission",
     "SubmissionAnswer",
     "SyncChange",

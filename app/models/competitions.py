@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned
-from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind
+from app.db.base import Base, Timestamps, UUIDPrimaryKey, Versioned, string_enum
+from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind, RoundStatus
 
 
 def _enum(enum: type[CompetitionScope | CompetitionStatus | RoundKind], name: str) -> Enum:
@@ -66,6 +66,9 @@ class Competition(UUIDPrimaryKey, Timestamps, Versioned, Base):
     )
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Whether announcements show the entries' scores (never the evaluators' names or their
+    # own scores).
+    publish_scores: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     __table_args__ = (
         CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
@@ -172,8 +175,24 @@ class CompetitionRound(UUIDPrimaryKey, Timestamps, Versioned, Base):
     # The best N advance, and/or those scoring at least the passing grade.
     advance_quota: Mapped[int | None] = mapped_column(SmallInteger)
     passing_grade: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # The tier the entries advancing past this round hold (top_99, top_45, ...): an entry's
+    # final tier is that of the last round it advanced past.
+    award_tier: Mapped[str | None] = mapped_column(String(30))
+    # Entries whose evaluators' totals differ by more than this are flagged in the ranking.
+    spread_threshold: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default="20")
+    # Rank on per-evaluator z-scores (re-expressed on the round's scale) instead of raw totals.
+    normalise_scores: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    status: Mapped[RoundStatus] = mapped_column(
+        string_enum(RoundStatus, "round_status"), server_default=RoundStatus.open.value
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why the round was closed with evaluations outstanding (a forced close).
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_dated"),
+        CheckConstraint("award_tier ~ '^[a-z0-9_]+$'", name="award_tier_code"),
+        CheckConstraint("spread_threshold BETWEEN 0 AND 100", name="spread_threshold_range"),
         UniqueConstraint("competition_id", "position", name="uq_competition_rounds_position"),
         UniqueConstraint("id", "competition_id", name="uq_competition_rounds_id_competition"),
         CheckConstraint("position BETWEEN 1 AND 20", name="position_range"),

@@ -214,6 +214,12 @@ class SubmissionStatus(StrEnum):
     screened_out = "screened_out"
     withdrawn = "withdrawn"
     expired = "expired"
+    # Evaluation (docs/evaluation.md): screened-in entries advance round by round (their
+    # `round_id` moves on); a round's close eliminates the rest; those advancing past the last
+    # round are finalists; an upheld objection disqualifies.
+    eliminated = "eliminated"
+    finalist = "finalist"
+    disqualified = "disqualified"
 
 
 class ScreeningOutcome(StrEnum):
@@ -262,3 +268,40 @@ class ReplicationDocumentKind(StrEnum):
     approval = "approval"
     evaluation_report = "evaluation_report"
     other = "other"
+
+
+class RoundStatus(StrEnum):
+    """A round is open until the organiser closes it (docs/evaluation.md)."""
+
+    open = "open"
+    closed = "closed"
+
+
+class AssignmentStatus(StrEnum):
+    """assigned -> submitted (the evaluator's scores are final); recused (the evaluator
+    declared a conflict) and replaced (reassigned to another evaluator) no longer count."""
+
+    assigned = "assigned"
+    submitted = "submitted"
+    recused = "recused"
+    replaced = "replaced"
+
+
+class RoundOutcome(StrEnum):
+    advanced = "advanced"
+    eliminated = "eliminated"
+
+
+class AnnouncementKind(StrEnum):
+    """What an announcement publishes: one round's outcome or the edition's final results."""
+
+    round_outcome = "round_outcome"
+    final_results = "final_results"
+
+
+class ObjectionStatus(StrEnum):
+    """filed -> upheld (the entry is disqualified) | dismissed."""
+
+    filed = "filed"
+    upheld = "upheld"
+    dismissed = "dismissed"

@@ -73,6 +73,9 @@ class Submission(UUIDPrimaryKey, Timestamps, Versioned, Base):
     screened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The tier of the last round the entry advanced past (its award once results are decreed).
+    final_tier: Mapped[str | None] = mapped_column(String(30))
+    disqualification_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # The group, category and round are of the entry's edition.
@@ -119,6 +122,10 @@ class Submission(UUIDPrimaryKey, Timestamps, Versioned, Base):
         Index("ix_submissions_round_id", "round_id"),
         CheckConstraint(
             "source_innovation_id IS DISTINCT FROM innovation_id", name="source_not_itself"
+        ),
+        CheckConstraint(
+            "(status = 'disqualified') = (disqualification_reason IS NOT NULL)",
+            name="disqualification_reason",
         ),
         CheckConstraint(
             "(screening_outcome IS NULL) = (screened_at IS NULL)", name="screening_dated"
@@ -168,12 +175,18 @@ class Award(UUIDPrimaryKey, Base):
     competition_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("competitions.id", ondelete="RESTRICT")
     )
+    # The entry whose decreed result this award is (none for a historic award).
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("submissions.id", ondelete="RESTRICT")
+    )
     tier: Mapped[str] = mapped_column(String(30))  # top_99, top_45, top_5, terpuji, ...
     year: Mapped[int] = mapped_column(SmallInteger)
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
+        Index("uq_awards_submission_id", "submission_id", unique=True),
+        Index("ix_awards_year_id", "year", "id"),
         Index("ix_awards_innovation_id", "innovation_id"),
         Index("ix_awards_institution_id", "institution_id"),
         Index("ix_awards_competition_id", "competition_id"),

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import Page
-from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind
+from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind, RoundStatus
 
 # Checked before the code is upper- or lower-cased (pydantic matches the pattern first), so
 # they admit either case: "kipp-2023" is stored as KIPP-2023, "Umum" as umum.
@@ -90,6 +90,11 @@ class CompetitionCreate(BaseModel):
         default=None, examples=["2023-03-31T23:59:59+07:00"]
     )
     sdg_required: bool = Field(default=True, description="Entries must name an SDG goal.")
+    publish_scores: bool = Field(
+        default=False,
+        description="Announcements show each entry's round score (never an evaluator's name or "
+        "own scores).",
+    )
 
 
 class CompetitionUpdate(BaseModel):
@@ -106,6 +111,7 @@ class CompetitionUpdate(BaseModel):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     sdg_required: bool | None = None
+    publish_scores: bool | None = None
 
 
 class CompetitionRead(BaseModel):
@@ -123,6 +129,7 @@ class CompetitionRead(BaseModel):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     sdg_required: bool
+    publish_scores: bool
     status: CompetitionStatus
     cancellation_reason: str | None
     cancelled_at: datetime | None
@@ -307,6 +314,21 @@ class RoundCreate(BaseModel):
     passing_grade: Grade | None = Field(
         default=None, description="Those scoring at least this advance (85 in 2025)."
     )
+    award_tier: AwardTier | None = Field(
+        default=None,
+        description="The tier the entries advancing past this round hold (`top_99`): an entry's "
+        "final tier is that of the last round it advanced past.",
+        examples=["top_45"],
+    )
+    spread_threshold: Grade = Field(
+        default=20,
+        description="The ranking flags an entry whose evaluators' totals differ by more.",
+    )
+    normalise_scores: bool = Field(
+        default=False,
+        description="Rank on each evaluator's z-scores, re-expressed on the round's scale, for "
+        "panels whose members score on different scales.",
+    )
 
 
 class RoundUpdate(BaseModel):
@@ -319,6 +341,9 @@ class RoundUpdate(BaseModel):
     closes_at: AwareDatetime | None = None
     advance_quota: Cap | None = None
     passing_grade: Grade | None = None
+    award_tier: AwardTier | None = None
+    spread_threshold: Grade | None = None
+    normalise_scores: bool | None = None
 
 
 class RoundRead(BaseModel):
@@ -333,6 +358,12 @@ class RoundRead(BaseModel):
     closes_at: datetime | None
     advance_quota: int | None
     passing_grade: float | None
+    award_tier: str | None
+    spread_threshold: float
+    normalise_scores: bool
+    status: RoundStatus = Field(description="Open until its evaluation is closed.")
+    closed_at: datetime | None
+    close_reason: str | None = Field(description="Why it was closed with evaluations missing.")
     created_at: datetime
     updated_at: datetime
     version: int

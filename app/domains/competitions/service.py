@@ -122,7 +122,7 @@ TRANSITIONS: dict[CompetitionAction, tuple[frozenset[CompetitionStatus], Competi
 }
 # What may change after the draft: until closed, the profile; while registration is open, the
 # deadline too.
-PROFILE_FIELDS = frozenset({"name", "theme", "legal_basis"})
+PROFILE_FIELDS = frozenset({"name", "theme", "legal_basis", "publish_scores"})
 FINAL_STATUSES = frozenset({S.closed, S.cancelled})
 
 
@@ -337,6 +337,7 @@ async def create_competition(
         registration_opens_at=data.registration_opens_at,
         registration_closes_at=data.registration_closes_at,
         sdg_required=data.sdg_required,
+        publish_scores=data.publish_scores,
         status=CompetitionStatus.draft,
     )
     CompetitionRepository(session).add(competition)
@@ -355,7 +356,7 @@ async def update_competition(
     competition = await _run_competition(session, principal, competition_id)
     preconditions.check_match(competition.version, entity="competition")
     changes = data.model_dump(exclude_unset=True)
-    for required in ("name", "year", "legal_basis", "sdg_required"):
+    for required in ("name", "year", "legal_basis", "sdg_required", "publish_scores"):
         if required in changes and changes[required] is None:
             raise invalid_field(
                 "competition.field_required", f"/{required}", f"{required} cannot be removed."
@@ -732,7 +733,7 @@ CATEGORY = PartKind(CompetitionCategory, "category", ("code", "name"), "competit
 ROUND = PartKind(
     CompetitionRound,
     "round",
-    ("position", "kind", "name"),
+    ("position", "kind", "name", "spread_threshold", "normalise_scores"),
     None,
     lambda round_, changes: _check_round(
         changes.get("opens_at", round_.opens_at), changes.get("closes_at", round_.closes_at)
