@@ -9,6 +9,7 @@ from fastapi.utils import get_value_or_default
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
 from app.domains.competitions.router import router as competitions_router
+from app.domains.evaluation.router import router as evaluation_router
 from app.domains.hub_activities.router import router as hub_activities_router
 from app.domains.hubs.router import router as hubs_router
 from app.domains.innovations.router import router as innovations_router
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     maturity_router,
     competitions_router,
     submissions_router,
+    evaluation_router,
     replications_router,
     stats_router,
     sync_router,

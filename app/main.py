@@ -127,6 +127,15 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 "description": "Entries of an edition: the institution's proposals, the local "
                 "admin's approval, the organiser's screening and the entry rules.",
             },
+            {
+                "name": "evaluation",
+                "description": "Rounds evaluated: assignments with conflicts of interest "
+                "excluded, evaluators' scores, the ranking and closing a round.",
+            },
+            {
+                "name": "results",
+                "description": "Numbered announcements, public objections and awards.",
+            },
             {"name": "stats", "description": "Public statistics over published records."},
             {"name": "audit", "description": "The audit trail of every write."},
         ],

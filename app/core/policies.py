@@ -325,6 +325,44 @@ POLICIES.update(
     }
 )
 
+# Evaluation: whoever runs the edition assigns, ranks and closes; evaluators score their own.
+_evaluation_runners = Access(
+    _competition_runners.rules,
+    out_of_scope=403,
+    note="Whoever runs the edition: the secretariat, or the hub's admins for its provincial "
+    "edition; another edition the caller can see is a 403.",
+)
+_own_assignment = Access(
+    {Role.evaluator: Scope.own_assignments},
+    note="The assigned evaluator only; another evaluator's assignment is a 404, and the "
+    "organiser does not score for an evaluator (403).",
+)
+POLICIES.update(
+    {
+        "list_round_assignments": Access(
+            {**_competition_runners.rules, Role.evaluator: Scope.own_assignments},
+            out_of_scope=403,
+            note="The organiser sees every assignment of the round; an evaluator its own only.",
+        ),
+        "create_assignment": _evaluation_runners,
+        "auto_assign_round": _evaluation_runners,
+        "get_assignment": Access(
+            {**_competition_runners.rules, Role.evaluator: Scope.own_assignments},
+            note="The assigned evaluator and whoever runs the edition; 404 to everyone else, "
+            "so an evaluator never sees another's scores.",
+        ),
+        "reassign_assignment": Access(
+            _competition_runners.rules,
+            note="Whoever runs the edition; 404 for an edition's assignment the caller does not "
+            "run.",
+        ),
+        "recuse_assignment": _own_assignment,
+        "put_assignment_scores": _own_assignment,
+        "get_round_ranking": _evaluation_runners,
+        "close_round": _evaluation_runners,
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
 ANONYMOUS_WRITES = frozenset({"create_access_token"})
 
