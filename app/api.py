@@ -17,6 +17,7 @@ from app.domains.institutions.router import router as institutions_router
 from app.domains.maturity.router import router as maturity_router
 from app.domains.regions.router import router as regions_router
 from app.domains.replications.router import router as replications_router
+from app.domains.results.router import router as results_router
 from app.domains.stats.router import router as stats_router
 from app.domains.submissions.router import router as submissions_router
 from app.domains.sync.router import router as sync_router
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     competitions_router,
     submissions_router,
     evaluation_router,
+    results_router,
     replications_router,
     stats_router,
     sync_router,

@@ -295,7 +295,8 @@ _entry_writers = Access(
 _entry_read = Access.public(
     "The secretariat sees every entry; a hub admin the entries of the editions its hub runs; "
     "unit operators, local admins and regional systems their own institution's; everyone the "
-    "screened-in entries of editions whose results are published (404 otherwise)."
+    "screened-in (and since evaluated) entries of editions whose results are published (404 "
+    "otherwise)."
 )
 POLICIES.update(
     {
@@ -363,8 +364,36 @@ POLICIES.update(
     }
 )
 
+# Results: the organiser announces and decides; anyone reads announcements and awards and may
+# object during a window.
+POLICIES.update(
+    {
+        "list_competition_announcements": _competition_read,
+        "get_announcement": _competition_read,
+        "create_announcement": _evaluation_runners,
+        "file_objection": Access.public(
+            "Anyone, while the announcement's objection window is open (409 after it)."
+        ),
+        "list_announcement_objections": _evaluation_runners,
+        "get_objection": Access(
+            _competition_runners.rules,
+            note="Whoever runs the edition; 404 to everyone else (filers' contacts are private).",
+        ),
+        "review_objection": Access(
+            _competition_runners.rules,
+            note="Whoever runs the edition; 404 to everyone else.",
+        ),
+        "list_awards": _public,
+        "get_award": _public,
+        "create_award": Access(
+            _secretariat, note="Historic awards only; decreed results create their own."
+        ),
+        "list_innovation_awards": _catalogue_read,
+    }
+)
+
 # Anonymous operations that write (everything else anonymous is a read).
-ANONYMOUS_WRITES = frozenset({"create_access_token"})
+ANONYMOUS_WRITES = frozenset({"create_access_token", "file_objection"})
 
 
 # Replications: each side acts on its side (docs/replications.md); reads as the catalogue.

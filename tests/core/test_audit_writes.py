@@ -93,6 +93,15 @@ _NAMED_ACTIONS = {
     "transition_competition": "close_registration",  # the sample closes an open registration
     "transition_submission": "withdraw",
     "transition_replication": "discontinue",
+    "create_assignment": "assign",
+    "auto_assign_round": "auto_assign",
+    "reassign_assignment": "reassign",
+    "recuse_assignment": "recuse",
+    "put_assignment_scores": "score",
+    "close_round": "close",
+    "create_announcement": "publish",
+    "file_objection": "file",
+    "review_objection": "review",
 }
 # Who makes each write when the policy's first choice is not the one the sample needs.
 _CALLERS = {
@@ -102,6 +111,8 @@ _CALLERS = {
     "push_replication_batch": "regional_system",
     "push_hub_activity_batch": "regional_system",
     "push_mixed_batch": "regional_system",
+    "recuse_assignment": "evaluator",
+    "put_assignment_scores": "evaluator",
 }
 _SECRET_KEYS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 
@@ -125,13 +136,17 @@ def _caller_for(world: World, operation: str, app: FastAPI) -> Caller:
 
 async def _events_of(session: AsyncSession, response: httpx.Response) -> list[AuditEvent]:
     """The audit events written by the request that gave this response, leaving out the
-    entries that closing registration expires (one `expire` event each, besides the edition's
-    own: tests/domains_submissions cover them)."""
+    entries that closing registration expires and those closing a round advances or eliminates
+    (one event each, besides the edition's or the round's own: tests/domains_submissions and
+    tests/domains_evaluation cover them)."""
     request_id = response.headers["x-request-id"]
     result = await session.scalars(
         select(AuditEvent).where(
             AuditEvent.request_id == request_id,
-            ~((AuditEvent.action == "expire") & (AuditEvent.entity_type == "submission")),
+            ~(
+                AuditEvent.action.in_(("expire", "advance", "eliminate"))
+                & (AuditEvent.entity_type == "submission")
+            ),
         )
     )
     return list(result)

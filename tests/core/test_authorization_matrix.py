@@ -35,6 +35,7 @@ from app.models.competitions import (
     RoundCriterion,
 )
 from app.models.enums import (
+    AnnouncementKind,
     AssessmentStatus,
     CompetitionScope,
     CompetitionStatus,
@@ -48,15 +49,18 @@ from app.models.enums import (
     ReplicationStatus,
     Role,
     RoundKind,
+    RoundStatus,
     ScreeningOutcome,
     SubmissionStatus,
 )
+from app.models.evaluation import Assignment
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.replications import Replication
-from app.models.submissions import Submission
+from app.models.results import Announcement, Objection
+from app.models.submissions import Award, Submission
 from app.models.sync import SyncRun
 from tests.conftest import (
     TEST_PASSWORD,
@@ -137,6 +141,19 @@ class World:
     replication_a: Replication  # A1's approved replication of an A3 innovation (public)
     requested_replication_a: Replication  # A1's request for another A3 innovation (A's only)
     sync_run_a: SyncRun  # a batch A's regional system pushed
+    # HUB_A's edition in evaluation: A1's two entries in its open round, the first assigned to
+    # the in-scope evaluator (unscored); another evaluator account to reassign it to.
+    evaluation_a: CompetitionParts
+    assigned_entry_a: Submission
+    unassigned_entry_a: Submission
+    assignment_a: Assignment
+    spare_evaluator: User
+    # HUB_A's edition in evaluation with its round closed: A1's finalist, the final results
+    # announced (objection window open) with one objection filed, and A1's award of 2025.
+    decided_a: CompetitionParts
+    announcement_a: Announcement
+    objection_a: Objection
+    award_a: Award
     callers: dict[str, Caller]
 
 
@@ -148,8 +165,8 @@ IN_SCOPE_CALLERS = (
     "hub_admin",
     "regional_system",
 )
-# One for every role whose scope is narrower than everything (the evaluator's assignments do
-# not exist yet).
+# One for every role whose scope is narrower than everything but the evaluator's (an evaluator
+# reaching another's assignment: tests/domains_evaluation).
 OUT_OF_SCOPE_CALLERS = ("local_admin/B", "unit_operator/B1", "hub_admin/HUB_B", "regional_system/B")
 CALLERS = ("anonymous", *IN_SCOPE_CALLERS, *OUT_OF_SCOPE_CALLERS)
 PEOPLE = tuple(name for name in CALLERS if not name.startswith(("anonymous", "regional_system")))
@@ -413,6 +430,61 @@ async def build_world(
     )  # fmt: skip
     session.add(sync_run_a)
     await session.flush()
+    evaluator_id = next(c.id for c in callers if c.name == "evaluator")
+    assert evaluator_id is not None
+    evaluation_a = await add_competition(session, hub_a, CompetitionStatus.evaluation, 2024)
+    assigned_entry_a = entry(
+        evaluation_a,
+        await make_innovation(a1, InnovationStatus.published, title="E-KINERJA"),
+        SubmissionStatus.screened_in,
+    )
+    unassigned_entry_a = entry(
+        evaluation_a,
+        await make_innovation(a1, InnovationStatus.published, title="SIMASDU"),
+        SubmissionStatus.screened_in,
+    )
+    session.add_all([assigned_entry_a, unassigned_entry_a])
+    await session.flush()
+    assignment_a = Assignment(
+        competition_id=evaluation_a.competition.id, round_id=evaluation_a.round.id,
+        submission_id=assigned_entry_a.id, evaluator_id=evaluator_id,
+    )  # fmt: skip
+    decided_a = await add_competition(session, hub_a, CompetitionStatus.evaluation, 2023)
+    decided_a.round.status = RoundStatus.closed
+    decided_a.round.closed_at = now
+    finalist_a = entry(
+        decided_a,
+        await make_innovation(a1, InnovationStatus.published, title="VOICE TO TEXT"),
+        SubmissionStatus.screened_in,
+    )
+    finalist_a.status = SubmissionStatus.finalist
+    finalist_a.final_tier = "top_5"
+    session.add_all([assignment_a, finalist_a])
+    await session.flush()
+    announcement_a = Announcement(
+        competition_id=decided_a.competition.id, kind=AnnouncementKind.final_results,
+        number=f"B/1/MATRIKS-{_suffix()}/2026", title="Pengumuman Hasil Akhir",
+        published_at=now, objection_days=5, objections_close_at=now + timedelta(days=5),
+        entries=[{
+            "submission_id": str(finalist_a.id), "innovation_id": str(finalist_a.innovation_id),
+            "innovation_title": "VOICE TO TEXT", "institution_id": str(a.id),
+            "institution_name": a.name, "rank": 1, "tier": "top_5", "score": "90.000",
+        }],
+    )  # fmt: skip
+    session.add(announcement_a)
+    await session.flush()
+    objection_a = Objection(
+        announcement_id=announcement_a.id, submission_id=finalist_a.id,
+        filer_name="Budi Santoso", filer_contact="budi@example.com",
+        reason="Inovasi ini belum diterapkan selama dua tahun.",
+    )  # fmt: skip
+    award_a = Award(
+        innovation_id=published_a1.id, institution_id=a.id,
+        competition_id=results_competition_a.competition.id, tier="top_45", year=2025,
+        title="Top 45 KIPD Sumatera Utara 2025",
+    )  # fmt: skip
+    session.add_all([objection_a, award_a])
+    await session.flush()
     return World(
         institution_a=a,
         unit_a1=a1,
@@ -447,6 +519,15 @@ async def build_world(
         requested_replication_a=requested_replication_a,
         draft_competition_a=await add_competition(session, hub_a, CompetitionStatus.draft, 2027),
         sync_run_a=sync_run_a,
+        evaluation_a=evaluation_a,
+        assigned_entry_a=assigned_entry_a,
+        unassigned_entry_a=unassigned_entry_a,
+        assignment_a=assignment_a,
+        spare_evaluator=await make_user(Role.evaluator, name="Penilai Cadangan"),
+        decided_a=decided_a,
+        announcement_a=announcement_a,
+        objection_a=objection_a,
+        award_a=award_a,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -1020,6 +1101,106 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "GET", "/v1/submissions/export", "item", "competition",
         record=str(w.competition_a.competition.id), names_record=False,
         params={"competition_id": str(w.competition_a.competition.id)},
+    ),
+    # evaluation: HUB_A's edition in evaluation; the assignment is the in-scope evaluator's
+    "list_round_assignments": lambda w: Sample(
+        "GET", f"/v1/rounds/{w.evaluation_a.round.id}/assignments", "item", "assignment",
+        record=str(w.evaluation_a.round.id), names_record=False,
+    ),
+    "create_assignment": lambda w: Sample(
+        "POST", f"/v1/rounds/{w.evaluation_a.round.id}/assignments", "create", "assignment",
+        json={
+            "submission_id": str(w.unassigned_entry_a.id),
+            "evaluator_id": str(w.callers["evaluator"].id),
+        },
+    ),
+    "auto_assign_round": lambda w: Sample(
+        "POST", f"/v1/rounds/{w.evaluation_a.round.id}/assignments/auto-assign", "item",
+        "competition_round", record=str(w.evaluation_a.round.id),
+        json={"evaluator_ids": [str(w.callers["evaluator"].id)], "evaluators_per_submission": 1},
+    ),
+    "get_assignment": lambda w: Sample(
+        "GET", f"/v1/assignments/{w.assignment_a.id}", "item", "assignment",
+        record=str(w.assignment_a.id), hidden=True,
+    ),
+    "reassign_assignment": lambda w: Sample(
+        "POST", f"/v1/assignments/{w.assignment_a.id}/reassign", "item", "assignment",
+        record=str(w.assignment_a.id), hidden=True,
+        json={"evaluator_id": str(w.spare_evaluator.id)},
+    ),
+    "recuse_assignment": lambda w: Sample(
+        "POST", f"/v1/assignments/{w.assignment_a.id}/recuse", "item", "assignment",
+        record=str(w.assignment_a.id), hidden=True,
+        json={"reason": "Saya pernah mendampingi inovasi ini."},
+    ),
+    "put_assignment_scores": lambda w: Sample(
+        "PUT", f"/v1/assignments/{w.assignment_a.id}/scores", "item", "assignment",
+        record=str(w.assignment_a.id), hidden=True,
+        json={
+            "scores": [{"criterion_id": str(w.evaluation_a.criterion.id), "score": 80}],
+            "submit": False,
+        },
+    ),
+    "get_round_ranking": lambda w: Sample(
+        "GET", f"/v1/rounds/{w.evaluation_a.round.id}/ranking", "item", "competition_round",
+        record=str(w.evaluation_a.round.id), id_field="round_id",
+    ),
+    "close_round": lambda w: Sample(
+        "POST", f"/v1/rounds/{w.evaluation_a.round.id}/close", "item", "competition_round",
+        record=str(w.evaluation_a.round.id),
+        json={"force": True, "reason": "Sampel matriks: penilaian tidak lengkap."},
+    ),
+    # results: the decided edition's final results, its objection, A1's award
+    "list_competition_announcements": lambda w: Sample(
+        "GET", f"/v1/competitions/{w.decided_a.competition.id}/announcements", "list",
+        "announcement", record=str(w.announcement_a.id),
+    ),
+    "get_announcement": lambda w: Sample(
+        "GET", f"/v1/announcements/{w.announcement_a.id}", "item", "announcement",
+        record=str(w.announcement_a.id),
+    ),
+    "create_announcement": lambda w: Sample(
+        "POST", f"/v1/competitions/{w.decided_a.competition.id}/announcements", "create",
+        "announcement", json={"kind": "final_results", "title": "Pengumuman Ulang Hasil Akhir"},
+    ),
+    "file_objection": lambda w: Sample(
+        "POST", f"/v1/announcements/{w.announcement_a.id}/objections", "create", "objection",
+        json={
+            "submission_id": w.announcement_a.entries[0]["submission_id"],
+            "filer_name": "Siti Aminah", "filer_contact": "siti@example.com",
+            "reason": "Data penerapan inovasi tidak sesuai dengan kenyataan.",
+        },
+    ),
+    "list_announcement_objections": lambda w: Sample(
+        "GET", f"/v1/announcements/{w.announcement_a.id}/objections", "item", "objection",
+        record=str(w.objection_a.id), names_record=False,
+    ),
+    "get_objection": lambda w: Sample(
+        "GET", f"/v1/objections/{w.objection_a.id}", "item", "objection",
+        record=str(w.objection_a.id), hidden=True,
+    ),
+    "review_objection": lambda w: Sample(
+        "POST", f"/v1/objections/{w.objection_a.id}/review", "item", "objection",
+        record=str(w.objection_a.id), hidden=True,
+        json={"decision": "dismissed", "note": "Tidak terbukti."},
+    ),
+    "list_awards": lambda w: Sample(
+        "GET", "/v1/awards", "list", "award", record=str(w.award_a.id),
+        params={"innovation_id": str(w.published_a1.id)},
+    ),
+    "get_award": lambda w: Sample(
+        "GET", f"/v1/awards/{w.award_a.id}", "item", "award", record=str(w.award_a.id),
+    ),
+    "create_award": lambda w: Sample(
+        "POST", "/v1/awards", "create", "award",
+        json={
+            "innovation_id": str(w.published_a1.id), "tier": "top_99", "year": 2019,
+            "title": "Top 99 KIPP 2019",
+        },
+    ),
+    "list_innovation_awards": lambda w: Sample(
+        "GET", f"/v1/innovations/{w.published_a1.id}/awards", "list", "award",
+        record=str(w.award_a.id),
     ),
     # replications: reads aim at A1's approved (public) replication of an A3 innovation; writes
     # at A1's request for another one, which only A may know about. The sample transition

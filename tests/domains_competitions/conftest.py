@@ -246,3 +246,12 @@ async def w(
         hub_jatim=await make_hub(jatim, HubStatus.active, name="JIPP Provinsi Jawa Timur"),
         central_hub=await make_hub(None, HubStatus.active, name="JIPP Kementerian Kesehatan"),
     )
+
+
+async def close_rounds(w: World, competition: Competition, headers: dict[str, str]) -> None:
+    """Close every round of the edition (in evaluation, with no entries: nothing to score)."""
+    rounds = await w.client.get(f"/v1/competitions/{competition.id}/rounds", headers=headers)
+    assert rounds.status_code == 200, rounds.text
+    for round_ in rounds.json()["items"]:
+        closed = await w.client.post(f"/v1/rounds/{round_['id']}/close", json={}, headers=headers)
+        assert closed.status_code == 200, closed.text

@@ -15,7 +15,7 @@ import pytest
 from app.models.competitions import Competition
 from app.models.enums import CompetitionStatus
 from tests.domains import assert_problem
-from tests.domains_competitions.conftest import KIPP_2023_UMUM, World, now
+from tests.domains_competitions.conftest import KIPP_2023_UMUM, World, close_rounds, now
 
 S = CompetitionStatus
 # Each forward step: the status it leaves and the status it reaches.
@@ -157,6 +157,11 @@ async def test_an_edition_with_results_or_final_is_not_cancelled(
 async def test_an_edition_walks_the_whole_machine(w: World) -> None:
     competition = await w.ready()
     for action in FORWARD:
+        if action == "publish_results":
+            refused = await step(w, competition, action=action)
+            problem = assert_problem(refused, 409, "competition.results_not_ready")
+            assert "Rounds still open" in problem["problems"][0]
+            await close_rounds(w, competition, w.admin)
         response = await step(w, competition, action=action)
         assert response.status_code == 200, f"{action}: {response.text}"
     body = response.json()

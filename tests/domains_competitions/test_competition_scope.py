@@ -13,7 +13,7 @@ from app.models.competitions import Competition
 from app.models.enums import CompetitionStatus
 from app.models.hubs import Hub
 from tests.domains import assert_problem
-from tests.domains_competitions.conftest import World
+from tests.domains_competitions.conftest import World, close_rounds
 
 S = CompetitionStatus
 
@@ -161,6 +161,8 @@ async def test_a_hub_admin_runs_its_own_edition_from_draft_to_close(w: World) ->
         "publish_results",
         "close",
     ):
+        if action == "publish_results":
+            await close_rounds(w, competition, headers)
         response = await w.client.post(
             f"/v1/competitions/{competition.id}/transitions",
             json={"action": action},

@@ -63,6 +63,18 @@ class AuditAction(StrEnum):
     complete_implementation = "complete_implementation"
     evaluate = "evaluate"
     discontinue = "discontinue"
+    # evaluation and results
+    assign = "assign"
+    auto_assign = "auto_assign"
+    reassign = "reassign"
+    recuse = "recuse"
+    score = "score"
+    advance = "advance"
+    eliminate = "eliminate"
+    promote = "promote"
+    disqualify = "disqualify"
+    file = "file"
+    review = "review"
 
 
 class AuditEntityType(StrEnum):
@@ -83,6 +95,10 @@ class AuditEntityType(StrEnum):
     competition_round = "competition_round"
     round_criterion = "round_criterion"
     submission = "submission"
+    assignment = "assignment"
+    announcement = "announcement"
+    objection = "objection"
+    award = "award"
     replication = "replication"
 
 

@@ -517,6 +517,12 @@ async def transition_competition(
                 "Registration cannot open: " + " ".join(p["message"] for p in problems),
                 extra={"problems": problems},
             )
+    if action is CompetitionAction.publish_results:
+        # Decreeing checks the evaluation and creates the awards (imported here: results build
+        # on competitions).
+        from app.domains.results.service import decree
+
+        await decree(session, principal, competition)
     before = audit.snapshot(competition)
     competition.status = TRANSITIONS[action][1]
     if action is CompetitionAction.cancel:

@@ -8,8 +8,8 @@ deterministic (docs/evaluation.md, "Ranking").
   (`(total - evaluator's mean) / evaluator's standard deviation`, 0 for an evaluator whose
   totals are all equal) re-expressed on the round's scale (`round mean + round deviation * z`).
 - An entry's **score** is the mean of its totals, rounded half-even to 3 decimals; its
-  **spread** is its highest raw total minus its lowest; it is flagged when the spread exceeds
-  the round's threshold.
+  **spread** is its highest raw total minus its lowest, rounded the same way; it is flagged
+  when that spread exceeds the round's threshold (with two evaluations or more).
 - **Rank**: score, highest first (entries without a submitted evaluation last); ties broken by
   the smaller spread, then the earlier `submitted_at` (sent to the organiser first), then the
   smaller submission id. Every entry has its own rank.
@@ -17,7 +17,9 @@ deterministic (docs/evaluation.md, "Ranking").
   has one) and is within the quota among those that do (if the round has one); a round with
   neither advances every entry with a score.
 
-Raw totals are exact (fractions); normalised ones are computed in 50-digit decimals.
+Raw totals are exact (fractions); normalised ones are computed in 50-digit decimals from exact
+means and variances, and an entry's totals are summed in a fixed order (by evaluator id), so the
+result never depends on the order of the input.
 """
 
 from __future__ import annotations
@@ -109,29 +111,33 @@ def total(criteria: Iterable[Criterion], scores: Mapping[uuid.UUID, Decimal]) ->
     return result
 
 
-def _normalised(raw: dict[tuple[uuid.UUID, uuid.UUID], Fraction]) -> dict[Any_key, Decimal]:
-    """Each (submission, evaluator) total as the evaluator's z-score on the round's scale."""
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def _mean_and_deviation(values: list[Fraction]) -> tuple[Fraction, Decimal]:
+    """The exact mean and the population standard deviation (50 digits) of the values."""
+    mean = sum(values, Fraction(0)) / len(values)
+    variance = sum(((v - mean) ** 2 for v in values), Fraction(0)) / len(values)
+    return mean, _decimal(variance).sqrt()
+
+
+def _normalised(raw: dict[Any_key, Fraction]) -> dict[Any_key, Decimal]:
+    """Each (submission, evaluator) total as the evaluator's z-score on the round's scale.
+    Means and variances are exact; only the square roots and what follows them are 50-digit
+    decimals, so the result does not depend on the order of the evaluations."""
     with localcontext() as ctx:
         ctx.prec = 50
-        as_decimal = {
-            key: Decimal(value.numerator) / Decimal(value.denominator) for key, value in raw.items()
-        }
-        values = list(as_decimal.values())
-        round_mean = sum(values, Decimal(0)) / len(values)
-        round_sd = (sum(((v - round_mean) ** 2 for v in values), Decimal(0)) / len(values)).sqrt()
-        by_evaluator: dict[uuid.UUID, list[Decimal]] = defaultdict(list)
-        for (_, evaluator_id), value in as_decimal.items():
+        round_mean, round_sd = _mean_and_deviation(list(raw.values()))
+        by_evaluator: dict[uuid.UUID, list[Fraction]] = defaultdict(list)
+        for (_, evaluator_id), value in raw.items():
             by_evaluator[evaluator_id].append(value)
-        stats: dict[uuid.UUID, tuple[Decimal, Decimal]] = {}
-        for evaluator_id, own in by_evaluator.items():
-            mean = sum(own, Decimal(0)) / len(own)
-            sd = (sum(((v - mean) ** 2 for v in own), Decimal(0)) / len(own)).sqrt()
-            stats[evaluator_id] = (mean, sd)
+        stats = {e: _mean_and_deviation(own) for e, own in by_evaluator.items()}
         result: dict[Any_key, Decimal] = {}
-        for key, value in as_decimal.items():
+        for key, value in raw.items():
             mean, sd = stats[key[1]]
-            z = (value - mean) / sd if sd else Decimal(0)
-            result[key] = round_mean + round_sd * z
+            z = _decimal(value - mean) / sd if sd else Decimal(0)
+            result[key] = _decimal(round_mean) + round_sd * z
         return result
 
 

@@ -320,7 +320,7 @@ async def _new_assignment(
     entry: EntryRow,
     evaluator: EvaluatorRow,
     *,
-    action: str = "assign",
+    audited: bool = True,
 ) -> Assignment:
     """Store one assignment after the conflict checks (a duplicate is a 409)."""
     repo = EvaluationRepository(session)
@@ -344,7 +344,8 @@ async def _new_assignment(
             "assignment.duplicate",
             f"{evaluator.name} is already assigned this entry in this round.",
         ) from None
-    await _audit(session, principal, action, assignment, None)
+    if audited:
+        await _audit(session, principal, "assign", assignment, None)
     return assignment
 
 
@@ -427,8 +428,28 @@ async def auto_assign(
         repo.add(assignment)
         created.append(assignment)
     await session.flush()
-    for assignment in created:
-        await _audit(session, principal, "auto_assign", assignment, None)
+    # One event for the request, on the round: the assignments it made.
+    await audit.record(
+        session,
+        principal,
+        "auto_assign",
+        "competition_round",
+        round_.id,
+        institution_id=None,
+        changes={
+            "assignments": {
+                "from": None,
+                "to": [
+                    {
+                        "id": str(a.id),
+                        "submission_id": str(a.submission_id),
+                        "evaluator_id": str(a.evaluator_id),
+                    }
+                    for a in created
+                ],
+            }
+        },
+    )
     return AutoAssignResult(
         created=await summaries(session, created),
         loads=[EvaluatorLoad(evaluator_id=e.id, assignments=load[e.id]) for e in panel],
@@ -480,9 +501,7 @@ async def reassign(
     assignment.ended_at = dates.now()
     assignment.end_reason = data.reason
     await session.flush()
-    replacement = await _new_assignment(
-        session, principal, round_, entry, evaluator, action="assign"
-    )
+    replacement = await _new_assignment(session, principal, round_, entry, evaluator, audited=False)
     assignment.replaced_by_id = replacement.id
     await session.flush()
     await _audit(session, principal, "reassign", assignment, before, reason=data.reason)
@@ -546,7 +565,14 @@ async def recuse(
 
 
 def _plain(scores: Sequence[AssignmentScore]) -> dict[str, Any]:
-    return {str(s.criterion_id): {"score": str(s.score), "comment": s.comment} for s in scores}
+    """A sheet as the audit trail keeps it: scores with their two decimals, whatever was sent."""
+    return {
+        str(s.criterion_id): {
+            "score": str(Decimal(s.score).quantize(Decimal("0.01"))),
+            "comment": s.comment,
+        }
+        for s in scores
+    }
 
 
 async def put_scores(

@@ -55,6 +55,13 @@ UNSUBMITTED = (
     SubmissionStatus.awaiting_local_admin,
 )
 RESULTS_OUT = (CompetitionStatus.results_published, CompetitionStatus.closed)
+# Entries that were screened in and evaluated: public once the edition's results are out.
+EVALUATED = (
+    SubmissionStatus.screened_in,
+    SubmissionStatus.eliminated,
+    SubmissionStatus.finalist,
+    SubmissionStatus.disqualified,
+)
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,7 @@ class SubmissionVisibility:
             or (
                 self.institution_id is not None and submission.institution_id == self.institution_id
             )
-            or (
-                competition.status in RESULTS_OUT
-                and submission.status is SubmissionStatus.screened_in
-            )
+            or (competition.status in RESULTS_OUT and submission.status in EVALUATED)
         )
 
     def inside(self, submission: Submission, hub_id: uuid.UUID | None) -> bool:
@@ -95,7 +99,7 @@ class SubmissionVisibility:
         if self.everything:
             return None
         published = and_(
-            Submission.status == SubmissionStatus.screened_in,
+            Submission.status.in_(EVALUATED),
             Submission.competition_id.in_(
                 select(Competition.id).where(Competition.status.in_(RESULTS_OUT))
             ),

@@ -90,6 +90,12 @@ class SubmissionSummary(BaseModel):
     screened_at: datetime | None
     withdrawn_at: datetime | None
     expired_at: datetime | None
+    final_tier: str | None = Field(
+        description="The tier of the last round it advanced past (its award once decreed)."
+    )
+    disqualification_reason: str | None = Field(
+        description="Why it was disqualified (an upheld objection)."
+    )
     created_at: datetime
     updated_at: datetime
     version: int
