@@ -389,6 +389,10 @@ POLICIES.update(
             _secretariat, note="Historic awards only; decreed results create their own."
         ),
         "list_innovation_awards": _catalogue_read,
+        "get_competition_funnel": Access.public(
+            "Anyone once the edition's results are published; before that whoever runs it "
+            "(403 to others: the counts would reveal unannounced outcomes)."
+        ),
     }
 )
 

@@ -1202,6 +1202,10 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "GET", f"/v1/innovations/{w.published_a1.id}/awards", "list", "award",
         record=str(w.award_a.id),
     ),
+    "get_competition_funnel": lambda w: Sample(
+        "GET", f"/v1/stats/competitions/{w.results_competition_a.competition.id}/funnel",
+        "report", "competition", params={"by": "province"},
+    ),
     # replications: reads aim at A1's approved (public) replication of an A3 innovation; writes
     # at A1's request for another one, which only A may know about. The sample transition
     # discontinues: either side's step.

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.core.openapi import problems
 from app.core.policies import PolicyRoute
+from app.core.security import MaybePrincipal
 from app.db.session import SessionDep
 from app.domains.innovations.router import CatalogueFilters
 from app.domains.regions.schemas import REGION_CODE_PATTERN
-from app.domains.stats import service
+from app.domains.stats import funnel, service
+from app.domains.stats.funnel import CompetitionFunnel, FunnelBy
 from app.domains.stats.replications import ReplicationStatsFilter
 from app.domains.stats.schemas import (
     HubStats,
@@ -80,3 +83,18 @@ async def get_replication_stats(
         year_from=year_from, year_to=year_to, province=province, award_winning=award_winning
     )
     return await service.replication_stats(session, filters, group_by)
+
+
+@router.get("/stats/competitions/{competition_id}/funnel", responses=problems(403, 404))
+async def get_competition_funnel(
+    session: SessionDep,
+    principal: MaybePrincipal,
+    competition_id: uuid.UUID,
+    by: Annotated[
+        FunnelBy | None, Query(description="Also count by group, institution kind or province.")
+    ] = None,
+) -> CompetitionFunnel:
+    """The edition's funnel: drafts, submitted, screened in and out, per closed round advanced
+    and eliminated, disqualified, and each final tier; public once its results are published
+    (before that, whoever runs it)."""
+    return await funnel.funnel(session, principal, competition_id, by)
