@@ -18,11 +18,13 @@ from app.models.competitions import (
     RoundCriterion,
 )
 from app.models.enums import InnovationStatus
+from app.models.evaluation import Assignment, AssignmentScore, RoundResult
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.maturity import MaturityAssessment, MaturityInstrument
 from app.models.replications import Replication
+from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.seed.demo import (
     DEMO_ACCOUNTS,
@@ -54,6 +56,11 @@ MODELS = (
     SubmissionAnswer,
     Award,
     Replication,
+    Assignment,
+    AssignmentScore,
+    RoundResult,
+    Announcement,
+    Objection,
 )
 
 
@@ -276,7 +283,10 @@ async def test_the_demo_local_admin_sees_medans_kipp_2023_entries(
         json={"email": "admin.medan@demo.inovasi.id", "password": DEMO_PASSWORD},
     )
     headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-    response = await client.get("/v1/submissions", headers=headers, params={"limit": 50})
+    kipp_2023 = str(demo_id("competition", "KIPP-2023"))
+    response = await client.get(
+        "/v1/submissions", headers=headers, params={"limit": 50, "competition_id": kipp_2023}
+    )
     assert response.status_code == 200, response.text
     statuses = {item["innovation_title"]: item["status"] for item in response.json()["items"]}
     assert statuses == {
@@ -285,8 +295,11 @@ async def test_the_demo_local_admin_sees_medans_kipp_2023_entries(
         "VTT": "screened_out",
         "E-RESES": "expired",
     }
-    # Nobody outside sees an entry before the results are published.
-    assert (await client.get("/v1/submissions")).json()["items"] == []
+    # Nobody outside sees an entry before the results are published (KIPP 2023); KIPP 2022's
+    # evaluated entries are public since its results were decreed.
+    public = (await client.get("/v1/submissions", params={"limit": 50})).json()["items"]
+    assert {item["competition_id"] for item in public} == {str(demo_id("competition", "KIPP-2022"))}
+    assert len(public) == 6
 
 
 async def test_the_demo_shows_the_malang_replication_chain(
@@ -327,3 +340,38 @@ async def test_the_demo_replication_statistics(client: httpx.AsyncClient, demo: 
     # 182 days (2023-01-16 to 07-17), 175 (01-23 to 07-17), 177 (2022-09-05 to 2023-03-01).
     assert stats["median_days_to_implementation"] == 177.0
     assert [(g["key"], g["replications"]) for g in stats["groups"]] == [("35", 3)]
+
+
+async def test_the_demo_has_a_fully_evaluated_edition(client: httpx.AsyncClient, demo: int) -> None:
+    """KIPP 2022: two closed rounds, both announced, an objection decided, awards decreed."""
+    kipp = str(demo_id("competition", "KIPP-2022"))
+    edition = (await client.get(f"/v1/competitions/{kipp}")).json()
+    assert edition["status"] == "results_published"
+    rounds = (await client.get(f"/v1/competitions/{kipp}/rounds")).json()["items"]
+    assert [r["status"] for r in rounds] == ["closed", "closed"]
+    announcements = (await client.get(f"/v1/competitions/{kipp}/announcements")).json()
+    numbers = {a["number"]: a for a in announcements["items"]}
+    assert set(numbers) == {"B/187/PP.00.05/2022", "B/241/PP.00.05/2022"}
+    final = numbers["B/241/PP.00.05/2022"]
+    assert final["kind"] == "final_results"
+    assert not final["objections_open"]
+    assert [e["tier"] for e in final["entries"]] == ["top_45", "top_45", "top_99", "top_99"]
+    awards = (await client.get("/v1/awards", params={"competition_id": kipp})).json()["items"]
+    assert sorted(a["tier"] for a in awards) == ["top_45", "top_45", "top_99", "top_99"]
+    winner = final["entries"][0]["innovation_id"]
+    on_innovation = (await client.get(f"/v1/innovations/{winner}/awards")).json()["items"]
+    assert [a["tier"] for a in on_innovation] == ["top_45"]
+    funnel = (await client.get(f"/v1/stats/competitions/{kipp}/funnel")).json()["totals"]
+    assert [(r["advanced"], r["eliminated"]) for r in funnel["rounds"]] == [(4, 2), (2, 2)]
+    signed_in = await client.post(
+        "/v1/auth/token",
+        json={"email": "sekretariat@demo.inovasi.id", "password": DEMO_PASSWORD},
+    )
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    (objection,) = (
+        await client.get(f"/v1/announcements/{final['id']}/objections", headers=headers)
+    ).json()["items"]
+    assert objection["status"] == "dismissed"
+    ranking = (await client.get(f"/v1/rounds/{rounds[0]['id']}/ranking", headers=headers)).json()
+    assert [e["outcome"] for e in ranking["entries"]] == ["advanced"] * 4 + ["eliminated"] * 2
+    assert all(len(e["evaluations"]) == 2 for e in ranking["entries"])

@@ -149,6 +149,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         unit="Sekretariat DPRD Kota Medan",
     ),
     DemoAccount("evaluator@demo.inovasi.id", "Evaluator KIPP", Role.evaluator),
+    DemoAccount("penilai.a@demo.inovasi.id", "Penilai KIPP (Akademisi A)", Role.evaluator),
+    DemoAccount("penilai.b@demo.inovasi.id", "Penilai KIPP (Akademisi B)", Role.evaluator),
     DemoAccount(
         "hub.sumut@demo.inovasi.id", "Admin JIPP Sumatera Utara", Role.hub_admin, hub_id=DEMO_HUB_ID
     ),
@@ -241,6 +243,7 @@ async def load_demo(session: AsyncSession) -> int:
         added += await _add_units(session, institution_id, spec.units, None)
     # These modules import demo_id from here.
     from app.seed.demo_competitions import load_demo_competitions
+    from app.seed.demo_evaluation import load_demo_evaluation
     from app.seed.demo_hubs import load_demo_hubs
     from app.seed.demo_innovations import load_demo_innovations
     from app.seed.demo_network import load_demo_network
@@ -251,4 +254,5 @@ async def load_demo(session: AsyncSession) -> int:
     added += await load_demo_innovations(session)
     added += await load_demo_network(session)  # shows innovations of the hubs' members
     added += await load_demo_competitions(session)  # enters the demo innovations
-    return added + await load_demo_replications(session)  # after the competitions: an award
+    added += await load_demo_replications(session)  # after the competitions: an award
+    return added + await load_demo_evaluation(session)  # through the services, last
