@@ -795,7 +795,9 @@ async def close_round(
             errors=[field_error("/reason", "round.reason_required", "Say why.")],
         )
     entries = await repo.entries_in_round(round_.id)
-    active = await repo.active(round_.id)
+    in_round = {e.id for e in entries}
+    # Assignments of entries no longer evaluated here (disqualified since) do not hold it up.
+    active = [a for a in await repo.active(round_.id) if a.submission_id in in_round]
     unscored = [a for a in active if a.status is AssignmentStatus.assigned]
     covered = {a.submission_id for a in active}
     unassigned = [e for e in entries if e.id not in covered]

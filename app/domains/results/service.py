@@ -173,8 +173,15 @@ async def _final_entries(
 
 
 async def _next_number(session: AsyncSession, year: int) -> str:
-    count = await session.scalar(select(func.count()).where(Announcement.number.like(f"%/{year}")))
-    return f"B/{(count or 0) + 1}/PP.00.05/{year}"
+    """`B/{n}/PP.00.05/{year}`: n follows the highest n of the year's numbers of that form,
+    whether generated or typed."""
+    numbers = await session.scalars(
+        select(Announcement.number).where(
+            Announcement.number.regexp_match(rf"^B/[0-9]+/PP\.00\.05/{year}$", flags="i")
+        )
+    )
+    highest = max((int(n.split("/")[1]) for n in numbers), default=0)
+    return f"B/{highest + 1}/PP.00.05/{year}"
 
 
 async def create_announcement(
