@@ -1,7 +1,7 @@
 """The catalogue's filters on awards and replications, on the demo data: Jarik Ma'Siti holds a
 Top 45 KIPP 2023 award and was implemented by the Malang schools; KIPP 2022's decreed results
-gave MAJATOKI and RINDU a Top 45 and POJOK BACA DEWAN and KLINIK ASPIRASI a Top 99; E-PPID was implemented at the
-East Java bureau before it was discontinued (it still counts as replicated)."""
+gave MAJATOKI and RINDU a Top 45 and POJOK BACA DEWAN and KLINIK ASPIRASI a Top 99; E-PPID was
+implemented at the East Java bureau before it was discontinued (it still counts as replicated)."""
 
 from __future__ import annotations
 
