@@ -48,19 +48,9 @@ from app.models.innovations import Innovation
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.seed.demo import demo_id
+from app.seed.demo_competitions import KEMENPAN, KIPP_2023_WEIGHTS
 
 CODE = "KIPP-2022"
-KEMENPAN = "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi"
-ROUND1 = (
-    ("Ringkasan", 0),
-    ("Latar Belakang dan Tujuan", 10),
-    ("Kebaruan", 15),
-    ("Implementasi", 5),
-    ("Signifikansi dan Dampak", 30),
-    ("Adaptabilitas", 20),
-    ("Sumber Daya", 5),
-    ("Keberlanjutan", 15),
-)
 ROUND2 = (("Presentasi", 40), ("Wawancara", 60))
 # Each entry's base score; an evaluator scores it with a small, evaluator-specific offset.
 ENTRIES = (
@@ -163,7 +153,7 @@ async def _structure(session: AsyncSession) -> tuple[Competition, list[Competiti
     ]
     session.add_all([group, category, *rounds])
     await session.flush()
-    for round_, criteria in zip(rounds, (ROUND1, ROUND2), strict=True):
+    for round_, criteria in zip(rounds, (KIPP_2023_WEIGHTS, ROUND2), strict=True):
         session.add_all(
             RoundCriterion(
                 competition_id=competition.id,

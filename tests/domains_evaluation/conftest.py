@@ -46,18 +46,9 @@ from tests.conftest import (
     UserFactory,
     bearer_for,
 )
+from tests.domains_competitions.conftest import KIPP_2023_UMUM
 
 Headers = dict[str, str]
-KIPP_2023_UMUM = (
-    ("Ringkasan", 0),
-    ("Latar Belakang dan Tujuan", 10),
-    ("Kebaruan", 15),
-    ("Implementasi", 5),
-    ("Signifikansi dan Dampak", 30),
-    ("Adaptabilitas", 20),
-    ("Sumber Daya", 5),
-    ("Keberlanjutan", 15),
-)
 FINAL_CRITERIA = (("Presentasi", 40), ("Wawancara", 60))
 
 

@@ -16,7 +16,13 @@ from app.core.pagination import PageRequest
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.models.accounts import User
 from app.models.competitions import CompetitionRound, RoundCriterion
-from app.models.enums import AssignmentStatus, InstitutionKind, Role, SubmissionStatus
+from app.models.enums import (
+    AssignmentStatus,
+    InstitutionKind,
+    Role,
+    RoundStatus,
+    SubmissionStatus,
+)
 from app.models.evaluation import Assignment, AssignmentScore, EvaluatorConflict, RoundResult
 from app.models.innovations import Innovation
 from app.models.institutions import Institution
@@ -250,7 +256,7 @@ class EvaluationRepository:
             .where(
                 CompetitionRound.competition_id == current.competition_id,
                 CompetitionRound.position < current.position,
-                CompetitionRound.status == "open",
+                CompetitionRound.status == RoundStatus.open,
             )
             .order_by(CompetitionRound.position)
             .limit(1)

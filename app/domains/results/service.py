@@ -24,6 +24,7 @@ from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.audit import service as audit
 from app.domains.competitions import service as competitions
 from app.domains.competitions.repository import CompetitionRepository
+from app.domains.evaluation.repository import EvaluationRepository
 from app.domains.innovations.service import visibility_for as catalogue_visibility
 from app.domains.results.schemas import (
     AnnouncedEntry,
@@ -83,10 +84,6 @@ async def _competition_run(
     if not competitions.runs(principal, competition):
         raise competitions.out_of_scope()
     return competition
-
-
-async def _rounds(session: AsyncSession, competition_id: uuid.UUID) -> list[CompetitionRound]:
-    return await CompetitionRepository(session).rounds(competition_id)
 
 
 async def _entry_rows(
@@ -195,7 +192,7 @@ async def create_announcement(
             "is in evaluation.",
             extra={"competition_status": competition.status.value},
         )
-    rounds = await _rounds(session, competition.id)
+    rounds = await CompetitionRepository(session).rounds(competition.id)
     if data.kind is AnnouncementKind.round_outcome:
         round_ = next((r for r in rounds if r.id == data.round_id), None)
         if round_ is None:
@@ -427,15 +424,7 @@ async def _promote_next(
 ) -> Submission | None:
     """Advance the best-ranked entry the round eliminated (at or above its passing grade), if
     the entries it advanced have not been evaluated further yet."""
-    following = await session.scalar(
-        select(CompetitionRound)
-        .where(
-            CompetitionRound.competition_id == round_.competition_id,
-            CompetitionRound.position > round_.position,
-        )
-        .order_by(CompetitionRound.position)
-        .limit(1)
-    )
+    following = await EvaluationRepository(session).next_round(round_)
     if following is not None and following.status is RoundStatus.closed:
         raise Conflict(
             "objection.too_late_to_promote",
@@ -587,7 +576,7 @@ async def review_objection(
 async def decree_problems(session: AsyncSession, competition: Competition) -> list[str]:
     """Why the results cannot be decreed yet (empty: they can)."""
     problems: list[str] = []
-    rounds = await _rounds(session, competition.id)
+    rounds = await CompetitionRepository(session).rounds(competition.id)
     still_open = [r for r in rounds if r.status is RoundStatus.open]
     if still_open:
         problems.append(
@@ -648,26 +637,35 @@ async def decree(session: AsyncSession, principal: Principal, competition: Compe
     )
     for submission in holders:
         assert submission.final_tier is not None
-        award = Award(
-            innovation_id=submission.innovation_id,
-            institution_id=submission.institution_id,
-            competition_id=competition.id,
-            submission_id=submission.id,
-            tier=submission.final_tier,
-            year=competition.year,
-            title=f"{tier_label(submission.final_tier)} {competition.name}"[:200],
-        )
-        session.add(award)
-        await session.flush()
-        await audit.record(
+        await _add_award(
             session,
             principal,
-            "create",
-            "award",
-            award.id,
-            institution_id=submission.institution_id,
-            after=audit.snapshot(award),
+            Award(
+                innovation_id=submission.innovation_id,
+                institution_id=submission.institution_id,
+                competition_id=competition.id,
+                submission_id=submission.id,
+                tier=submission.final_tier,
+                year=competition.year,
+                title=f"{tier_label(submission.final_tier)} {competition.name}"[:200],
+            ),
         )
+
+
+async def _add_award(session: AsyncSession, principal: Principal, award: Award) -> Award:
+    """Store an award and its audit event (it belongs to the winning institution)."""
+    session.add(award)
+    await session.flush()
+    await audit.record(
+        session,
+        principal,
+        "create",
+        "award",
+        award.id,
+        institution_id=award.institution_id,
+        after=audit.snapshot(award),
+    )
+    return award
 
 
 async def create_award(session: AsyncSession, principal: Principal, data: AwardCreate) -> Award:
@@ -678,26 +676,18 @@ async def create_award(session: AsyncSession, principal: Principal, data: AwardC
             f"No innovation has the id {data.innovation_id}.",
             errors=[field_error("/innovation_id", "award.unknown_innovation", "No such one.")],
         )
-    award = Award(
-        innovation_id=innovation.id,
-        institution_id=innovation.institution_id,
-        competition_id=None,
-        tier=data.tier,
-        year=data.year,
-        title=data.title,
-    )
-    session.add(award)
-    await session.flush()
-    await audit.record(
+    return await _add_award(
         session,
         principal,
-        "create",
-        "award",
-        award.id,
-        institution_id=innovation.institution_id,
-        after=audit.snapshot(award),
+        Award(
+            innovation_id=innovation.id,
+            institution_id=innovation.institution_id,
+            competition_id=None,
+            tier=data.tier,
+            year=data.year,
+            title=data.title,
+        ),
     )
-    return award
 
 
 async def get_award(session: AsyncSession, award_id: uuid.UUID) -> Award:
