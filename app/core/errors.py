@@ -100,8 +100,14 @@ class Unauthorized(AppError):
     status = 401
     default_code = "auth.unauthenticated"
 
-    def __init__(self, code: str | None = None, detail: str | None = None) -> None:
-        super().__init__(code, detail, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(
+        self, code: str | None = None, detail: str | None = None, *, bearer_error: str | None = None
+    ) -> None:
+        """`bearer_error`: the RFC 6750 error for a bearer credential that was sent but is not
+        accepted (`invalid_request`: malformed header; `invalid_token`: bad, revoked or expired);
+        none when no credential was sent or the failure is not about one (sign-in)."""
+        challenge = f'Bearer error="{bearer_error}"' if bearer_error else "Bearer"
+        super().__init__(code, detail, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(AppError):

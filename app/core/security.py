@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 
 from app.core.errors import Forbidden, Unauthorized
 from app.core.headers import request_header
+from app.core.tokens import TokenExpired
 from app.db.reads import Reader, reader_of
 from app.models.enums import Role
 
@@ -128,15 +129,21 @@ def _bearer_token(request: Request) -> str | None:
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("auth.malformed", "The Authorization header must be `Bearer <token>`.")
+        raise Unauthorized(
+            "auth.malformed",
+            "The Authorization header must be `Bearer <token>`.",
+            bearer_error="invalid_request",
+        )
     return token
 
 
 async def current_principal(request: Request) -> Principal | None:
     """Resolve the bearer credential to a principal; None for anonymous callers.
 
-    Unknown, revoked and expired keys, bad or expired tokens and disabled accounts all get the
-    same 401: there is nothing to learn by probing.
+    Unknown and revoked keys, bad tokens and disabled accounts all get the same 401
+    `auth.invalid_credentials`: there is nothing to learn by probing. A genuine access token or
+    API key past its expiry gets `auth.token_expired`, so its holder knows to sign in again (or
+    to ask for a new key); both send `WWW-Authenticate: Bearer error="invalid_token"`.
     """
     token = _bearer_token(request)
     if token is None:
@@ -146,10 +153,23 @@ async def current_principal(request: Request) -> Principal | None:
         return await _api_key_principal(request, reader, token)
     from app.domains.accounts.service import principal_from_access_token
 
-    principal = await principal_from_access_token(reader, request.app.state.settings, token)
+    try:
+        principal = await principal_from_access_token(reader, request.app.state.settings, token)
+    except TokenExpired:
+        raise _expired("The access token has expired; sign in again.") from None
     if principal is None:
-        raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
+        raise _invalid_credentials()
     return principal
+
+
+def _invalid_credentials() -> Unauthorized:
+    return Unauthorized(
+        "auth.invalid_credentials", "The credentials are not valid.", bearer_error="invalid_token"
+    )
+
+
+def _expired(detail: str) -> Unauthorized:
+    return Unauthorized("auth.token_expired", detail, bearer_error="invalid_token")
 
 
 async def _api_key_principal(request: Request, reader: Reader, secret: str) -> Principal:
@@ -157,12 +177,10 @@ async def _api_key_principal(request: Request, reader: Reader, secret: str) -> P
 
     key = await key_for_caller(reader, hash_api_key(secret))
     now = datetime.now(UTC)
-    if (
-        key is None
-        or key["revoked_at"] is not None
-        or (key["expires_at"] and key["expires_at"] <= now)
-    ):
-        raise Unauthorized("auth.invalid_credentials", "The credentials are not valid.")
+    if key is None or key["revoked_at"] is not None:
+        raise _invalid_credentials()
+    if key["expires_at"] and key["expires_at"] <= now:
+        raise _expired("The API key has expired; ask for a new one.")
     await touch_last_used(
         request.app.state.engine,
         key["id"],

@@ -55,9 +55,17 @@ def issue_access_token(
     return AccessToken(token=token, expires_in=ttl)
 
 
+class TokenExpired(Exception):
+    """A token signed by a known key whose `exp` has passed: the caller answers 401
+    `auth.token_expired`, so a client knows to refresh or sign in again."""
+
+
 def decode_access_token(settings: Settings, token: str) -> TokenClaims | None:
     """The token's claims if it is well-formed, signed by a known key, for this issuer and
-    audience and not expired; otherwise None (the caller answers 401 whatever the reason)."""
+    audience and not expired; otherwise None (the caller answers 401 whatever the reason).
+
+    Raises `TokenExpired` for a genuine token past its expiry: PyJWT checks `exp` only after
+    the signature, so a forged token never gets that answer."""
     try:
         header = jwt.get_unverified_header(token)
         secret = dict(settings.signing_keys).get(str(header.get("kid")))
@@ -73,5 +81,7 @@ def decode_access_token(settings: Settings, token: str) -> TokenClaims | None:
             options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
         return TokenClaims(user_id=uuid.UUID(str(claims["sub"])), password_epoch=int(claims["pwe"]))
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired from exc
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None

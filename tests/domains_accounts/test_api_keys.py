@@ -214,6 +214,23 @@ async def test_key_with_future_expiry_works(
     assert response.status_code == 200
 
 
+async def test_key_past_its_expiry_is_401_token_expired(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    key = await _created(client, admin, role="evaluator", expires_at=_soon())
+    await session.execute(
+        text("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = :id"),
+        {"id": key["id"]},
+    )
+    response = await client.get("/v1/me", headers=_bearer(key["secret"]))
+    _problem(response, 401, "auth.token_expired")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def _soon() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).isoformat()
+
+
 async def test_using_a_key_records_its_last_use(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

@@ -172,7 +172,21 @@ async def test_token_past_its_expiry_is_401(
     issued_at = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_seconds + 60)
     token = issue_access_token(settings, operator.id, operator.password_changed_at, issued_at)
     response = await _me(client, {"Authorization": f"Bearer {token.token}"})
+    assert_problem(response, 401, "auth.token_expired")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+async def test_an_expired_forgery_is_invalid_not_expired(
+    client: httpx.AsyncClient, settings: Settings, operator: User
+) -> None:
+    """Only a token the service signed learns that it expired: an expired token signed with
+    another key is just invalid."""
+    issued_at = datetime.now(UTC) - timedelta(seconds=settings.access_token_ttl_seconds + 60)
+    claims = _claims(settings, operator, iat=issued_at, nbf=issued_at, exp=issued_at)
+    token = _sign(claims, "an-unconfigured-key-0123456789abcdef012345", settings.signing_keys[0][0])
+    response = await _me(client, {"Authorization": f"Bearer {token}"})
     assert_problem(response, 401, "auth.invalid_credentials")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 async def test_token_near_the_end_of_its_lifetime_still_works(
@@ -279,6 +293,7 @@ async def test_tampered_token_is_401(
     token = _forge(case, settings, operator, other)
     response = await _me(client, {"Authorization": f"Bearer {token}"})
     assert_problem(response, 401, "auth.invalid_credentials")
+    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
 
 
 async def test_hand_built_token_with_the_right_key_works(
@@ -579,6 +594,8 @@ async def test_the_authorization_header_is_read_as_a_bearer_credential(
         assert response.json()["role"] == "secretariat_admin"
     else:
         assert_problem(response, status, code)
+        error = "invalid_request" if code == "auth.malformed" else "invalid_token"
+        assert response.headers["WWW-Authenticate"] == f'Bearer error="{error}"'
 
 
 async def test_an_empty_authorization_header_is_an_anonymous_caller(
