@@ -1,10 +1,16 @@
 """Request rate limits and login-failure throttling, counted where every server process sees them.
 
-Windows: fixed and aligned to the clock (multiples of the window length since the Unix epoch):
-60 s for request limits, LOGIN_FAILURE_WINDOW_SECONDS for login failures. A counter is reset
-when its window ends, so `Retry-After` is the time left in the window, known without asking the
-store again, and every backend counts the same windows. The price of fixed windows: a caller can
-get up to twice its limit through in a short burst across a window boundary.
+Request limits: fixed 60 s windows aligned to the clock (multiples of the window length since
+the Unix epoch). A counter is reset when its window ends, so `Retry-After` is the time left in
+the window, known without asking the store again, and every backend counts the same windows.
+The price of fixed windows: a caller can get up to twice its limit through in a short burst
+across a window boundary, which is acceptable for capacity but not for guessing passwords.
+
+Login failures: a sliding window of LOGIN_FAILURE_WINDOW_SECONDS, counted in steps of a
+fifteenth of it (one minute for 15 minutes): each failure is counted in its step's bucket, and
+an attempt is refused while the buckets that may hold a failure of the last window hold the
+limit. So no span of the window's length ever holds more failures than the limit, whatever the
+clock says; a failure stops counting one window to one window and one step after it.
 
 Keys name the caller, never a credential: `p:<kind>:<id>` for a principal, `a:<address>` for an
 anonymous client address, `login:account:<hash>` (an HMAC-SHA-256 prefix of the lower-cased
@@ -62,6 +68,8 @@ _STORAGE_RETRY_SECONDS = 5.0
 _PURGE_INTERVAL_SECONDS = 60.0
 _PURGE_BATCH = 1000
 _REDIS_KEY_PREFIX = "inovasi:ratelimit"
+# The login-failure window is counted in this many steps (plus the current one).
+_LOGIN_STEPS = 15
 
 Clock = Callable[[], float]
 
@@ -99,8 +107,21 @@ class Counters(ABC):
     async def allows(self, key: str, limit: int, window: Window) -> bool:
         """True if one more hit would be within `limit`; counts nothing."""
 
+    @abstractmethod
+    async def add(self, key: str, bucket: Window, keep: int) -> None:
+        """Count one event in `bucket`, kept at least `keep` seconds after the bucket starts."""
+
+    @abstractmethod
+    async def counts(self, key: str, buckets: list[Window], keep: int) -> list[int]:
+        """The events counted in each of `buckets` (0 for none), in their order."""
+
     async def aclose(self) -> None:
         return None
+
+
+# The `amount` of the items that count login-failure buckets: never reached, the limit is
+# applied to the sum of the buckets.
+_UNBOUNDED = 1 << 30
 
 
 @functools.lru_cache(maxsize=64)
@@ -125,6 +146,16 @@ class LimitsCounters(Counters):
 
     async def allows(self, key: str, limit: int, window: Window) -> bool:
         return await self._strategy.test(_item(limit, window.length), key, str(window.start))
+
+    async def add(self, key: str, bucket: Window, keep: int) -> None:
+        await self._strategy.hit(_item(_UNBOUNDED, keep), key, str(bucket.start))
+
+    async def counts(self, key: str, buckets: list[Window], keep: int) -> list[int]:
+        item = _item(_UNBOUNDED, keep)
+        stats = await asyncio.gather(
+            *(self._strategy.get_window_stats(item, key, str(b.start)) for b in buckets)
+        )
+        return [_UNBOUNDED - stat.remaining for stat in stats]
 
     async def aclose(self) -> None:
         if isinstance(self.storage, MemoryStorage):
@@ -154,6 +185,10 @@ _HIT = (
 )
 _PEEK = select(RateLimitCounter.hits).where(
     RateLimitCounter.key == _KEY, RateLimitCounter.window_start == _WINDOW_START
+)
+_FIRST = bindparam("first", type_=DateTime(timezone=True))
+_BUCKETS = select(RateLimitCounter.window_start, RateLimitCounter.hits).where(
+    RateLimitCounter.key == _KEY, RateLimitCounter.window_start >= _FIRST
 )
 # Bounded, and SKIP LOCKED so two processes purging at once neither wait nor deadlock.
 _PURGE = delete(RateLimitCounter).where(
@@ -202,6 +237,26 @@ class PostgresCounters(Counters):
             ).scalar_one_or_none()
         return (hits or 0) < limit
 
+    async def add(self, key: str, bucket: Window, keep: int) -> None:
+        async with self._engine_getter().begin() as conn:
+            await conn.execute(
+                _HIT,
+                {
+                    "key": key,
+                    "window_start": _utc(bucket.start),
+                    "expires_at": _utc(bucket.start + keep),
+                },
+            )
+        self._maybe_purge()
+
+    async def counts(self, key: str, buckets: list[Window], keep: int) -> list[int]:
+        if not buckets:
+            return []
+        async with self._engine_getter().connect() as conn:
+            rows = await conn.execute(_BUCKETS, {"key": key, "first": _utc(buckets[0].start)})
+            hits = {int(row.window_start.timestamp()): row.hits for row in rows}
+        return [hits.get(bucket.start, 0) for bucket in buckets]
+
     async def aclose(self) -> None:
         if self._purge_task is not None:
             self._purge_task.cancel()
@@ -233,6 +288,7 @@ class RateLimiter:
         self._per_principal = settings.rate_limit_per_minute
         self._per_address = settings.rate_limit_anonymous_per_minute
         self._login_window = settings.login_failure_window_seconds
+        self._login_step = max(1, math.ceil(self._login_window / _LOGIN_STEPS))
         self._max_per_account = settings.login_max_failures_per_account
         self._max_per_address = settings.login_max_failures_per_address
         self._email_key = hashlib.sha256(
@@ -265,21 +321,58 @@ class RateLimiter:
 
     async def login_retry_after(self, email: str, address: str | None) -> int | None:
         """Seconds to wait before another login attempt for this account or from this address,
-        or None if one is allowed now. Counts nothing."""
-        window = Window.at(self._clock(), self._login_window)
+        or None if one is allowed now. Counts nothing.
+
+        Sliding: the attempt is refused while the buckets that may hold a failure of the last
+        window hold `limit` failures; it is allowed again once enough of the oldest have aged
+        out (so no window's length of time ever holds more than `limit` failures)."""
+        now = self._clock()
+        buckets = self._login_buckets(now)
+        keep = self._login_keep
+        wait: int | None = None
         for key, limit in self._login_keys(email, address):
-            allowed = await self._guarded(
-                functools.partial(self.counters.allows, key, limit, window)
-            )
-            if allowed is False:
-                return window.retry_after(self._clock())
-        return None
+            counts = await self._guarded_counts(key, buckets, keep)
+            if counts is None:
+                continue
+            total = sum(counts)
+            for bucket, count in zip(buckets, counts, strict=True):
+                if total < limit:
+                    break
+                total -= count
+                # Once this bucket's newest possible failure is a whole window old.
+                key_wait = max(1, math.ceil(bucket.end + self._login_window - now))
+                wait = key_wait if wait is None else max(wait, key_wait)
+        return wait
 
     async def record_login_failure(self, email: str, address: str | None) -> None:
         """Count one failed login against the account and the client address."""
-        window = Window.at(self._clock(), self._login_window)
-        for key, limit in self._login_keys(email, address):
-            await self._guarded(functools.partial(self.counters.hit, key, limit, window))
+        bucket = Window.at(self._clock(), self._login_step)
+        for key, _limit in self._login_keys(email, address):
+            await self._guarded(functools.partial(self._add, key, bucket))
+
+    @property
+    def _login_keep(self) -> int:
+        return self._login_window + 2 * self._login_step
+
+    def _login_buckets(self, now: float) -> list[Window]:
+        """Oldest first, the buckets that may hold a failure less than a window old."""
+        step = self._login_step
+        current = Window.at(now, step)
+        first = Window.at(now - self._login_window, step)
+        return [Window(start, step) for start in range(first.start, current.start + 1, step)]
+
+    async def _add(self, key: str, bucket: Window) -> bool:
+        await self.counters.add(key, bucket, self._login_keep)
+        return True
+
+    async def _guarded_counts(self, key: str, buckets: list[Window], keep: int) -> list[int] | None:
+        found: list[int] = []
+
+        async def read() -> bool:
+            found.extend(await self.counters.counts(key, buckets, keep))
+            return True
+
+        return found if await self._guarded(read) else None
 
     async def aclose(self) -> None:
         await self.counters.aclose()

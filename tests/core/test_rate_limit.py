@@ -257,7 +257,7 @@ async def test_login_failures_throttle_the_account_whatever_the_case_of_the_emai
     await limiter.record_login_failure(email.upper(), _address())
     retry_after = await limiter.login_retry_after(email.lower(), _address())
     assert isinstance(retry_after, int)
-    assert 1 <= retry_after <= 600
+    assert 1 <= retry_after <= 600 + 600 // 15  # the window and one step
     assert await limiter.login_retry_after(_email(), _address()) is None
 
 
@@ -286,9 +286,66 @@ async def test_login_throttling_ends_with_the_window(
     )
     email = _email()
     await limiter.record_login_failure(email, None)
-    assert await limiter.login_retry_after(email, None) == 900 - 10
-    clock.now += 900
+    # Counted in one-minute steps: the failure (10 s into its minute) stops counting once its
+    # minute is 15 minutes old.
+    retry_after = await limiter.login_retry_after(email, None)
+    assert retry_after == 900 + 60 - 10
+    clock.now += retry_after - 1
+    assert await limiter.login_retry_after(email, None) == 1
+    clock.now += 1
     assert await limiter.login_retry_after(email, None) is None
+
+
+@pytest.mark.parametrize("first_failure", [-300.0, -61.0, -1.0, 0.0, 59.0, 450.0])
+async def test_no_fifteen_minutes_hold_more_failures_than_the_limit(
+    limiters: LimiterFactory, storage: str, first_failure: float
+) -> None:
+    """A client that tries every 20 s for an hour, starting at various points around a
+    quarter-hour boundary, never gets more than 5 failures into any 15 minutes: not 5 before a
+    boundary and 5 after it, as fixed windows allowed."""
+    clock = FakeClock()
+    clock.now = clock.now - 10 + 900 + first_failure  # relative to a quarter-hour boundary
+    limiter = limiters(
+        storage,
+        clock=clock,
+        login_max_failures_per_account=5,
+        login_failure_window_seconds=900,
+    )
+    email = _email()
+    failures: list[float] = []
+    for _ in range(180):
+        retry_after = await limiter.login_retry_after(email, None)
+        if retry_after is None:
+            await limiter.record_login_failure(email, None)
+            failures.append(clock.now)
+        else:
+            assert 1 <= retry_after <= 900 + 60
+        clock.now += 20
+    for i, start in enumerate(failures):
+        within = [f for f in failures[i:] if f < start + 900]
+        assert len(within) <= 5, (start, within)
+    # And the throttle is a delay, not a ban: the hour allowed more than one window's worth.
+    assert len(failures) >= 15
+
+
+async def test_login_retry_after_waits_until_a_failure_ages_out(
+    limiters: LimiterFactory, storage: str
+) -> None:
+    clock = FakeClock()
+    limiter = limiters(
+        storage, clock=clock, login_max_failures_per_account=2, login_failure_window_seconds=900
+    )
+    email = _email()
+    await limiter.record_login_failure(email, None)  # minute 0
+    clock.now += 300
+    await limiter.record_login_failure(email, None)  # minute 5
+    retry_after = await limiter.login_retry_after(email, None)
+    assert retry_after is not None
+    clock.now += retry_after
+    # The first failure has aged out, the second still counts: one more attempt, then locked.
+    assert await limiter.login_retry_after(email, None) is None
+    await limiter.record_login_failure(email, None)
+    assert await limiter.login_retry_after(email, None) is not None
 
 
 async def test_login_failure_keys_do_not_carry_the_email(
