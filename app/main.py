@@ -25,7 +25,11 @@ from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers, problem_response
 from app.core.logging import configure_logging
 from app.core.metrics import METRICS_PATH, Metrics, metrics_endpoint
-from app.core.middleware import AccessLogMiddleware, BodyGuardMiddleware
+from app.core.middleware import (
+    AccessLogMiddleware,
+    BodyGuardMiddleware,
+    UnhandledErrorMiddleware,
+)
 from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
 
     # Outermost last: request id first, so every log line and error carries it.
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.max_body_bytes,

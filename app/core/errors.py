@@ -419,18 +419,31 @@ async def _pool_timeout(request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unhandled(request: Request, exc: Exception) -> Response:
-    logger.error("unhandled error", exc_info=exc)
-    # Starlette sends this response from its outermost middleware, outside the request-id
-    # middleware, so the header has to be set here.
+def unhandled_error_response(request: Request, exc: Exception) -> Response:
+    """Log an unexpected error once, with the request id, and answer 500 `internal_error`.
+
+    Called by `UnhandledErrorMiddleware` (app.core.middleware), inside the request-id, CORS and
+    access-log middleware, so the response gets their headers and its status is logged; the
+    error does not travel on to Starlette's ServerErrorMiddleware, which would re-raise it for
+    the server to log a second time."""
     request_id = correlation_id.get()
-    return problem_response(
-        request,
-        500,
-        "internal_error",
-        "An unexpected error occurred.",
-        headers={"X-Request-ID": request_id} if request_id else None,
+    logger.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": request_id, "method": request.method, "path": request.url.path},
     )
+    return problem_response(request, 500, "internal_error", "An unexpected error occurred.")
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    """The last resort, for an error in a middleware outside `UnhandledErrorMiddleware`:
+    Starlette's ServerErrorMiddleware sends this response (outside the request-id middleware,
+    so the header is set here) and then re-raises the error to the server."""
+    response = unhandled_error_response(request, exc)
+    request_id = correlation_id.get()
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

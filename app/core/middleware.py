@@ -1,4 +1,5 @@
-"""ASGI middleware: request body limits and media type, and one access log line per request."""
+"""ASGI middleware: request body limits and media type, one access log line per request, and
+unexpected errors logged once."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import time
 from collections.abc import Mapping
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import problem_response
+from app.core.errors import problem_response, unhandled_error_response
 from app.core.metrics import METRICS_PATH, Metrics, route_template
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -152,3 +154,38 @@ class AccessLogMiddleware:
                 status=status,
                 duration_ms=round(seconds * 1000, 2),
             )
+
+
+class UnhandledErrorMiddleware:
+    """The innermost middleware: an exception no handler took becomes a 500 problem, logged once.
+
+    Left to Starlette, it would reach ServerErrorMiddleware, outside every other middleware,
+    which sends the 500 and then re-raises the exception so that the server (uvicorn) logs it
+    again, without the request id. Here the error is logged once, with the request id, and the
+    response passes through the request-id, CORS and access-log middleware like any other.
+    An error after the response has started (a streamed body) cannot be answered: it is
+    re-raised for the server to log and close the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            if started:
+                raise
+            response = unhandled_error_response(Request(scope), exc)
+            await response(scope, receive, send)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -172,6 +173,55 @@ async def test_unhandled_error_is_a_500_problem_with_request_id_header(
     body = assert_problem(response, 500, "internal_error")
     assert "boom" not in response.text
     assert body["request_id"] == response.headers["x-request-id"]
+
+
+async def test_unhandled_error_is_logged_once_with_the_request_id(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Called as a server calls it: the app answers the 500 and returns, instead of re-raising
+    the error for the server to log it a second time (uvicorn's "Exception in ASGI
+    application"), and its one log record carries the request id."""
+
+    async def explode() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/v1/explode", explode)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Any) -> None:
+        sent.append(dict(message))
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/v1/explode",
+        "raw_path": b"/v1/explode",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test"), (b"x-request-id", b"explode-1234567890")],
+        "client": ("10.0.0.1", 4000),
+        "server": ("test", 80),
+        "state": {},
+    }
+    with caplog.at_level(logging.INFO):
+        await app(scope, receive, send)  # does not raise
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    assert start["status"] == 500
+    headers = [(k.decode(), v.decode()) for k, v in start["headers"]]
+    assert headers.count(("x-request-id", "explode-1234567890")) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert errors[0].exc_info is not None
+    assert getattr(errors[0], "request_id", None) == "explode-1234567890"
+    # The access log line still reports the request, with its status.
+    access = [r for r in caplog.records if r.name == "inovasi.access"]
+    assert len(access) == 1
 
 
 # --- X-Request-ID ----------------------------------------------------------------------------
