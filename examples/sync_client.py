@@ -1,7 +1,7 @@
 """A reference client for syncing a regional system with Inovasi (docs/sync.md): copy it and
 adapt it.
 
-    export INOVASI_URL=https://inovasi.example.go.id INOVASI_API_KEY=ink_...
+    export INOVASI_URL=https://inovasi.example.go.id INOVASI_API_KEY=inv_...
     python examples/sync_client.py push records/          # every *.json file in the folder
     python examples/sync_client.py pull --state sync-state.json --out changes.jsonl
 

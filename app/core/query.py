@@ -21,7 +21,34 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Query
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
+
+
+def _blank_is_none(value: object) -> object:
+    """Surrounding spaces dropped; nothing left (`q=`, `q=%20%20`): no search."""
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+# A list's free-text search (`q`), the one rule for every list that takes one: an empty search
+# box lists everything, whether it sent `q=` or only spaces; at most 100 characters (200 for
+# the catalogue's full-text search) once stripped. Use it with the list's own
+# `Query(description=...)`.
+SearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=100)] | None, BeforeValidator(_blank_is_none)
+]
+LongSearchText = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_is_none)
+]
+BLANK_SEARCH = " Empty or blank: no search (everything is listed)."
 
 
 def _is_sequence(annotation: Any) -> bool:

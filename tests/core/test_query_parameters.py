@@ -22,7 +22,7 @@ from app.models.institutions import Unit
 from tests.conftest import InnovationFactory
 
 BAD_QUERIES = [
-    "q=",
+    "q=   " + "x" * 201,
     "q=" + "x" * 201,
     "year_from=1900",
     "year_to=abc",

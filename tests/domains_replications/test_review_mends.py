@@ -64,3 +64,27 @@ async def test_similarity_reads_the_title_before_a_long_summary(
     items = response.json()["items"]
     assert items[0]["id"] == str(twin.id)
     assert items[0]["similarity"]["text_score"] == 1.0
+
+
+async def test_a_perfect_match_scores_exactly_one_and_every_score_is_rounded(
+    client: httpx.AsyncClient, w: World
+) -> None:
+    # 0.6 * 1 + 0.3 * 1 + 0.1 * 1 is 0.9999999999999999 in floating point.
+    source = await w.innovation(
+        w.malang_a, title="QWERTAL", category_codes=["pendidikan"], sdgs=[4]
+    )
+    twin = await w.innovation(w.sby_unit, title="QWERTAL", category_codes=["pendidikan"], sdgs=[4])
+    third = await w.innovation(
+        w.sby_unit, title="Lain", category_codes=["pendidikan", "kesehatan", "sosial"], sdgs=[4, 5]
+    )
+    response = await client.get(f"/v1/innovations/{source.id}/similar")
+    assert response.status_code == 200, response.text
+    items = {i["id"]: i["similarity"] for i in response.json()["items"]}
+    assert items[str(twin.id)]["score"] == 1.0
+    assert (items[str(third.id)]["category_score"], items[str(third.id)]["sdg_score"]) == (
+        0.3333,
+        0.5,
+    )
+    for similarity in items.values():
+        for part in ("score", "text_score", "category_score", "sdg_score"):
+            assert round(similarity[part], 4) == similarity[part]

@@ -13,6 +13,7 @@ from app.core.errors import BadRequest
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.query import BLANK_SEARCH, SearchText
 from app.core.ratelimit import RateLimiter
 from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
@@ -165,7 +166,8 @@ async def list_users(
     unit_id: uuid.UUID | None = None,
     is_active: bool | None = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name or email contains.")
+        SearchText,
+        Query(description="Name or email contains." + BLANK_SEARCH),
     ] = None,
     sort: UserSort = UserSort.name,
 ) -> UserPage:

@@ -92,14 +92,30 @@ async def create_assignment(
 @router.post(
     "/rounds/{round_id}/assignments/auto-assign",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(403, 404, 409),
+    response_description="Assignments were created: `created` lists them.",
+    responses={
+        200: {
+            "description": "Every entry already had its evaluators: nothing was created "
+            "(`created` is empty, `loads` are the panel's current loads).",
+            "model": AutoAssignResult,
+        },
+        **problems(403, 404, 409),
+    },
 )
 async def auto_assign_round(
-    session: SessionDep, principal: CurrentPrincipal, round_id: uuid.UUID, body: AutoAssign
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    round_id: uuid.UUID,
+    body: AutoAssign,
+    response: Response,
 ) -> AutoAssignResult:
     """Give every entry of the round `evaluators_per_submission` evaluators from the panel,
-    conflicts of interest excluded, balancing the evaluators' loads (all or nothing)."""
-    return await service.auto_assign(session, principal, round_id, body)
+    conflicts of interest excluded, balancing the evaluators' loads (all or nothing). 201 when
+    it created assignments, 200 when there was nothing to create."""
+    result = await service.auto_assign(session, principal, round_id, body)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return result
 
 
 @router.get("/assignments/{assignment_id}", responses=problems(404))

@@ -10,6 +10,7 @@ from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.query import BLANK_SEARCH, SearchText
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
 from app.domains.hub_activities import service
@@ -62,7 +63,8 @@ async def list_hub_activities(
         uuid.UUID | None, Query(description="This innovation was presented.")
     ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Title contains.")
+        SearchText,
+        Query(description="Title contains." + BLANK_SEARCH),
     ] = None,
     sort: HubActivitySort = HubActivitySort.activity_date_desc,
 ) -> HubActivityPage:

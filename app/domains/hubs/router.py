@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.query import BLANK_SEARCH, SearchText
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
 from app.domains.hubs import service
@@ -65,7 +66,8 @@ async def list_hubs(
     is_pilot: Annotated[bool | None, Query()] = None,
     host_institution_id: Annotated[uuid.UUID | None, Query()] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name contains.")
+        SearchText,
+        Query(description="Name contains." + BLANK_SEARCH),
     ] = None,
     sort: HubSort = HubSort.name,
 ) -> HubPage:

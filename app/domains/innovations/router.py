@@ -19,7 +19,7 @@ from app.core.headers import request_header
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep, page_request
 from app.core.policies import PolicyRoute
-from app.core.query import QueryParameters
+from app.core.query import BLANK_SEARCH, LongSearchText, QueryParameters
 from app.core.security import CurrentPrincipal, MaybePrincipal, principal_of
 from app.db.reads import reader_of
 from app.db.session import SessionDep, StreamSessionDep
@@ -50,12 +50,10 @@ CategoryCodePath = Annotated[str, Path(pattern=CATEGORY_CODE_PATTERN)]
 
 async def catalogue_filters(
     q: Annotated[
-        str | None,
+        LongSearchText,
         Query(
-            min_length=1,
-            max_length=200,
             description="Search title, acronym expansion and sections (Indonesian full text), "
-            "tolerating typos and acronyms in any case.",
+            "tolerating typos and acronyms in any case." + BLANK_SEARCH,
         ),
     ] = None,
     year_from: Annotated[
@@ -114,7 +112,7 @@ async def catalogue_filters(
     ] = None,
 ) -> InnovationFilter:
     return InnovationFilter(
-        q=q.strip() or None if q else None,
+        q=q,
         year_from=year_from,
         year_to=year_to,
         region=region,

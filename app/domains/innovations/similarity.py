@@ -9,7 +9,8 @@ cost stays flat as the catalogue grows). Each candidate is scored
 where `text` is its full-text rank against the innovation's title and summary words, relative
 to the best candidate's (0-1); `categories` and `SDGs` are the Jaccard overlaps of the two
 sets (0-1); `awarded` is 1 when it holds an award; `proven` counts the adopter institutions
-that implemented a replication of it. Ties go to the larger id (the catalogue's keyset order).
+that implemented a replication of it. Every score is rounded to 4 decimals; equal scores go
+to the larger id (the catalogue's keyset order).
 README: "How similarity is computed".
 """
 
@@ -77,9 +78,14 @@ normalised AS (
     SELECT *, coalesce(text_rank / nullif(max(text_rank) OVER (), 0), 0) AS text_score
       FROM scored
 )
-SELECT id, text_score, category_score, sdg_score, proven_replications, awarded,
-       (0.6 * text_score + 0.3 * category_score + 0.1 * sdg_score)
-       * (1 + 0.25 * awarded::int + 0.1 * ln(1 + proven_replications)) AS score
+-- Every score is rounded to 4 decimals here, the one place they are computed: no
+-- 0.9999999999999999 for a perfect match (0.6 + 0.3 + 0.1 in floating point).
+SELECT id, round(text_score::numeric, 4)::float8 AS text_score,
+       round(category_score::numeric, 4)::float8 AS category_score,
+       round(sdg_score::numeric, 4)::float8 AS sdg_score, proven_replications, awarded,
+       round(((0.6 * text_score + 0.3 * category_score + 0.1 * sdg_score)
+              * (1 + 0.25 * awarded::int + 0.1 * ln(1 + proven_replications)))::numeric,
+             4)::float8 AS score
   FROM normalised
  ORDER BY score DESC, id DESC
  LIMIT :limit

@@ -9,6 +9,7 @@ from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.query import BLANK_SEARCH, SearchText
 from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
 from app.domains.institutions import service
@@ -46,7 +47,8 @@ async def list_institutions(
     ] = None,
     owner_institution_id: Annotated[uuid.UUID | None, Query()] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name or short name contains.")
+        SearchText,
+        Query(description="Name or short name contains." + BLANK_SEARCH),
     ] = None,
     sort: InstitutionSort = InstitutionSort.name,
 ) -> InstitutionPage:
@@ -132,7 +134,8 @@ async def list_units(
         bool | None, Query(description="true: only units with no parent; false: only sub-units.")
     ] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name contains.")
+        SearchText,
+        Query(description="Name contains." + BLANK_SEARCH),
     ] = None,
     sort: UnitSort = UnitSort.name,
 ) -> UnitPage:

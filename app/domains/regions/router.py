@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Query
 from app.core.openapi import problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
+from app.core.query import BLANK_SEARCH, SearchText
 from app.db.session import SessionDep
 from app.domains.regions import service
 from app.domains.regions.schemas import RegionCode, RegionFilter, RegionPage, RegionRead, RegionSort
@@ -23,7 +24,8 @@ async def list_regions(
     ] = None,
     parent_code: Annotated[RegionCode | None, Query(description="Children of this region.")] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Name contains.")
+        SearchText,
+        Query(description="Name contains." + BLANK_SEARCH),
     ] = None,
     sort: RegionSort = RegionSort.code,
 ) -> RegionPage:
