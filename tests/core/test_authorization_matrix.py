@@ -1441,7 +1441,7 @@ async def test_expired_key_is_401_on_a_protected_operation(
     assert await _get_user_of_a(client, world, caller) == 200
     await _set(session, ApiKey, key.id, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     response = await send(client, SAMPLES["get_user"](world), caller)
-    assert_problem(response, 401, "auth.invalid_credentials")
+    assert_problem(response, 401, "auth.token_expired")
 
 
 async def test_token_of_a_disabled_user_is_401_on_a_protected_operation(
