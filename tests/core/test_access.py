@@ -174,7 +174,7 @@ async def test_malformed_authorization_header_is_a_401_problem(
     response = await client.get("/v1/me", headers={"Authorization": "Basic xyz"})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_request"'
     assert response.json()["code"] == "auth.malformed"
 
 
@@ -229,7 +229,7 @@ async def test_expired_key_is_401(
     await _set_key(session, admin, expires_at=datetime.now(UTC) - timedelta(minutes=1))
     response = await client.get("/v1/me", headers=admin)
     assert response.status_code == 401
-    assert response.json()["code"] == "auth.invalid_credentials"
+    assert response.json()["code"] == "auth.token_expired"
 
 
 async def test_key_before_its_expiry_is_accepted(
