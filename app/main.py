@@ -7,16 +7,19 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.routing import APIRoute
-from fastapi_offline import FastAPIOffline
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
+from starlette.staticfiles import StaticFiles
 
 from app import models  # noqa: F401 - registers every table
 from app.api import include_api
@@ -62,6 +65,42 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# The documentation page, served with its own copy of Swagger UI (fastapi-offline's assets),
+# never a CDN. Its two pages are module functions that read the app from the request, and plain
+# Starlette routes: fastapi_offline's `FastAPIOffline` defines them as closures over each app
+# and registers them as API routes, whose callables FastAPI keeps in module-level `lru_cache`s
+# (fastapi/dependencies/models.py, 4,096 entries each), so every app ever built stayed alive:
+# about 21k objects an app, the slow final collection of a test run.
+DOCS_URL = "/docs"
+DOCS_ASSETS_URL = "/static-offline-docs"
+_DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+async def _swagger_ui(request: Request) -> HTMLResponse:
+    app: FastAPI = request.app
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}{app.openapi_url}",
+        title=app.title + " - Swagger UI",
+        oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+        swagger_js_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{DOCS_ASSETS_URL}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{DOCS_ASSETS_URL}/favicon.png",
+        swagger_ui_parameters=app.swagger_ui_parameters,
+    )
+
+
+async def _swagger_ui_redirect(_: Request) -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+def _add_docs(app: FastAPI) -> None:
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=_DOCS_ASSETS), name="static-offline-docs")
+    app.add_route(DOCS_URL, _swagger_ui, include_in_schema=False)
+    assert app.swagger_ui_oauth2_redirect_url is not None
+    app.add_route(app.swagger_ui_oauth2_redirect_url, _swagger_ui_redirect, include_in_schema=False)
+
+
 def attach_database(
     app: FastAPI, engine: AsyncEngine, key_read_engine: AsyncEngine | None = None
 ) -> None:
@@ -98,7 +137,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             for owned_engine in owned:
                 await owned_engine.dispose()
 
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Inovasi",
         version="0.1.0",
         description=DESCRIPTION,
@@ -108,6 +147,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         # OpenTelemetry support would otherwise look for configured providers (environment
         # lookups) on every request: 3% of a get by id (bench/README.md).
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,
         redoc_url=None,
         swagger_ui_parameters={"persistAuthorization": True},
         openapi_tags=[
@@ -144,6 +184,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             {"name": "audit", "description": "The audit trail of every write."},
         ],
     )
+    _add_docs(app)
     app.state.settings = settings
     app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
     app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)

@@ -1,13 +1,7 @@
-"""Run pytest, and treat "no tests ran" (exit 5) as a failure, never as success.
-
-After pytest has printed its summary the process exits at once (``os._exit``):
-the interpreter's final garbage collection of a 3,000-test session's objects
-took about five minutes of CPU here and checks nothing.
-"""
+"""Run pytest, and treat "no tests ran" (exit 5) as a failure, never as success."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
@@ -22,7 +16,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    sys.exit(main())
