@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.core.config import Environment, Settings
 from app.core.passwords import hash_password
+from app.core.ratelimit import build_rate_limiter
+from app.core.shared_results import SharedResults
 from app.core.tokens import issue_access_token
 from app.db.reads import CompiledRead, ConnectionReader
 from app.db.session import create_engine, read_session, unit_of_work
@@ -81,8 +83,51 @@ async def engine(database_url: URL, settings: Settings) -> AsyncIterator[AsyncEn
     await engine.dispose()
 
 
+@pytest.fixture(scope="module")
+async def module_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction the module's tests share, rolled back after the module: where data that
+    is costly to build (the authorization matrix's world, the demo data) is built once."""
+    async with engine.connect() as conn:
+        transaction = await conn.begin()
+        yield conn
+        await transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+async def module_session(module_connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    """A session on the module's transaction, for module-scoped data: a test whose fixtures
+    use it runs in a savepoint of that transaction (see `connection`)."""
+    session = AsyncSession(
+        bind=module_connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        autoflush=False,
+    )
+    yield session
+    await session.close()
+
+
 @pytest.fixture
-async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+def _shared_connection(request: pytest.FixtureRequest) -> AsyncConnection | None:
+    # A sync fixture: it may ask for the (async, module-scoped) connection only when needed.
+    if "module_session" in request.fixturenames:
+        connection: AsyncConnection = request.getfixturevalue("module_connection")
+        return connection
+    return None
+
+
+@pytest.fixture
+async def connection(
+    engine: AsyncEngine, _shared_connection: AsyncConnection | None
+) -> AsyncIterator[AsyncConnection]:
+    """The test's connection, in a transaction rolled back after the test. A test that uses
+    module-scoped data gets the module's connection, in a savepoint rolled back after it."""
+    if _shared_connection is not None:
+        savepoint = await _shared_connection.begin_nested()
+        yield _shared_connection
+        if savepoint.is_active:
+            await savepoint.rollback()
+        return
     async with engine.connect() as conn:
         transaction = await conn.begin()
         yield conn
@@ -105,52 +150,103 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
 AppFactory = Callable[..., FastAPI]
 
 
-class _TestReader(ConnectionReader):
-    def __init__(self, connection: AsyncConnection, session: AsyncSession) -> None:
-        super().__init__(connection)
-        self.session = session
+class _RunningTest:
+    """The running test's connection and session: every test app's requests use them.
+
+    One object for the process, set by `make_app` for its test and cleared after it. Not a
+    ContextVar: the apps are built once, and their requests run in tasks that the clients and
+    the middleware start in contexts of their own; tests run one at a time in a process (with
+    pytest-xdist, each worker is a process of its own)."""
+
+    connection: AsyncConnection | None = None
+    session: AsyncSession | None = None
+
+    def current(self) -> tuple[AsyncConnection, AsyncSession]:
+        if self.connection is None or self.session is None:
+            raise RuntimeError("a test app was called outside the test that owns it")
+        return self.connection, self.session
+
+
+_running = _RunningTest()
+
+
+async def _test_unit_of_work() -> AsyncIterator[AsyncSession]:
+    """The requests' unit of work: the test's session, each request in a savepoint."""
+    _, session = _running.current()
+    # Keep the test's own setup: release its savepoint so that a request that fails rolls
+    # back only its own work (the outer transaction still undoes everything afterwards).
+    await session.commit()
+    # As between two real requests: the request loads what it needs afresh, and the test's
+    # objects stay readable (not expired) even when the request rolls back.
+    session.expunge_all()
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
+    session.expunge_all()
+
+
+class _TestReader:
+    """Hot reads run on the test's connection, in its transaction, after what the test wrote
+    is flushed."""
 
     async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
-        await self.session.flush()
-        return await super().one(read, **params)
+        connection, session = _running.current()
+        await session.flush()
+        return await ConnectionReader(connection).one(read, **params)
+
+
+def _on_the_running_test(app: FastAPI) -> FastAPI:
+    # Module-level callables: FastAPI keeps the callables it classifies in lru_caches, so a
+    # closure made per test would be kept (and its test's session with it).
+    app.dependency_overrides[unit_of_work] = _test_unit_of_work
+    app.dependency_overrides[read_session] = _test_unit_of_work
+    app.state.reader = _TestReader()
+    return app
+
+
+@pytest.fixture(scope="session")
+def shared_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    """The app on the test settings, built once per run (building one takes about 0.2 s);
+    `make_app` points it at each test's transaction and gives it fresh per-test state."""
+    return _on_the_running_test(create_app(settings, engine=engine))
 
 
 @pytest.fixture
 async def make_app(
-    database_url: URL, engine: AsyncEngine, connection: AsyncConnection, session: AsyncSession
+    database_url: URL,
+    settings: Settings,
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+    session: AsyncSession,
+    shared_app: FastAPI,
 ) -> AsyncIterator[AppFactory]:
-    """`make_app(**setting_overrides)`: an app whose requests run in the test's transaction;
-    with no overrides, on the test settings. Rate limiters are closed after the test."""
+    """`make_app(**setting_overrides)`: an app whose requests run in the test's transaction.
+    With no overrides, the run's shared app (with a fresh rate limiter and facet cache for this
+    test, so no counts carry over from another test); with overrides, a new app on those
+    settings. Rate limiters are closed after the test."""
+    _running.connection, _running.session = connection, session
+    limiter = build_rate_limiter(settings, lambda: shared_app.state.engine)
+    shared_app.state.rate_limiter = limiter
+    shared_app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)
     apps: list[FastAPI] = []
 
-    async def test_unit_of_work() -> AsyncIterator[AsyncSession]:
-        # Keep the test's own setup: release its savepoint so that a request that fails rolls
-        # back only its own work (the outer transaction still undoes everything afterwards).
-        await session.commit()
-        # As between two real requests: the request loads what it needs afresh, and the test's
-        # objects stay readable (not expired) even when the request rolls back.
-        session.expunge_all()
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
-        session.expunge_all()
-
     def make(**overrides: Any) -> FastAPI:
+        if not overrides:
+            return shared_app
         app = create_app(make_settings(database_url, **overrides), engine=engine)
-        app.dependency_overrides[unit_of_work] = test_unit_of_work
-        app.dependency_overrides[read_session] = test_unit_of_work
-        # Hot reads run on the test's connection, in its transaction, after what the test
-        # wrote is flushed.
-        app.state.reader = _TestReader(connection, session)
         apps.append(app)
-        return app
+        return _on_the_running_test(app)
 
-    yield make
-    for app in apps:
-        await app.state.rate_limiter.aclose()
+    try:
+        yield make
+    finally:
+        _running.connection = _running.session = None
+        for app in apps:
+            await app.state.rate_limiter.aclose()
+        await limiter.aclose()
 
 
 @pytest.fixture
@@ -180,8 +276,7 @@ KeyFactory = Callable[..., Awaitable[dict[str, str]]]
 UserFactory = Callable[..., Awaitable[User]]
 
 
-@pytest.fixture
-def make_institution(session: AsyncSession) -> InstitutionFactory:
+def institution_factory(session: AsyncSession) -> InstitutionFactory:
     async def make(
         name: str | None = None,
         kind: InstitutionKind = InstitutionKind.kementerian,
@@ -203,8 +298,7 @@ def make_institution(session: AsyncSession) -> InstitutionFactory:
     return make
 
 
-@pytest.fixture
-def make_unit(session: AsyncSession) -> UnitFactory:
+def unit_factory(session: AsyncSession) -> UnitFactory:
     async def make(
         institution: Institution,
         name: str | None = None,
@@ -222,6 +316,16 @@ def make_unit(session: AsyncSession) -> UnitFactory:
         return unit
 
     return make
+
+
+@pytest.fixture
+def make_institution(session: AsyncSession) -> InstitutionFactory:
+    return institution_factory(session)
+
+
+@pytest.fixture
+def make_unit(session: AsyncSession) -> UnitFactory:
+    return unit_factory(session)
 
 
 @pytest.fixture
@@ -246,8 +350,7 @@ COMPLETE_SECTIONS = {
 InnovationFactory = Callable[..., Awaitable[Innovation]]
 
 
-@pytest.fixture
-def make_innovation(session: AsyncSession) -> InnovationFactory:
+def innovation_factory(session: AsyncSession) -> InnovationFactory:
     """`await make_innovation(unit, status=InnovationStatus.published, **fields)`: a record
     complete enough to publish (sections, an SDG, an implementation date), a draft by default."""
 
@@ -276,6 +379,11 @@ def make_innovation(session: AsyncSession) -> InnovationFactory:
     return make
 
 
+@pytest.fixture
+def make_innovation(session: AsyncSession) -> InnovationFactory:
+    return innovation_factory(session)
+
+
 HubFactory = Callable[..., Awaitable[Hub]]
 # The date a hub reached each status, in the machine's order.
 HUB_STATUS_DATES = (
@@ -287,8 +395,7 @@ HUB_STATUS_DATES = (
 _HUB_ORDER = [HubStatus.candidate, *(status for status, _ in HUB_STATUS_DATES)]
 
 
-@pytest.fixture
-def make_hub(session: AsyncSession, make_institution: InstitutionFactory) -> HubFactory:
+def hub_factory(session: AsyncSession, make_institution: InstitutionFactory) -> HubFactory:
     """`await make_hub(host, status=HubStatus.active, **fields)`: a hub with the dates of every
     status up to `status` (2020-01-01 on). Without a host, a central hub of a new ministry; with
     a pemprov host, a regional one. A candidate by default."""
@@ -314,6 +421,11 @@ def make_hub(session: AsyncSession, make_institution: InstitutionFactory) -> Hub
         return hub
 
     return make
+
+
+@pytest.fixture
+def make_hub(session: AsyncSession, make_institution: InstitutionFactory) -> HubFactory:
+    return hub_factory(session, make_institution)
 
 
 @pytest.fixture
@@ -346,8 +458,7 @@ async def test_password_hash() -> str:
     return await hash_password(TEST_PASSWORD)
 
 
-@pytest.fixture
-def make_user(session: AsyncSession, test_password_hash: str) -> UserFactory:
+def user_factory(session: AsyncSession, test_password_hash: str) -> UserFactory:
     """`await make_user(Role.local_admin, institution_id=...)`: an active account whose password
     is TEST_PASSWORD. A unit operator's institution is taken from its unit."""
 
@@ -365,6 +476,11 @@ def make_user(session: AsyncSession, test_password_hash: str) -> UserFactory:
         return user
 
     return make
+
+
+@pytest.fixture
+def make_user(session: AsyncSession, test_password_hash: str) -> UserFactory:
+    return user_factory(session, test_password_hash)
 
 
 def bearer_for(settings: Settings, user: User) -> dict[str, str]:
