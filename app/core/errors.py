@@ -277,7 +277,9 @@ def integrity_problem(exc: DBAPIError) -> AppError:
         if "update or delete on table" in text or "is still referenced" in detail:
             return Conflict("conflict.in_use", "The record is still referenced by other records.")
         return Unprocessable("reference.not_found", "A referenced record does not exist.")
-    if sqlstate == "22021":  # character_not_in_repertoire: a NUL byte in a text value
+    # character_not_in_repertoire (a NUL in a text value), untranslatable_character (a NUL
+    # escape inside jsonb): request bodies are checked first (app.core.texts); this is the net.
+    if sqlstate in ("22021", "22P05"):
         return Unprocessable(
             "validation_failed", "A text value contains a character that cannot be stored (NUL)."
         )

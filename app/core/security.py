@@ -22,11 +22,13 @@ from fastapi.routing import APIRoute
 
 from app.core.errors import Forbidden, Unauthorized
 from app.core.headers import request_header
+from app.core.texts import check_json_body, route_checks_text
 from app.core.tokens import TokenExpired
 from app.db.reads import Reader, reader_of
 from app.models.enums import Role
 
 API_KEY_PREFIX = "inv_"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _DISPLAY_PREFIX_LEN = 12
 
 
@@ -299,17 +301,23 @@ def policy_route_class(policies: Mapping[str, Access]) -> type[APIRoute]:
             if policy is None:
                 raise RuntimeError(f"operation {name} ({path}) has no access policy")
             self.policy: Access = policy
+            self.checks_text = route_checks_text(endpoint)
             super().__init__(path, endpoint, **kwargs)
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             # The policy runs before FastAPI solves the route's parameters, as its first
             # dependency did, but without the cost of one more dependency every request
             # (bench/README.md). `app.core.openapi.route_policy` reads `self.policy`.
+            # Then a body's texts are checked once for what PostgreSQL cannot store
+            # (app.core.texts); the body read here is the one FastAPI parses (cached).
             handler = super().get_route_handler()
             policy = self.policy
+            checks_text = self.checks_text and bool((self.methods or set()) & _BODY_METHODS)
 
             async def admitted(request: Request) -> Response:
                 await policy(request)
+                if checks_text:
+                    check_json_body(await request.body())
                 return await handler(request)
 
             return admitted

@@ -39,6 +39,7 @@ from app.core.errors import (
     validation_field_errors,
 )
 from app.core.security import Principal
+from app.core.texts import storable, unstorable_pointer
 from app.domains.audit import service as audit
 from app.domains.hub_activities import service as hub_activities
 from app.domains.hub_activities.repository import snapshot as activity_snapshot
@@ -184,47 +185,10 @@ class Item:
         return field_error(self.pointer + pointer, code, message)
 
 
-def _storable(text: str) -> bool:
-    """PostgreSQL stores neither NUL characters nor lone surrogates (in text or jsonb)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _shown(text: str) -> str:
-    """A key or value as it can be stored and shown: NULs and lone surrogates escaped."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
-
-
-def _unstorable(value: Any, pointer: str = "") -> str | None:
-    """Where a key or text value cannot be stored, if anywhere (its pointer, escaped)."""
-    if isinstance(value, str):
-        return pointer if not _storable(value) else None
-    if isinstance(value, dict):
-        for key, nested in value.items():
-            key_text = str(key)
-            here = f"{pointer}/{_shown(key_text)}"
-            if not _storable(key_text):
-                return here
-            found = _unstorable(nested, here)
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for position, nested in enumerate(value):
-            found = _unstorable(nested, f"{pointer}/{position}")
-            if found is not None:
-                return found
-    return None
-
-
 def _external_id(raw: Any) -> str | None:
     """The item's external_id as its result shows it (none when it cannot be stored)."""
     value = raw.get("external_id") if isinstance(raw, dict) else None
-    if not isinstance(value, str) or not _storable(value):
+    if not isinstance(value, str) or not storable(value):
         return None
     return value.strip()
 
@@ -245,7 +209,7 @@ def _parse(index: int, raw: Any, resource: SyncResource | None) -> Item:
         resource = known[named]
         raw = {key: value for key, value in raw.items() if key != "resource"}
     item = Item(index, resource, _external_id(raw))
-    unstorable = _unstorable(raw)
+    unstorable = unstorable_pointer(raw)
     if unstorable is not None:
         item.invalid(
             "validation_failed",

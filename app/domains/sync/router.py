@@ -11,6 +11,7 @@ from app.core.openapi import problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, Principal
+from app.core.texts import checks_its_own_text
 from app.db.session import SessionDep
 from app.domains.sync import service
 from app.domains.sync.schemas import (
@@ -86,6 +87,7 @@ async def _push(
 
 
 @router.post("/sync/units/batch", responses=problems(409, 413, 422))
+@checks_its_own_text  # an item that holds one fails alone
 async def push_unit_batch(
     request: Request,
     response: Response,
@@ -106,6 +108,7 @@ push_unit_batch.__doc__ = (push_unit_batch.__doc__ or "") + _BATCH_NOTE
 
 
 @router.post("/sync/innovations/batch", responses=problems(409, 413, 422))
+@checks_its_own_text  # an item that holds one fails alone
 async def push_innovation_batch(
     request: Request,
     response: Response,
@@ -133,6 +136,7 @@ push_innovation_batch.__doc__ = (push_innovation_batch.__doc__ or "") + _BATCH_N
 
 
 @router.post("/sync/replications/batch", responses=problems(409, 413, 422))
+@checks_its_own_text  # an item that holds one fails alone
 async def push_replication_batch(
     request: Request,
     response: Response,
@@ -162,6 +166,7 @@ push_replication_batch.__doc__ = (push_replication_batch.__doc__ or "") + _BATCH
 
 
 @router.post("/sync/hub-activities/batch", responses=problems(409, 413, 422))
+@checks_its_own_text  # an item that holds one fails alone
 async def push_hub_activity_batch(
     request: Request,
     response: Response,
@@ -189,6 +194,7 @@ push_hub_activity_batch.__doc__ = (push_hub_activity_batch.__doc__ or "") + _BAT
 
 
 @router.post("/sync/batch", responses=problems(409, 413, 422))
+@checks_its_own_text  # an item that holds one fails alone
 async def push_mixed_batch(
     request: Request,
     response: Response,
