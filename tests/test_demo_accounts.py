@@ -3,6 +3,8 @@ regional-system key works, and loading the demo twice adds nothing the second ti
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 from sqlalchemy import func, select
@@ -149,18 +151,125 @@ async def test_loading_the_demo_twice_adds_nothing_the_second_time(
     assert await _counts(session) == before
 
 
+# DOMAIN.md section 5, verbatim: (title, acronym expansion) in the order of the list.
+MEDAN_NON_IT = [
+    ("Pengadaan Ruang Terbuka Hijau / Penataan Taman", None),
+    ('Layanan Kehumasan "DPRD Menyapa"', None),
+    ("Penyusunan Pedoman Keprotokolan / Juklak", None),
+    ("MAJATOKI", "Mari Jaga Toilet Kita"),
+    ("RINDU", "Ruang Inovatif Terpadu"),
+]
+MEDAN_IT = [
+    ("E-SAKIP", None),
+    ("E-Tindak Lanjut", None),
+    ("E-Salary", None),
+    ("E-Perjadin", None),
+    ("Produk Hukum (JDIH Daerah)", None),
+    ("E-Disposisi", None),
+    ("Chatting", None),
+    ("E-Reses", None),
+    ("E-Kuesioner", None),
+    ("Website", None),
+    ("TV Media", None),
+    ("VTT", "Voice To Text"),
+    ("E-Surat", None),
+    ("SIMASDU", "Sistem Manajemen Aset Terpadu"),
+    ("SIKULIN", "Sistem Layanan Kunjungan Online"),
+    ("E-Jadwal", None),
+    ("Penggunaan QR Code pada Kegiatan DPRD Kota Medan", None),
+]
+DEMI_SEPEDA_BAGUS = (
+    "Demi Sepeda Bagus: Sebuah Model Layanan Publik Berkebutuhan Khusus melalui PKBM, Inklusi "
+    "Sosial, Pendidikan Keluarga, Kolaborasi Stakeholder dan Pembelajaran Berdiferensiasi"
+)
+# (title, expansion, unit or None where the record names only the city, awards as (tier, year))
+AWARDED = [
+    ("Emas Hitam di Balik Tumpukan Sampah", None, None, [("top_25", 2015)]),
+    ("SEPASAR PEDAS", "Sekolah Pasar Pedagang Cerdas", None, [("top_45", 2020)]),
+    (
+        "Si Ikan Nila",
+        "Sentra Intensif Budidaya Ikan Nila Sistem Bioflok",
+        None,
+        [("top_45", 2021)],
+    ),
+    (
+        "Jarik Ma'Siti",
+        "Belajar Menarik Bersama Siswa Istimewa",
+        "SMP Negeri 10 Kota Malang",
+        [("top_45", 2023)],
+    ),
+    (
+        "NASI TIGA BERAS",
+        "Pelayanan Siswa Istimewa Galas Berwirausaha",
+        "SMP Negeri 13 Kota Malang",
+        [("top_5", 2024)],
+    ),
+    (
+        "SIMBA ASIA",
+        "Sinau Mandiri Bersama Anak Satata Wiyata Mandalaning Bangsa Istimewa",
+        "SMP Negeri 2 Kota Malang",
+        [("top_5", 2024)],
+    ),
+    (DEMI_SEPEDA_BAGUS, None, "Dinas Pendidikan Kabupaten Deli Serdang", [("top_45", 2022)]),
+]
+
+
 async def test_demo_has_the_innovations_of_domain_md(session: AsyncSession, demo: int) -> None:
     medan = demo_id("unit", "Sekretariat DPRD Kota Medan")
     rows = (
         await session.execute(
-            select(Innovation.is_digital, Innovation.status).where(Innovation.unit_id == medan)
+            select(
+                Innovation.title,
+                Innovation.acronym_expansion,
+                Innovation.is_digital,
+                Innovation.status,
+                Innovation.implemented_date,
+            ).where(Innovation.unit_id == medan)
         )
     ).all()
-    assert len(rows) == 22
-    assert sum(1 for digital, _ in rows if not digital) == 5
-    assert {status for _, status in rows} == set(InnovationStatus)
-    titles = set(await session.scalars(select(Innovation.title)))
-    assert {"Jarik Ma'Siti", "NASI TIGA BERAS", "SIMBA ASIA", "Demi Sepeda Bagus"} <= titles
+    # The launch's 22 and nothing else: five non-IT, seventeen IT-based, all of 1 July 2021.
+    assert sorted((t, e) for t, e, digital, _, _ in rows if not digital) == sorted(MEDAN_NON_IT)
+    assert sorted((t, e) for t, e, digital, _, _ in rows if digital) == sorted(MEDAN_IT)
+    assert {day for *_, day in rows} == {date(2021, 7, 1)}
+    assert {status for _, _, _, status, _ in rows} == set(InnovationStatus)
+
+
+async def test_demo_has_malangs_and_deli_serdangs_awarded_innovations(
+    session: AsyncSession, demo: int
+) -> None:
+    malang = demo_id("institution", "Pemerintah Kota Malang")
+    for title, expansion, unit, awards in AWARDED:
+        innovation = await session.scalar(select(Innovation).where(Innovation.title == title))
+        assert innovation is not None, title
+        assert innovation.acronym_expansion == expansion, title
+        if unit is None:
+            assert innovation.institution_id == malang, title
+        else:
+            assert innovation.unit_id == demo_id("unit", unit), title
+        held = (
+            await session.execute(
+                select(Award.tier, Award.year).where(Award.innovation_id == innovation.id)
+            )
+        ).all()
+        assert sorted(held) == awards, title
+    # Every award of the demo is one of these: no made-up Top list for anyone else.
+    assert await session.scalar(select(func.count()).select_from(Award)) == len(AWARDED)
+
+
+async def test_demo_section_texts_not_from_the_record_read_as_illustrative(
+    session: AsyncSession, demo: int
+) -> None:
+    texts = [
+        text
+        for sections in await session.scalars(
+            select(Innovation.sections).where(Innovation.source_system == "demo")
+        )
+        for text in sections.values()
+    ]
+    from_the_record = [t for t in texts if not t.startswith("[Ilustrasi] ")]
+    # Only Medan's launch (survey feedback, 1 July 2021) and Jarik Ma'Siti's replications.
+    assert len(from_the_record) == 22 + 1
+    assert all("survei kepuasan" in t or "studi tiru" in t for t in from_the_record)
 
 
 async def test_demo_has_the_hubs_of_domain_md(client: httpx.AsyncClient, demo: int) -> None:
@@ -222,6 +331,9 @@ async def test_demo_has_north_sumatras_coaching_clinic_with_demi_sepeda_bagus(
     (clinic,) = response.json()["items"]
     assert clinic["status"] == "published"
     assert clinic["innovation_ids"] == [str(demo_id("innovation", "Demi Sepeda Bagus"))]
+    # DOMAIN.md section 5: Monday 3 June 2024.
+    assert clinic["title"].startswith("Coaching Clinic Pembinaan Inovasi Pelayanan Publik")
+    assert clinic["activity_date"] == "2024-06-03"
     deli_serdang = str(demo_id("institution", "Pemerintah Kabupaten Deli Serdang"))
     assert deli_serdang in clinic["participant_institution_ids"]
     # The hub's draft is its own admins' only.
@@ -293,7 +405,8 @@ async def test_the_demo_local_admin_sees_medans_kipp_2023_entries(
         "SIKULIN": "screened_in",
         "E-SAKIP": "submitted",
         "VTT": "screened_out",
-        "E-RESES": "expired",
+        "E-Reses": "expired",
+        "RINDU": "screened_in",
     }
     # Nobody outside sees an entry before the results are published (KIPP 2023); KIPP 2022's
     # evaluated entries are public since its results were decreed.
@@ -329,7 +442,8 @@ async def test_the_demo_replication_statistics(client: httpx.AsyncClient, demo: 
     assert response.status_code == 200, response.text
     stats = response.json()
     # Implemented or later: Jarik Ma'Siti at SMPN 13 (evaluated) and SMPN 2 (implemented), both
-    # Pemkot Malang; E-PPID in the Jawa Timur bureau (implemented 2023-03-01, discontinued later).
+    # Pemkot Malang; E-Disposisi in the Jawa Timur bureau (implemented 2023-03-01, discontinued
+    # later).
     assert (stats["replicated_innovations"], stats["adopter_institutions"]) == (2, 2)
     assert stats["replications"] == 3
     assert stats["award_winning"] == {
@@ -355,14 +469,15 @@ async def test_the_demo_has_a_fully_evaluated_edition(client: httpx.AsyncClient,
     final = numbers["B/241/PP.00.05/2022"]
     assert final["kind"] == "final_results"
     assert not final["objections_open"]
-    assert [e["tier"] for e in final["entries"]] == ["top_45", "top_45", "top_99", "top_99"]
+    # Its one winner is the record's: Demi Sepeda Bagus, Top 45 of 2022 (DOMAIN.md section 5).
+    demi = str(demo_id("innovation", "Demi Sepeda Bagus"))
+    assert [(e["innovation_id"], e["tier"]) for e in final["entries"]] == [(demi, "top_45")]
     awards = (await client.get("/v1/awards", params={"competition_id": kipp})).json()["items"]
-    assert sorted(a["tier"] for a in awards) == ["top_45", "top_45", "top_99", "top_99"]
-    winner = final["entries"][0]["innovation_id"]
-    on_innovation = (await client.get(f"/v1/innovations/{winner}/awards")).json()["items"]
+    assert [(a["innovation_id"], a["tier"], a["year"]) for a in awards] == [(demi, "top_45", 2022)]
+    on_innovation = (await client.get(f"/v1/innovations/{demi}/awards")).json()["items"]
     assert [a["tier"] for a in on_innovation] == ["top_45"]
     funnel = (await client.get(f"/v1/stats/competitions/{kipp}/funnel")).json()["totals"]
-    assert [(r["advanced"], r["eliminated"]) for r in funnel["rounds"]] == [(4, 2), (2, 2)]
+    assert [(r["advanced"], r["eliminated"]) for r in funnel["rounds"]] == [(1, 5), (1, 0)]
     signed_in = await client.post(
         "/v1/auth/token",
         json={"email": "sekretariat@demo.inovasi.id", "password": DEMO_PASSWORD},
@@ -373,5 +488,5 @@ async def test_the_demo_has_a_fully_evaluated_edition(client: httpx.AsyncClient,
     ).json()["items"]
     assert objection["status"] == "dismissed"
     ranking = (await client.get(f"/v1/rounds/{rounds[0]['id']}/ranking", headers=headers)).json()
-    assert [e["outcome"] for e in ranking["entries"]] == ["advanced"] * 4 + ["eliminated"] * 2
+    assert [e["outcome"] for e in ranking["entries"]] == ["advanced"] + ["eliminated"] * 5
     assert all(len(e["evaluations"]) == 2 for e in ranking["entries"])

@@ -67,7 +67,10 @@ DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
         "Pemkab Deli Serdang",
         InstitutionKind.pemkab,
         "12.07",
-        (DemoUnit("Bagian Organisasi Sekretariat Daerah Kabupaten Deli Serdang"),),
+        (
+            DemoUnit("Bagian Organisasi Sekretariat Daerah Kabupaten Deli Serdang"),
+            DemoUnit("Dinas Pendidikan Kabupaten Deli Serdang"),
+        ),
     ),
     DemoInstitution(
         "Pemerintah Kota Malang",
@@ -78,11 +81,12 @@ DEMO_INSTITUTIONS: tuple[DemoInstitution, ...] = (
             DemoUnit(
                 "Dinas Pendidikan dan Kebudayaan Kota Malang",
                 (
-                    DemoUnit("SMP Negeri 10 Malang"),
-                    DemoUnit("SMP Negeri 13 Malang"),
-                    DemoUnit("SMP Negeri 2 Malang"),
+                    DemoUnit("SMP Negeri 10 Kota Malang"),
+                    DemoUnit("SMP Negeri 13 Kota Malang"),
+                    DemoUnit("SMP Negeri 2 Kota Malang"),
                 ),
             ),
+            DemoUnit("Bagian Organisasi Sekretariat Daerah Kota Malang"),
         ),
     ),
     DemoInstitution(

@@ -1,7 +1,8 @@
 """Demo competitions: KIPP 2023 with the 2023 general-group weights (DOMAIN.md section 3), a
 replication group and entries from the demo institutions in every screening state, and KIPP
 2024, cancelled (replaced by the PKRI monitoring round). The entry rules' values (ages, caps,
-tiers) are demo values: DOMAIN.md gives 2021's, not 2023's."""
+tiers) are demo values: DOMAIN.md gives 2021's, not 2023's. Which innovations entered, and how
+they fared in screening, are illustrative too (Jarik Ma'Siti's Top 45 of 2023 is the record)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ CATEGORIES = (
 ENTRIES = (
     ("SIKULIN", "tata_kelola", SubmissionStatus.screened_in, None, None),
     ("Jarik Ma'Siti", "pendidikan", SubmissionStatus.screened_in, None, None),
-    ("Demi Sepeda Bagus", "pelayanan_publik", SubmissionStatus.screened_in, None, None),
+    ("RINDU", "pelayanan_publik", SubmissionStatus.screened_in, None, None),
     ("E-SAKIP", "tata_kelola", SubmissionStatus.submitted, None, None),
     (
         "VTT",
@@ -60,7 +61,7 @@ ENTRIES = (
         ScreeningReason.incomplete,
         "Tautan video bukti pelaksanaan tidak dapat dibuka.",
     ),
-    ("E-RESES", "tata_kelola", SubmissionStatus.expired, None, None),
+    ("E-Reses", "tata_kelola", SubmissionStatus.expired, None, None),
 )
 
 

@@ -3,7 +3,13 @@ their scores, each round closed, both announced, one objection (dismissed) and t
 decreed, so a frontend can show every screen of the evaluation and the results. It is built
 through the services, as the organiser and the evaluators would through the API, so it obeys
 every rule (conflicts of interest, ranking, tiers); only the announcements' dates are moved back
-so that their objection windows are over. The scores and tiers are demo values."""
+so that their objection windows are over.
+
+Its one winner is the record's: Kabupaten Deli Serdang's Demi Sepeda Bagus, Top 45 of 2022
+(DOMAIN.md section 5), through the Top 99 and the Top 45. The five Medan entries it outranks are
+illustrative entrants that reach no Top list (none of Medan's 22 is on one in the record); the
+scores, the announcements' numbers and dates and the objection are illustrative as well.
+"""
 
 from __future__ import annotations
 
@@ -49,17 +55,23 @@ from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.seed.demo import demo_id
 from app.seed.demo_competitions import KEMENPAN, KIPP_2023_WEIGHTS
+from app.seed.demo_innovations import DEMI_SEPEDA_BAGUS
 
 CODE = "KIPP-2022"
 ROUND2 = (("Presentasi", 40), ("Wawancara", 60))
 # Each entry's base score; an evaluator scores it with a small, evaluator-specific offset.
+# (the innovation's demo name, its category, its base score)
 ENTRIES = (
-    ("MAJATOKI", 88),
-    ("RINDU", 84),
-    ("POJOK BACA DEWAN", 79),
-    ("KLINIK ASPIRASI", 76),
-    ("SIPADU", 71),
-    ("E-PERDA", 65),
+    (DEMI_SEPEDA_BAGUS, "pendidikan", 88),
+    ("MAJATOKI", "tata_kelola", 79),
+    ("E-Tindak Lanjut", "tata_kelola", 76),
+    ("Website", "tata_kelola", 73),
+    ("TV Media", "tata_kelola", 70),
+    ("E-Salary", "tata_kelola", 65),
+)
+CATEGORIES = (
+    ("tata_kelola", "Tata Kelola Pemerintahan yang Baik"),
+    ("pendidikan", "Pendidikan dan Kebudayaan"),
 )
 EVALUATORS = ("evaluator@demo.inovasi.id", "penilai.a@demo.inovasi.id", "penilai.b@demo.inovasi.id")
 TABLES = (
@@ -125,12 +137,15 @@ async def _structure(session: AsyncSession) -> tuple[Competition, list[Competiti
         requires_source_innovation=False,
         source_award_tiers=[],
     )
-    category = CompetitionCategory(
-        id=demo_id("category", f"{CODE}/tata_kelola"),
-        competition_id=competition.id,
-        code="tata_kelola",
-        name="Tata Kelola Pemerintahan yang Baik",
-    )
+    categories = {
+        code: CompetitionCategory(
+            id=demo_id("category", f"{CODE}/{code}"),
+            competition_id=competition.id,
+            code=code,
+            name=name,
+        )
+        for code, name in CATEGORIES
+    }
     rounds = [
         CompetitionRound(
             id=demo_id("round", f"{CODE}/1"),
@@ -138,7 +153,7 @@ async def _structure(session: AsyncSession) -> tuple[Competition, list[Competiti
             position=1,
             kind=RoundKind.desk_evaluation,
             name="Evaluasi Proposal",
-            advance_quota=4,
+            advance_quota=1,
             award_tier="top_99",
         ),
         CompetitionRound(
@@ -147,11 +162,11 @@ async def _structure(session: AsyncSession) -> tuple[Competition, list[Competiti
             position=2,
             kind=RoundKind.interview,
             name="Presentasi dan Wawancara",
-            advance_quota=2,
+            advance_quota=1,
             award_tier="top_45",
         ),
     ]
-    session.add_all([group, category, *rounds])
+    session.add_all([group, *categories.values(), *rounds])
     await session.flush()
     for round_, criteria in zip(rounds, (KIPP_2023_WEIGHTS, ROUND2), strict=True):
         session.add_all(
@@ -173,14 +188,14 @@ async def _structure(session: AsyncSession) -> tuple[Competition, list[Competiti
     )
     first_criteria = list(first)
     sent = datetime(2022, 3, 20, 9, tzinfo=WIB)
-    for index, (title, _) in enumerate(ENTRIES):
+    for index, (title, category, _) in enumerate(ENTRIES):
         innovation = await session.get(Innovation, demo_id("innovation", title))
         assert innovation is not None, f"demo innovation {title} is missing"
         entry = Submission(
             id=demo_id("submission", f"{CODE}/{title}"),
             competition_id=competition.id,
             group_id=group.id,
-            category_id=category.id,
+            category_id=categories[category].id,
             innovation_id=innovation.id,
             institution_id=innovation.institution_id,
             unit_id=innovation.unit_id,
@@ -220,7 +235,7 @@ async def _evaluate(
         round_.id,
         AutoAssign(evaluator_ids=[u.id for u in panel], evaluators_per_submission=2),
     )
-    base = {demo_id("submission", f"{CODE}/{title}"): score for title, score in ENTRIES}
+    base = {demo_id("submission", f"{CODE}/{title}"): score for title, _, score in ENTRIES}
     criteria = list(
         await session.scalars(
             select(RoundCriterion)
@@ -302,9 +317,9 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
         final.id,
         ObjectionCreate(
             submission_id=final.entries[0]["submission_id"],
-            filer_name="Rahmat Hidayat",
-            filer_contact="rahmat.hidayat@example.com",
-            reason="Inovasi ini disebut belum berjalan di seluruh bagian sekretariat dewan.",
+            filer_name="Pengaju Keberatan (ilustrasi)",
+            filer_contact="keberatan.ilustrasi@example.com",
+            reason="[Ilustrasi] Layanan ini disebut belum menjangkau semua PKBM di kabupaten.",
         ),
     )
     await results.review_objection(
@@ -313,7 +328,8 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
         objection.id,
         ObjectionReview(
             decision=ObjectionDecision.dismissed,
-            note="Verifikasi lapangan menunjukkan inovasi berjalan sejak Juli 2021.",
+            note="[Ilustrasi] Verifikasi lapangan menunjukkan layanan berjalan di PKBM yang "
+            "dilaporkan.",
         ),
         Preconditions(None, None),
     )

@@ -1,10 +1,11 @@
 """Demo work of the JIPP network: hub activities and the maturity instrument with assessments.
 
-North Sumatra's coaching clinic on public-service innovation showed Kabupaten Deli Serdang's
-"Demi Sepeda Bagus" as a good practice (DOMAIN.md); East Java's replication forum showed Kota
-Malang's Jarik Ma'Siti. The days, venues, questions and scores are illustrative. The maturity
-instrument has the four aspects hubs are scored on since 2025; East Java's 2025 assessment is
-verified, North Sumatra's is a draft its demo hub admin can go on answering.
+North Sumatra's Coaching Clinic Pembinaan Inovasi Pelayanan Publik of Monday 3 June 2024
+showed Kabupaten Deli Serdang's Demi Sepeda Bagus as a good practice (DOMAIN.md section 5). The
+other activities (and the clinic's venue and participants), the questions and the scores are
+illustrative. The maturity instrument has the four aspects hubs are scored on since 2025; East
+Java's 2025 assessment is verified, North Sumatra's is a draft its demo hub admin can go on
+answering.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from app.models.enums import (
 from app.models.hubs import HubActivity, HubActivityInnovation, HubActivityParticipant
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.seed.demo import demo_id
+from app.seed.demo_innovations import DEMI_SEPEDA_BAGUS
 
 _SUMUT = "JIPP Provinsi Sumatera Utara"
 _JATIM = "JIPP Provinsi Jawa Timur"
@@ -48,14 +50,14 @@ DEMO_ACTIVITIES: tuple[DemoActivity, ...] = (
     DemoActivity(
         _SUMUT,
         HubActivityKind.coaching_clinic,
-        "Klinik Pembinaan Inovasi Pelayanan Publik Provinsi Sumatera Utara",
-        date(2023, 5, 16),
+        "Coaching Clinic Pembinaan Inovasi Pelayanan Publik Provinsi Sumatera Utara",
+        date(2024, 6, 3),
         "12.71",
-        "Aula Martabe, Kantor Gubernur Sumatera Utara, Medan",
+        "Kantor Gubernur Sumatera Utara, Medan (tempat ilustrasi)",
         ("Pemerintah Kota Medan", "Pemerintah Kabupaten Deli Serdang"),
-        ("Demi Sepeda Bagus",),
-        "Demi Sepeda Bagus dari Kabupaten Deli Serdang dipaparkan sebagai praktik baik; "
-        "peserta menyusun rencana pendaftaran KIPP 2023.",
+        (DEMI_SEPEDA_BAGUS,),
+        "Demi Sepeda Bagus dari Dinas Pendidikan Kabupaten Deli Serdang, Top 45 KIPP 2022, "
+        "dipaparkan sebagai praktik baik.",
     ),
     DemoActivity(
         _SUMUT,
@@ -83,10 +85,11 @@ DEMO_ACTIVITIES: tuple[DemoActivity, ...] = (
         "Forum Replikasi Inovasi Sekolah Inklusi",
         date(2023, 8, 24),
         "35.73",
-        "SMP Negeri 10 Malang",
+        "SMP Negeri 10 Kota Malang",
         ("Pemerintah Kota Malang",),
         ("Jarik Ma'Siti",),
-        "SMP Negeri 13 dan SMP Negeri 2 Malang sepakat mereplikasi Jarik Ma'Siti.",
+        "[Ilustrasi] SMP Negeri 13 dan SMP Negeri 2 Kota Malang memaparkan replikasi Jarik "
+        "Ma'Siti yang mereka terapkan sejak Juli 2023.",
     ),
 )
 

@@ -1,8 +1,16 @@
-"""Demo replications: the Malang chain of DOMAIN.md (Jarik Ma'Siti of SMP Negeri 10, replicated
-by NASI TIGA BERAS at SMP Negeri 13 and SIMBA ASIA at SMP Negeri 2, inside Pemerintah Kota
-Malang), and replications across provinces facilitated by a hub or the secretariat, in several
-states; plus Jarik Ma'Siti's Top 45 KIPP 2023 award, which the replication group's entry rules
-and the replication statistics read."""
+"""Demo replications and awards.
+
+From the record (DOMAIN.md section 5): the Malang chain (Jarik Ma'Siti of SMP Negeri 10 Kota
+Malang, replicated as NASI TIGA BERAS at SMP Negeri 13 and SIMBA ASIA at SMP Negeri 2, inside
+Pemerintah Kota Malang), and Kota Malang's awards: Emas Hitam di Balik Tumpukan Sampah (Top 25,
+2015), SEPASAR PEDAS (Top 45, 2020), Si Ikan Nila (Top 45, 2021), Jarik Ma'Siti (Top 45 KIPP
+2023, which the replication group's entry rules and the replication statistics read) and its
+two replicas (Top 5 of the 2024 replication group, PKRI 2024). The demo holds none of the
+editions 2015-2021 nor PKRI 2024, so those awards are historic (they name no edition).
+
+Illustrative: the replications' dates, scopes and measures, and the replications across
+provinces (facilitated by a hub or the secretariat), which show the other states.
+"""
 
 from __future__ import annotations
 
@@ -23,13 +31,17 @@ from app.models.institutions import Unit
 from app.models.replications import Replication
 from app.models.submissions import Award
 from app.seed.demo import demo_id
+from app.seed.demo_innovations import (
+    DELI_SERDANG_EDUCATION,
+    DEMI_SEPEDA_BAGUS,
+    SMPN2,
+    SMPN13,
+)
 
 St = ReplicationStatus
-SMPN10, SMPN13, SMPN2 = "SMP Negeri 10 Malang", "SMP Negeri 13 Malang", "SMP Negeri 2 Malang"
 MEDAN_ORGANISASI = "Bagian Organisasi Sekretariat Daerah Kota Medan"
-DELI_SERDANG = "Bagian Organisasi Sekretariat Daerah Kabupaten Deli Serdang"
+MALANG_EDUCATION = "Dinas Pendidikan dan Kebudayaan Kota Malang"
 JATIM_BUREAU = "Biro Organisasi Sekretariat Daerah Provinsi Jawa Timur"
-TIRTANADI = "Cabang Medan Kota"
 HUB_JATIM = "JIPP Provinsi Jawa Timur"
 HUB_SUMUT = "JIPP Provinsi Sumatera Utara"
 # The order of the steps' dates (a demo replication gives the dates of the steps it reached).
@@ -81,7 +93,7 @@ DEMO_REPLICATIONS: tuple[DemoReplication, ...] = (
     ),
     # Across provinces, facilitated by hubs and the secretariat.
     DemoReplication(
-        "Jarik Ma'Siti", DELI_SERDANG, St.implementing, date(2024, 2, 5),
+        "Jarik Ma'Siti", DELI_SERDANG_EDUCATION, St.implementing, date(2024, 2, 5),
         (date(2024, 2, 19), date(2024, 3, 11), date(2024, 4, 1)), hub=HUB_SUMUT,
         adaptation="Diterapkan di sekolah menengah pertama binaan kabupaten.",
     ),
@@ -91,18 +103,19 @@ DEMO_REPLICATIONS: tuple[DemoReplication, ...] = (
         adaptation="Kunjungan daring ke kantor gubernur, bukan ke dewan.",
     ),
     DemoReplication(
-        "Demi Sepeda Bagus", TIRTANADI, St.requested, date(2024, 8, 12), hub=HUB_SUMUT,
+        DEMI_SEPEDA_BAGUS, MALANG_EDUCATION, St.requested, date(2024, 8, 12), secretariat=True,
         scope=ReplicationScope.partial,
     ),
     DemoReplication(
-        "E-PPID", JATIM_BUREAU, St.discontinued, date(2022, 9, 5),
+        "E-Disposisi", JATIM_BUREAU, St.discontinued, date(2022, 9, 5),
         (date(2022, 9, 19), date(2022, 10, 3), date(2022, 11, 1), date(2023, 3, 1)),
         secretariat=True, ended=date(2024, 1, 15),
-        reason="Digantikan oleh sistem informasi publik provinsi yang terintegrasi.",
+        reason="Digantikan oleh sistem persuratan provinsi yang terintegrasi.",
     ),
     DemoReplication(
-        "KLINIK ASPIRASI", MEDAN_ORGANISASI, St.rejected, date(2024, 3, 4), ended=date(2024, 3, 18),
-        reason="Program ini khusus untuk anggota dewan dan tidak cocok untuk perangkat daerah.",
+        'Layanan Kehumasan "DPRD Menyapa"', MEDAN_ORGANISASI, St.rejected, date(2024, 3, 4),
+        ended=date(2024, 3, 18),
+        reason="Layanan ini khusus untuk kehumasan dewan dan tidak cocok untuk perangkat daerah.",
     ),
 )  # fmt: skip
 
@@ -139,24 +152,52 @@ def _record(spec: DemoReplication, source: Innovation, adopter: Unit) -> Replica
     )
 
 
+@dataclass(frozen=True)
+class DemoAward:
+    innovation: str  # the innovation's demo name
+    tier: str
+    year: int
+    title: str
+    competition: str | None = None  # the demo edition's code; None: a historic award
+
+
+DEMO_AWARDS: tuple[DemoAward, ...] = (
+    DemoAward(
+        "Emas Hitam di Balik Tumpukan Sampah", "top_25", 2015,
+        "Top 25 Inovasi Pelayanan Publik KIPP 2015",
+    ),
+    DemoAward("SEPASAR PEDAS", "top_45", 2020, "Top 45 Inovasi Pelayanan Publik KIPP 2020"),
+    DemoAward("Si Ikan Nila", "top_45", 2021, "Top 45 Inovasi Pelayanan Publik KIPP 2021"),
+    # KIPP 2023 itself: the award does not bar the entry the demo edition holds.
+    DemoAward(
+        "Jarik Ma'Siti", "top_45", 2023, "Top 45 Inovasi Pelayanan Publik KIPP 2023", "KIPP-2023"
+    ),
+    DemoAward("NASI TIGA BERAS", "top_5", 2024, "Top 5 Kelompok Replikasi PKRI 2024"),
+    DemoAward("SIMBA ASIA", "top_5", 2024, "Top 5 Kelompok Replikasi PKRI 2024"),
+)  # fmt: skip
+
+
 async def load_demo_replications(session: AsyncSession) -> int:
-    """Add the demo replications and award that are missing (after the demo innovations,
+    """Add the demo replications and awards that are missing (after the demo innovations,
     hubs and competitions); returns how many."""
     added = 0
-    award_id = demo_id("award", "Jarik Ma'Siti:top_45:2023")
-    if await session.get(Award, award_id) is None:
-        jarik = await session.get(Innovation, demo_id("innovation", "Jarik Ma'Siti"))
-        assert jarik is not None, "demo innovation Jarik Ma'Siti is missing"
+    for award in DEMO_AWARDS:
+        award_id = demo_id("award", f"{award.innovation}:{award.tier}:{award.year}")
+        if await session.get(Award, award_id) is not None:
+            continue
+        innovation = await session.get(Innovation, demo_id("innovation", award.innovation))
+        assert innovation is not None, f"demo innovation {award.innovation} is missing"
         session.add(
             Award(
                 id=award_id,
-                innovation_id=jarik.id,
-                institution_id=jarik.institution_id,
-                # KIPP 2023 itself: the award does not bar the entry the demo edition holds.
-                competition_id=demo_id("competition", "KIPP-2023"),
-                tier="top_45",
-                year=2023,
-                title="Top 45 Inovasi Pelayanan Publik KIPP 2023",
+                innovation_id=innovation.id,
+                institution_id=innovation.institution_id,
+                competition_id=demo_id("competition", award.competition)
+                if award.competition
+                else None,
+                tier=award.tier,
+                year=award.year,
+                title=award.title,
             )
         )
         added += 1

@@ -1,7 +1,9 @@
-"""The catalogue's filters on awards and replications, on the demo data: Jarik Ma'Siti holds a
-Top 45 KIPP 2023 award and was implemented by the Malang schools; KIPP 2022's decreed results
-gave MAJATOKI and RINDU a Top 45 and POJOK BACA DEWAN and KLINIK ASPIRASI a Top 99; E-PPID was
-implemented at the East Java bureau before it was discontinued (it still counts as replicated)."""
+"""The catalogue's filters on awards and replications, on the demo data (DOMAIN.md section 5):
+Kota Malang's Emas Hitam di Balik Tumpukan Sampah (Top 25, 2015), SEPASAR PEDAS (Top 45, 2020),
+Si Ikan Nila (Top 45, 2021) and Jarik Ma'Siti (Top 45, 2023), whose replicas NASI TIGA BERAS and
+SIMBA ASIA were Top 5 of the 2024 replication group; Demi Sepeda Bagus, Top 45 of 2022 through
+the demo's decreed KIPP 2022. Jarik Ma'Siti was implemented by the Malang schools; E-Disposisi
+was implemented at the East Java bureau before it was discontinued (it still counts)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.seed.demo import load_demo
 
 Params = dict[str, str | list[str]]
-TOP_45_2022 = {"MAJATOKI", "RINDU"}
-TOP_99_2022 = {"POJOK BACA DEWAN", "KLINIK ASPIRASI"}
-AWARDED = {"Jarik Ma'Siti"} | TOP_45_2022 | TOP_99_2022
+DEMI = (
+    "Demi Sepeda Bagus: Sebuah Model Layanan Publik Berkebutuhan Khusus melalui PKBM, Inklusi "
+    "Sosial, Pendidikan Keluarga, Kolaborasi Stakeholder dan Pembelajaran Berdiferensiasi"
+)
+TOP_45 = {"SEPASAR PEDAS", "Si Ikan Nila", DEMI, "Jarik Ma'Siti"}
+TOP_5_2024 = {"NASI TIGA BERAS", "SIMBA ASIA"}
+AWARDED = {"Emas Hitam di Balik Tumpukan Sampah"} | TOP_45 | TOP_5_2024
 
 
 @pytest.fixture
@@ -40,13 +46,14 @@ async def test_has_award_keeps_the_awarded_and_false_the_others(
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"award_tier": "top_45"}, {"Jarik Ma'Siti"} | TOP_45_2022),
-        ({"award_tier": ["top_99", "top_45"]}, AWARDED),
-        ({"award_tier": "top_99"}, TOP_99_2022),
+        ({"award_tier": "top_45"}, TOP_45),
+        ({"award_tier": ["top_5", "top_45", "top_25"]}, AWARDED),
+        ({"award_tier": "top_5"}, TOP_5_2024),
+        ({"award_tier": "top_99"}, set()),
         ({"award_year": "2023"}, {"Jarik Ma'Siti"}),
-        ({"award_year": "2022"}, TOP_45_2022 | TOP_99_2022),
-        ({"award_tier": "top_45", "award_year": "2022"}, TOP_45_2022),
-        ({"award_tier": "top_99", "award_year": "2023"}, set()),
+        ({"award_year": "2022"}, {DEMI}),
+        ({"award_tier": "top_45", "award_year": "2022"}, {DEMI}),
+        ({"award_tier": "top_5", "award_year": "2023"}, set()),
     ],
 )
 async def test_award_tier_and_year_match_one_award(
@@ -59,11 +66,11 @@ async def test_replicated_means_an_adopter_reached_implementation(
     client: httpx.AsyncClient, demo: int
 ) -> None:
     # SIKULIN's replication only has its agreement signed, Demi Sepeda Bagus's is a request,
-    # KLINIK ASPIRASI's was rejected: none of them counts.
-    assert await titles(client, {"replicated": "true"}) == {"Jarik Ma'Siti", "E-PPID"}
+    # "DPRD Menyapa"'s was rejected: none of them counts.
+    assert await titles(client, {"replicated": "true"}) == {"Jarik Ma'Siti", "E-Disposisi"}
     not_replicated = await titles(client, {"replicated": "false"})
-    assert {"SIKULIN", "Demi Sepeda Bagus", "KLINIK ASPIRASI"} <= not_replicated
-    assert not_replicated.isdisjoint({"Jarik Ma'Siti", "E-PPID"})
+    assert {"SIKULIN", DEMI, 'Layanan Kehumasan "DPRD Menyapa"'} <= not_replicated
+    assert not_replicated.isdisjoint({"Jarik Ma'Siti", "E-Disposisi"})
 
 
 async def test_facets_and_statistics_take_the_same_filters(

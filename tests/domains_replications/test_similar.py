@@ -78,7 +78,7 @@ async def test_the_limit_bounds_the_list(client: httpx.AsyncClient, demo: int) -
 async def test_a_draft_or_unknown_innovation_is_a_404_for_the_public(
     client: httpx.AsyncClient, demo: int
 ) -> None:
-    for innovation_id in (innovation("SAPA DEWAN"), str(uuid.uuid4())):
+    for innovation_id in (innovation("E-Kuesioner"), str(uuid.uuid4())):
         response = await client.get(f"/v1/innovations/{innovation_id}/similar")
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "innovation.not_found"
@@ -124,7 +124,7 @@ async def test_similar_to_combines_with_the_other_filters_facets_and_export(
 async def test_similar_to_an_innovation_the_caller_cannot_read_is_a_422(
     client: httpx.AsyncClient, demo: int
 ) -> None:
-    for innovation_id in (innovation("SAPA DEWAN"), str(uuid.uuid4())):
+    for innovation_id in (innovation("E-Kuesioner"), str(uuid.uuid4())):
         response = await client.get("/v1/innovations", params={"similar_to": innovation_id})
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "innovation.similar_to_not_found"
