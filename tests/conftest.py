@@ -232,6 +232,9 @@ async def make_app(
     shared_app.state.rate_limiter = limiter
     shared_app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)
     apps: list[FastAPI] = []
+    # A test may add routes of its own to the app it was given: take them off the shared app
+    # afterwards (and the OpenAPI document built with them), so no other test sees them.
+    routes = list(shared_app.router.routes)
 
     def make(**overrides: Any) -> FastAPI:
         if not overrides:
@@ -244,6 +247,9 @@ async def make_app(
         yield make
     finally:
         _running.connection = _running.session = None
+        if shared_app.router.routes != routes:
+            shared_app.router.routes[:] = routes
+            shared_app.openapi_schema = None
         for app in apps:
             await app.state.rate_limiter.aclose()
         await limiter.aclose()
