@@ -27,7 +27,9 @@ from app.models.enums import AnnouncementKind, ObjectionStatus
 
 class Announcement(UUIDPrimaryKey, Timestamps, Base):
     """A published, numbered announcement (B/187/PP.00.05/2022). Its entries are a snapshot of
-    what it announced; an entry later disqualified is marked, never removed."""
+    what it announced; an entry later disqualified is marked, never removed. An amended
+    announcement (*pengumuman perubahan*) names the entries an upheld objection promoted, with
+    its own objection window, and links to the announcement it amends."""
 
     __tablename__ = "announcements"
 
@@ -48,9 +50,14 @@ class Announcement(UUIDPrimaryKey, Timestamps, Base):
     objection_days: Mapped[int] = mapped_column(SmallInteger)
     objections_close_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     entries: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    # The announcement this one amends (an upheld objection promoted an entry into it).
+    amends_announcement_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("announcements.id", ondelete="RESTRICT")
+    )
 
     __table_args__ = (
         Index("uq_announcements_number", func.upper(text("number")), unique=True),
+        Index("ix_announcements_amends_announcement_id", "amends_announcement_id"),
         Index(
             "ix_announcements_competition_id_published_at_id",
             "competition_id",
@@ -91,11 +98,20 @@ class Objection(UUIDPrimaryKey, Timestamps, Versioned, Base):
     promoted_submission_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("submissions.id", ondelete="RESTRICT")
     )
+    # The amended announcement that named the promoted entry.
+    amendment_announcement_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("announcements.id", ondelete="RESTRICT")
+    )
 
     __table_args__ = (
         Index("ix_objections_announcement_id_created_at_id", "announcement_id", "created_at", "id"),
         Index("ix_objections_submission_id", "submission_id"),
         Index("ix_objections_promoted_submission_id", "promoted_submission_id"),
+        Index("ix_objections_amendment_announcement_id", "amendment_announcement_id"),
+        CheckConstraint(
+            "amendment_announcement_id IS NULL OR promoted_submission_id IS NOT NULL",
+            name="amendment_names_promotion",
+        ),
         CheckConstraint("(status = 'filed') = (reviewed_at IS NULL)", name="reviewed_dated"),
         CheckConstraint("status = 'filed' OR review_note IS NOT NULL", name="review_has_note"),
     )

@@ -135,7 +135,8 @@ async def review_objection(
     cond: IfMatchDep,
 ) -> ObjectionRead:
     """Uphold (the entry is disqualified; `promote_next` advances the best-ranked eliminated
-    entry of the round that decided it) or dismiss a filed objection."""
+    entry of the round that decided it and publishes an amended announcement naming it, with
+    its own objection window) or dismiss a filed objection. Whoever runs the edition."""
     objection = await service.review_objection(session, principal, objection_id, body, cond)
     response.headers["ETag"] = etag(objection.version)
     return ObjectionRead.model_validate(objection)

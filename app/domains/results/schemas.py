@@ -66,6 +66,10 @@ class AnnouncedEntry(BaseModel):
         default=None, description="Shown only where the edition publishes scores."
     )
     disqualified: bool = Field(description="Disqualified since (an upheld objection).")
+    replaces_submission_id: uuid.UUID | None = Field(
+        description="On an amended announcement: the disqualified entry this one was promoted "
+        "in place of (none on any other announcement)."
+    )
 
 
 class AnnouncementRead(BaseModel):
@@ -81,6 +85,13 @@ class AnnouncementRead(BaseModel):
     objections_close_at: datetime = Field(description="Objections are filed until then.")
     objections_open: bool
     entries: list[AnnouncedEntry]
+    amends_announcement_id: uuid.UUID | None = Field(
+        description="An amended announcement's: the announcement it amends. It lists only the "
+        "entries an upheld objection promoted, and objections to them are filed against it."
+    )
+    amended_by: list[uuid.UUID] = Field(
+        description="The amended announcements published for this one, oldest first."
+    )
     created_at: datetime
 
 
@@ -107,15 +118,47 @@ class ObjectionDecision(StrEnum):
     dismissed = "dismissed"
 
 
+class AnnouncementAmendment(BaseModel):
+    """The amended announcement that names an entry promoted by an upheld objection; each field
+    has a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: Number | None = Field(
+        default=None,
+        description="The letter's number; default `B/{n}/PP.00.05/{year}`, the year's next n.",
+        examples=["B/262/PP.00.05/2022"],
+    )
+    title: Title | None = Field(
+        default=None,
+        description='Default "Perubahan atas Pengumuman Nomor {number}: {title}" of the '
+        "announcement it amends (cut at 300 characters).",
+    )
+    body: Body | None = None
+    objection_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=30,
+        description="Its own objection window, in calendar days (WIB) after the day of "
+        "publication; default: the amended announcement's `objection_days`.",
+    )
+
+
 class ObjectionReview(BaseModel):
     """Decide a filed objection. Upholding disqualifies the entry; `promote_next` then advances
-    the best-ranked eliminated entry of the round that decided it."""
+    the best-ranked eliminated entry of the round that decided it, and publishes an amended
+    announcement naming it, with its own objection window."""
 
     model_config = ConfigDict(extra="forbid")
 
     decision: ObjectionDecision
     note: Note = Field(description="The decision's grounds (the disqualification reason).")
     promote_next: bool = False
+    amendment: AnnouncementAmendment | None = Field(
+        default=None,
+        description="With `promote_next`: the amended announcement's number, title, body and "
+        "window, instead of their defaults.",
+    )
 
 
 class ObjectionReceipt(BaseModel):
@@ -141,6 +184,9 @@ class ObjectionRead(BaseModel):
     review_note: str | None
     reviewed_at: datetime | None
     promoted_submission_id: uuid.UUID | None
+    amendment_announcement_id: uuid.UUID | None = Field(
+        description="The amended announcement that named the promoted entry."
+    )
     created_at: datetime
     updated_at: datetime
     version: int

@@ -1,7 +1,8 @@
 """Results (docs/evaluation.md): whoever runs the edition publishes numbered announcements of a
 round's outcome or of the final results; each opens a public objection window in which anyone
 may object to an announced entry; the organiser upholds (the entry is disqualified, and the
-next ranked may be promoted) or dismisses. Decreeing the results (the edition's
+next ranked may be promoted, which an amended announcement names, with its own window) or
+dismisses. Decreeing the results (the edition's
 `publish_results` step) needs every round closed, every window over and every objection
 decided, and creates the awards that later editions' entry rules read."""
 
@@ -28,6 +29,7 @@ from app.domains.evaluation.repository import EvaluationRepository
 from app.domains.innovations.service import visibility_for as catalogue_visibility
 from app.domains.results.schemas import (
     AnnouncedEntry,
+    AnnouncementAmendment,
     AnnouncementCreate,
     AnnouncementRead,
     AwardCreate,
@@ -223,28 +225,55 @@ async def create_announcement(
                 + ".",
             )
         entries = await _final_entries(session, rounds)
-    now = dates.now()
-    number = data.number or await _next_number(session, now.astimezone(dates.WIB).year)
-    announcement = Announcement(
-        competition_id=competition.id,
-        kind=data.kind,
-        round_id=data.round_id,
-        number=number,
-        title=data.title,
-        body=data.body,
-        published_at=now,
-        objection_days=data.objection_days,
-        objections_close_at=objections_close_at(now, data.objection_days),
-        entries=entries,
+    return await _publish(
+        session,
+        principal,
+        competition,
+        Announcement(
+            competition_id=competition.id,
+            kind=data.kind,
+            round_id=data.round_id,
+            title=data.title,
+            body=data.body,
+            objection_days=data.objection_days,
+            entries=entries,
+        ),
+        data.number,
     )
+
+
+def _duplicate_number(number: str) -> Conflict:
+    return Conflict(
+        "announcement.duplicate_number", f"An announcement is already numbered {number}."
+    )
+
+
+async def _check_number_free(session: AsyncSession, number: str | None) -> None:
+    """409 before anything changes, if an announcement has this number (any case)."""
+    if number is not None and await session.scalar(
+        select(Announcement.id).where(func.upper(Announcement.number) == number.upper())
+    ):
+        raise _duplicate_number(number)
+
+
+async def _publish(
+    session: AsyncSession,
+    principal: Principal,
+    competition: Competition,
+    announcement: Announcement,
+    number: str | None,
+) -> Announcement:
+    """Number, date and store the announcement (its window opens now), and its audit event."""
+    now = dates.now()
+    announcement.number = number or await _next_number(session, now.astimezone(dates.WIB).year)
+    announcement.published_at = now
+    announcement.objections_close_at = objections_close_at(now, announcement.objection_days)
     session.add(announcement)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
-        raise Conflict(
-            "announcement.duplicate_number", f"An announcement is already numbered {number}."
-        ) from None
+        raise _duplicate_number(announcement.number) from None
     await audit.record(
         session,
         principal,
@@ -257,6 +286,61 @@ async def create_announcement(
     return announcement
 
 
+def amendment_title(amended: Announcement) -> str:
+    return f"Perubahan atas Pengumuman Nomor {amended.number}: {amended.title}"[:300]
+
+
+async def _publish_amendment(
+    session: AsyncSession,
+    principal: Principal,
+    competition: Competition,
+    amended: Announcement,
+    deciding: CompetitionRound,
+    disqualified: Submission,
+    promoted: Submission,
+    options: AnnouncementAmendment | None,
+) -> Announcement:
+    """The amended announcement (*pengumuman perubahan*) of an upheld objection's promotion: it
+    names the promoted entry, in place of the disqualified one, with the rank and score of the
+    round that decided it, and opens its own objection window, so that anyone may object to the
+    promoted entry as they could to those first announced."""
+    options = options or AnnouncementAmendment()
+    result = await session.scalar(
+        select(RoundResult).where(
+            RoundResult.round_id == deciding.id, RoundResult.submission_id == promoted.id
+        )
+    )
+    assert result is not None
+    rows = await _entry_rows(session, [promoted.id])
+    tier = (
+        deciding.award_tier
+        if amended.kind is AnnouncementKind.round_outcome
+        else promoted.final_tier
+    )
+    entry = {
+        **_announced(rows[promoted.id], result, tier),
+        "replaces_submission_id": str(disqualified.id),
+    }
+    return await _publish(
+        session,
+        principal,
+        competition,
+        Announcement(
+            competition_id=competition.id,
+            kind=amended.kind,
+            round_id=amended.round_id,
+            title=options.title or amendment_title(amended),
+            body=options.body,
+            objection_days=(
+                amended.objection_days if options.objection_days is None else options.objection_days
+            ),
+            entries=[entry],
+            amends_announcement_id=amended.id,
+        ),
+        options.number,
+    )
+
+
 async def read_announcement(
     session: AsyncSession, announcement: Announcement, competition: Competition
 ) -> AnnouncementRead:
@@ -267,6 +351,13 @@ async def read_announcement(
                 select(Submission.id, Submission.status).where(Submission.id.in_(ids))
             )
         ).all()
+    )
+    amended_by = list(
+        await session.scalars(
+            select(Announcement.id)
+            .where(Announcement.amends_announcement_id == announcement.id)
+            .order_by(Announcement.published_at, Announcement.id)
+        )
     )
     return AnnouncementRead(
         id=announcement.id,
@@ -290,12 +381,15 @@ async def read_announcement(
                         if competition.publish_scores and entry["score"] is not None
                         else None
                     ),
+                    "replaces_submission_id": entry.get("replaces_submission_id"),
                 },
                 disqualified=statuses.get(uuid.UUID(entry["submission_id"]))
                 is SubmissionStatus.disqualified,
             )
             for entry in announcement.entries
         ],
+        amends_announcement_id=announcement.amends_announcement_id,
+        amended_by=amended_by,
         created_at=announcement.created_at,
     )
 
@@ -523,6 +617,14 @@ async def review_objection(
             "/promote_next",
             "Only an upheld objection frees a place to promote into.",
         )
+    if data.amendment is not None and not data.promote_next:
+        raise invalid_field(
+            "objection.amendment_without_promotion",
+            "/amendment",
+            "An amended announcement names a promoted entry: ask for `promote_next` too.",
+        )
+    if data.promote_next and data.amendment is not None:
+        await _check_number_free(session, data.amendment.number)
     before = audit.snapshot(objection)
     now = dates.now()
     if data.decision is ObjectionDecision.upheld:
@@ -551,6 +653,17 @@ async def review_objection(
                 promoted = await _promote_next(session, principal, deciding)
                 if promoted is not None:
                     objection.promoted_submission_id = promoted.id
+                    amendment = await _publish_amendment(
+                        session,
+                        principal,
+                        competition,
+                        announcement,
+                        deciding,
+                        submission,
+                        promoted,
+                        data.amendment,
+                    )
+                    objection.amendment_announcement_id = amendment.id
         objection.status = ObjectionStatus.upheld
     else:
         objection.status = ObjectionStatus.dismissed
