@@ -37,8 +37,11 @@ openapi: $(STAMP)
 openapi-check: $(STAMP)
 	$(BIN)/python -m scripts.export_openapi --check openapi.json
 
+# Two worker processes (this machine's cores), each on a database of its own; each test file
+# runs on one worker, so a module's shared fixtures are built once.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
-	$(BIN)/python -m scripts.run_pytest
+	$(BIN)/python -m scripts.run_pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 client-check: $(STAMP)
 	bash scripts/check_typescript_client.sh

@@ -15,13 +15,14 @@ from fastapi import FastAPI
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from app.core.config import Environment, Settings
+from app.core.config import PROJECT_ROOT, Environment, Settings
 from app.core.passwords import hash_password
 from app.core.ratelimit import build_rate_limiter
 from app.core.shared_results import SharedResults
 from app.core.tokens import issue_access_token
 from app.db.reads import CompiledRead, ConnectionReader
 from app.db.session import create_engine, read_session, unit_of_work
+from app.db.url import embedded_server_url
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
 from app.main import create_app
@@ -41,6 +42,16 @@ from tests.fixtures.database import drop_database, migrate, seed, test_database_
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, the controller starts the embedded PostgreSQL (when no
+    TEST_DATABASE_URL is given) before any worker exists: the workers join the running server
+    instead of racing to start it, and it stops when the controller exits."""
+    if hasattr(config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
+        return
+    if config.getoption("numprocesses", None):
+        embedded_server_url(PROJECT_ROOT / ".data" / "postgres")
 
 
 def make_settings(url: URL, **overrides: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from typing import Any
 
@@ -95,7 +96,8 @@ async def test_alembic_check_finds_no_drift(engine: AsyncEngine) -> None:
 
 
 def test_downgrade_to_base_and_upgrade_again_on_a_fresh_database() -> None:
-    url = test_database_url("inovasi_migrations")
+    # Its own database per process: pytest-xdist's workers run side by side on one server.
+    url = test_database_url(f"inovasi_test_migrations_{os.getpid()}")
     try:
         config = _config(url)
         command.upgrade(config, "head")
