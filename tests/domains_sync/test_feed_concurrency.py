@@ -2,9 +2,11 @@
 without skipping anything"): a transaction that began writing first but commits last is held
 back, then delivered, and no change is skipped or delivered twice.
 
-Runs in its own database (migrated and seeded here, dropped afterwards) so that nothing it
-commits reaches the shared test database, and reads through an app on that database with a
-secretariat key, as a consumer would."""
+Runs on a PostgreSQL server of its own (migrated and seeded here, deleted afterwards): nothing
+it commits reaches the shared test database, and no other test's open transaction (another
+pytest worker's, say) holds back the feed's horizon, which is the oldest open transaction of
+the whole server. Reads through an app on that database with a secretariat key, as a consumer
+would."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
 from app.models.sync import SyncChange
 from tests.conftest import client_for, make_settings
-from tests.fixtures.database import drop_database, migrate, seed, test_database_url
+from tests.fixtures.database import migrate, private_server, seed
 
 FEED = "/v1/sync/changes"
 Item = dict[str, Any]
@@ -66,11 +68,10 @@ class Feed:
 
 @pytest.fixture(scope="module")
 def sync_database_url() -> Iterator[URL]:
-    url = test_database_url(f"inovasi_sync_{os.getpid()}")
-    migrate(url)
-    seed(url, make_settings(url))
-    yield url
-    drop_database(url)
+    with private_server(f"inovasi_sync_{os.getpid()}") as url:
+        migrate(url)
+        seed(url, make_settings(url))
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
