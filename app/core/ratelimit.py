@@ -283,8 +283,16 @@ class PostgresCounters(Counters):
 class RateLimiter:
     """Per-principal and per-address request limits, and login-failure throttling."""
 
-    def __init__(self, settings: Settings, counters: Counters, *, clock: Clock = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        counters: Counters,
+        *,
+        clock: Clock = time.time,
+        storage_timeout: float = _STORAGE_TIMEOUT_SECONDS,
+    ) -> None:
         self.counters = counters
+        self._storage_timeout = storage_timeout
         self._per_principal = settings.rate_limit_per_minute
         self._per_address = settings.rate_limit_anonymous_per_minute
         self._login_window = settings.login_failure_window_seconds
@@ -389,7 +397,7 @@ class RateLimiter:
         if time.monotonic() < self._skip_until:
             return None
         try:
-            async with asyncio.timeout(_STORAGE_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self._storage_timeout):
                 return await call()
         except Exception:
             self._skip_until = time.monotonic() + _STORAGE_RETRY_SECONDS
@@ -406,8 +414,10 @@ def build_rate_limiter(
     engine_getter: Callable[[], AsyncEngine],
     *,
     clock: Clock = time.time,
+    storage_timeout: float = _STORAGE_TIMEOUT_SECONDS,
 ) -> RateLimiter:
-    """The limiter on the store RATE_LIMIT_STORAGE names. Opens no connection until first use."""
+    """The limiter on the store RATE_LIMIT_STORAGE names. Opens no connection until first use.
+    A store slower than `storage_timeout` seconds lets the request through."""
     storage = settings.resolved_rate_limit_storage
     counters: Counters
     if storage == "memory":
@@ -419,8 +429,8 @@ def build_rate_limiter(
             "async+" + storage,
             wrap_exceptions=True,
             key_prefix=_REDIS_KEY_PREFIX,
-            connect_timeout=_STORAGE_TIMEOUT_SECONDS,
-            stream_timeout=_STORAGE_TIMEOUT_SECONDS,
+            connect_timeout=storage_timeout,
+            stream_timeout=storage_timeout,
         )
         counters = LimitsCounters(redis, "redis")
-    return RateLimiter(settings, counters, clock=clock)
+    return RateLimiter(settings, counters, clock=clock, storage_timeout=storage_timeout)

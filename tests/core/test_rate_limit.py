@@ -99,7 +99,9 @@ LimiterFactory = Callable[..., RateLimiter]
 @pytest.fixture
 async def limiters(engine: AsyncEngine, database_url: URL) -> AsyncIterator[LimiterFactory]:
     """`limiters(storage, clock=None, **settings)`: a RateLimiter on the test database's engine;
-    closed after the test."""
+    closed after the test. Its store may take 30 s before it is taken for failed (a served app
+    allows 1 s): on a loaded machine a slow Redis reply would otherwise let the rest of a
+    test's attempts through, and these tests count what the store holds."""
     made: list[RateLimiter] = []
 
     def make(
@@ -107,7 +109,7 @@ async def limiters(engine: AsyncEngine, database_url: URL) -> AsyncIterator[Limi
     ) -> RateLimiter:
         settings = make_settings(database_url, rate_limit_storage=storage, **overrides)
         kwargs = {"clock": clock} if clock is not None else {}
-        limiter = build_rate_limiter(settings, lambda: engine, **kwargs)
+        limiter = build_rate_limiter(settings, lambda: engine, storage_timeout=30.0, **kwargs)
         made.append(limiter)
         return limiter
 
