@@ -112,7 +112,13 @@ class AuditEventRead(BaseModel):
     actor_kind: str = Field(description="`user`, `api_key`, or `system` (the operator's CLI).")
     actor_id: uuid.UUID | None
     actor_role: str | None
-    actor_name: str = Field(description="The person's email, the key's name, or `system`.")
+    actor_name: str = Field(
+        description="Who acted, as people read it: the person's name, the API key's name, or "
+        "`system` (the operator's command line, seeding)."
+    )
+    actor_email: str | None = Field(
+        description="The person's email when a person acted; null for API keys and `system`."
+    )
     action: str
     entity_type: str
     entity_id: str
