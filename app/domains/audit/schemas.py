@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 
 _RFC3339 = re.compile(
@@ -108,7 +108,7 @@ class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     actor_kind: str = Field(description="`user`, `api_key`, or `system` (the operator's CLI).")
     actor_id: uuid.UUID | None
     actor_role: str | None

@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from pydantic_core import to_jsonable_python
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.dates import jsonable
 from app.core.errors import Unprocessable
 from app.core.pagination import PageRequest
 from app.core.security import Principal
@@ -33,11 +33,11 @@ Snapshot = dict[str, Any]
 
 
 def snapshot(record: object) -> Snapshot:
-    """The record's column values as JSON-ready data, secrets left out."""
+    """The record's column values as JSON-ready data (instants in UTC), secrets left out."""
     mapper = inspect(type(record))
     unloaded = inspect(record).unloaded
     return {
-        attr.key: to_jsonable_python(getattr(record, attr.key))
+        attr.key: jsonable(getattr(record, attr.key))
         for attr in mapper.column_attrs
         if attr.key not in SECRET_FIELDS
         and attr.key not in _NOISE
