@@ -188,6 +188,26 @@ class ServiceUnavailable(AppError):
     default_code = "service_unavailable"
 
 
+_END = (".", "!", "?", ":")
+
+
+def sentence(message: str) -> str:
+    """`message` as one sentence: trimmed, stray separators (`;`, `,`) and repeated full stops
+    at its end dropped, a full stop added when it has none."""
+    text = message.strip().rstrip(";, ").rstrip()
+    while text.endswith(".."):
+        text = text[:-1]
+    return text if text.endswith(_END) else text + "."
+
+
+def join_messages(messages: Iterable[str], lead: str | None = None) -> str:
+    """Several messages as one `detail`, the way every place that joins messages writes them:
+    each a sentence of its own, separated by one space, after `lead` when given
+    (`"Registration cannot open:"`). Never `.;`, `..` or a message run into the next."""
+    sentences = [sentence(m) for m in messages if m.strip()]
+    return " ".join([lead.strip(), *sentences] if lead else sentences)
+
+
 def field_error(pointer: str, code: str, message: str) -> ProblemFieldError:
     """A body field error at a JSON pointer such as `/region_code`."""
     return ProblemFieldError(pointer=pointer, location="body", code=code, message=message)

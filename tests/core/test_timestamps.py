@@ -1,7 +1,7 @@
 """Every response writes an instant in UTC with `Z`, whatever offset it was given or computed
 in: schema fields (one shared type, `app.core.dates.UtcDateTime`), problem members, the audit
 trail's changes, CSV exports. The test client checks every JSON response it receives
-(tests/timestamps.py); these tests check the check, walk every response model, and follow an
+(tests/response_checks.py); these tests check the check, walk every response model, and follow an
 instant given in WIB (`+07:00`) through the responses that show it."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from app.domains.innovations.export import cell
 from app.models.enums import InnovationStatus
 from app.models.institutions import Unit
 from tests.conftest import InnovationFactory, InstitutionFactory
-from tests.timestamps import offenders, response_offenders
+from tests.response_checks import offenders, response_offenders
 
 WIB = timezone(timedelta(hours=7))
 

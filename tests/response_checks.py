@@ -1,5 +1,6 @@
-"""Every instant a response writes is UTC with `Z`: the check the test client runs on every
-JSON response it receives (tests/conftest.py), and the tests of tests/core/test_timestamps.py."""
+"""What the test client checks on every JSON response it receives (tests/conftest.py): every
+instant is written in UTC with `Z` (tests/core/test_timestamps.py), and a problem's messages
+are sentences joined the one way (`app.core.errors.join_messages`: never `.;` or `..`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import httpx
 # A date and a time of day: what could be an instant (a bare date is a calendar date).
 _LOOKS_LIKE_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 _JSON_TYPES = ("application/json", "application/problem+json")
+# Messages joined by hand: "…id X.; Innovation Y…", "…done..", "…;." (an ellipsis is fine).
+_BADLY_JOINED = re.compile(r"\.;|;\.|(?<!\.)\.\.(?!\.)")
 
 
 def is_instant(text: str) -> bool:
@@ -70,10 +73,23 @@ def assert_instants_in_utc(response: httpx.Response) -> None:
     )
 
 
+def badly_joined(problem: Any) -> list[str]:
+    """The `detail` and `errors[].message` of a problem body that join messages badly."""
+    if not isinstance(problem, dict):
+        return []
+    texts = [problem.get("detail")] + [
+        e.get("message") for e in problem.get("errors") or [] if isinstance(e, dict)
+    ]
+    return [t for t in texts if isinstance(t, str) and _BADLY_JOINED.search(t)]
+
+
 async def check_response(response: httpx.Response) -> None:
-    """An httpx response hook: a JSON response's instants are UTC with `Z` (streamed bodies,
-    such as the CSV exports, are left to be read by the test)."""
+    """An httpx response hook: a JSON response's instants are UTC with `Z`, a problem's
+    messages are well joined (streamed bodies, such as the CSV exports, are left to the test)."""
     media = response.headers.get("content-type", "").split(";")[0].strip()
     if media in _JSON_TYPES:
         await response.aread()
         assert_instants_in_utc(response)
+    if media == "application/problem+json" and response.content:
+        joined = badly_joined(json.loads(response.content))
+        assert joined == [], f"{response.request.url.path}: messages joined badly: {joined}"
