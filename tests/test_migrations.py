@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from typing import Any
@@ -183,5 +184,57 @@ def test_the_audit_actor_migration_names_people_by_name_and_keeps_their_email() 
             "SIPINTER sync",
             "system",
         ]
+    finally:
+        asyncio.run(_drop(url))
+
+
+def test_the_audit_changes_migration_writes_their_instants_in_utc_with_z() -> None:
+    """0019: a change recorded as `...+07:00` (an instant given in WIB) reads as UTC with `Z`;
+    other values, dates and instants already in UTC stay as they were."""
+    url = test_database_url(f"inovasi_test_migrations_audit_z_{os.getpid()}")
+
+    async def run(sql: str) -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(to_libpq_dsn(url))
+        try:
+            if sql.startswith("SELECT"):
+                return list(await conn.fetch(sql))
+            await conn.execute(sql)
+            return []
+        finally:
+            await conn.close()
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0018")
+        asyncio.run(
+            run(
+                "INSERT INTO audit_events (actor_kind, actor_name, action, entity_type,"
+                " entity_id, changes) VALUES ('system', 'system', 'update', 'competition', '1',"
+                """ '{"registration_opens_at": {"before": null,"""
+                """ "after": "2023-01-09T00:00:00+07:00"},"""
+                """ "registration_closes_at": {"before": "2023-03-31T23:59:59.5+07:00","""
+                """ "after": "2023-04-01T10:00:00Z"}, "year": {"before": 2022, "after": 2023},"""
+                """ "name": {"before": "a", "after": "2023-01-09"}}'),"""
+                " ('system', 'system', 'update', 'competition', '2', '{}')"
+            )
+        )
+        command.upgrade(config, "0019")
+        rows = asyncio.run(run("SELECT changes::text AS changes FROM audit_events ORDER BY id"))
+        assert [json.loads(r["changes"]) for r in rows] == [
+            {
+                "registration_opens_at": {"before": None, "after": "2023-01-08T17:00:00Z"},
+                "registration_closes_at": {
+                    "before": "2023-03-31T16:59:59.500000Z",
+                    "after": "2023-04-01T10:00:00Z",
+                },
+                "year": {"before": 2022, "after": 2023},
+                "name": {"before": "a", "after": "2023-01-09"},
+            },
+            {},
+        ]
+        with pytest.raises(Exception, match="append-only"):  # the trigger is back
+            asyncio.run(run("UPDATE audit_events SET actor_name = 'x'"))
     finally:
         asyncio.run(_drop(url))
