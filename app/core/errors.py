@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from app.core.dates import jsonable
 from app.core.routing import allowed_methods
 
 logger = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     ).model_dump(exclude_none=True)
     if extra:
-        body.update(extra)
+        body.update(jsonable(extra))  # instants in UTC with `Z`, as every response writes them
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 

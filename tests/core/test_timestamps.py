@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import types
 import typing
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 
 from app.core import dates
 from app.core.dates import UTC_SERIALIZER
+from app.core.errors import problem_response
 from app.domains.innovations.export import cell
 from app.models.enums import InnovationStatus
 from app.models.institutions import Unit
@@ -85,6 +87,17 @@ def test_the_hand_writers_write_utc_with_z() -> None:
     assert cell(given) == "2023-01-08T17:00:00.001000Z"
     assert cell(datetime(2023, 1, 8, 17, tzinfo=UTC)) == "2023-01-08T17:00:00Z"
     assert cell(date(2023, 1, 9)) == "2023-01-09"
+
+
+def test_a_problem_member_holding_an_instant_is_written_in_utc_with_z() -> None:
+    """Problem members (`objections_close_at`) are written by hand: one writer for all."""
+    closes = datetime(2022, 12, 5, 23, 59, 59, 999999, tzinfo=WIB)
+    response = problem_response(
+        None, 409, "objection.window_closed", "Closed.", extra={"objections_close_at": closes}
+    )
+    body = json.loads(bytes(response.body))
+    assert body["objections_close_at"] == "2022-12-05T16:59:59.999999Z"
+    assert offenders(body) == []
 
 
 # --- every response model -------------------------------------------------------------------

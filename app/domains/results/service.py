@@ -450,7 +450,7 @@ async def file_objection(
             "objection.window_closed",
             "Objections to this announcement were accepted until "
             f"{announcement.objections_close_at.astimezone(dates.WIB).isoformat()} (WIB).",
-            extra={"objections_close_at": dates.rfc3339(announcement.objections_close_at)},
+            extra={"objections_close_at": announcement.objections_close_at},
         )
     if str(data.submission_id) not in {e["submission_id"] for e in announcement.entries}:
         raise invalid_field(
