@@ -38,6 +38,7 @@ from app.models.enums import (
 from app.models.hubs import Hub
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
+from tests import response_checks
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
@@ -273,9 +274,15 @@ def app(make_app: AppFactory) -> FastAPI:
 
 @contextlib.asynccontextmanager
 async def client_for(app: FastAPI, address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
-    """A client of `app` whose requests come from `address`."""
+    """A client of `app` whose requests come from `address`. Every JSON response it receives
+    is checked to write its instants in UTC with `Z` and to join its messages well
+    (tests/response_checks.py)."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 4000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://test",
+        event_hooks={"response": [response_checks.check_response]},
+    ) as client:
         yield client
 
 

@@ -490,3 +490,19 @@ async def test_the_demo_has_a_fully_evaluated_edition(client: httpx.AsyncClient,
     ranking = (await client.get(f"/v1/rounds/{rounds[0]['id']}/ranking", headers=headers)).json()
     assert [e["outcome"] for e in ranking["entries"]] == ["advanced"] + ["eliminated"] * 5
     assert all(len(e["evaluations"]) == 2 for e in ranking["entries"])
+
+
+async def test_the_demo_audit_trail_names_people_by_name_with_their_email_beside(
+    session: AsyncSession, demo: int
+) -> None:
+    """The demo's evaluation is written by its people: the trail shows who, by name."""
+    names = {a.email: a.name for a in DEMO_ACCOUNTS}
+    rows = (
+        await session.execute(
+            select(AuditEvent.actor_name, AuditEvent.actor_email)
+            .where(AuditEvent.actor_kind == "user")
+            .distinct()
+        )
+    ).all()
+    assert rows
+    assert all(email in names and name == names[email] for name, email in rows), rows

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -121,3 +123,118 @@ async def _drop(url: URL) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+def test_the_audit_actor_migration_names_people_by_name_and_keeps_their_email() -> None:
+    """0018: events written when `actor_name` held a person's email get the person's name, the
+    email moves to `actor_email`; keys and `system` stay; downgrading puts the email back."""
+    url = test_database_url(f"inovasi_test_migrations_audit_{os.getpid()}")
+
+    async def run(sql: str) -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(to_libpq_dsn(url))
+        try:
+            if sql.startswith("SELECT"):
+                return list(await conn.fetch(sql))
+            await conn.execute(sql)  # several statements, no result
+            return []
+        finally:
+            await conn.close()
+
+    def events() -> list[tuple[str, str, str | None]]:
+        rows = asyncio.run(
+            run("SELECT actor_kind, actor_name, actor_email FROM audit_events ORDER BY id")
+        )
+        return [(r["actor_kind"], r["actor_name"], r["actor_email"]) for r in rows]
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0017")
+        asyncio.run(
+            run(
+                "INSERT INTO users (id, email, name, role, password_hash, version) VALUES "
+                "('00000000-0000-4000-8000-000000000001', 'rina@example.go.id', 'Rina Siregar',"
+                " 'evaluator', 'x', 1);"
+                "INSERT INTO audit_events (actor_kind, actor_id, actor_name, action, entity_type,"
+                " entity_id, changes) VALUES "
+                "('user', '00000000-0000-4000-8000-000000000001', 'rina@example.go.id', 'update',"
+                " 'user', '1', '{}'),"
+                "('user', '00000000-0000-4000-8000-000000000002', 'gone@example.go.id', 'update',"
+                " 'user', '2', '{}'),"
+                "('api_key', NULL, 'SIPINTER sync', 'update', 'user', '3', '{}'),"
+                "('system', NULL, 'system', 'create', 'user', '4', '{}')"
+            )
+        )
+        command.upgrade(config, "0018")
+        assert events() == [
+            ("user", "Rina Siregar", "rina@example.go.id"),
+            ("user", "gone@example.go.id", "gone@example.go.id"),
+            ("api_key", "SIPINTER sync", None),
+            ("system", "system", None),
+        ]
+        with pytest.raises(Exception, match="append-only"):  # the trigger is back
+            asyncio.run(run("UPDATE audit_events SET actor_name = 'x'"))
+
+        command.downgrade(config, "0017")
+        rows = asyncio.run(run("SELECT actor_name FROM audit_events ORDER BY id"))
+        assert [r["actor_name"] for r in rows] == [
+            "rina@example.go.id",
+            "gone@example.go.id",
+            "SIPINTER sync",
+            "system",
+        ]
+    finally:
+        asyncio.run(_drop(url))
+
+
+def test_the_audit_changes_migration_writes_their_instants_in_utc_with_z() -> None:
+    """0019: a change recorded as `...+07:00` (an instant given in WIB) reads as UTC with `Z`;
+    other values, dates and instants already in UTC stay as they were."""
+    url = test_database_url(f"inovasi_test_migrations_audit_z_{os.getpid()}")
+
+    async def run(sql: str) -> list[Any]:
+        import asyncpg
+
+        conn = await asyncpg.connect(to_libpq_dsn(url))
+        try:
+            if sql.startswith("SELECT"):
+                return list(await conn.fetch(sql))
+            await conn.execute(sql)
+            return []
+        finally:
+            await conn.close()
+
+    try:
+        config = _config(url)
+        command.upgrade(config, "0018")
+        asyncio.run(
+            run(
+                "INSERT INTO audit_events (actor_kind, actor_name, action, entity_type,"
+                " entity_id, changes) VALUES ('system', 'system', 'update', 'competition', '1',"
+                """ '{"registration_opens_at": {"before": null,"""
+                """ "after": "2023-01-09T00:00:00+07:00"},"""
+                """ "registration_closes_at": {"before": "2023-03-31T23:59:59.5+07:00","""
+                """ "after": "2023-04-01T10:00:00Z"}, "year": {"before": 2022, "after": 2023},"""
+                """ "name": {"before": "a", "after": "2023-01-09"}}'),"""
+                " ('system', 'system', 'update', 'competition', '2', '{}')"
+            )
+        )
+        command.upgrade(config, "0019")
+        rows = asyncio.run(run("SELECT changes::text AS changes FROM audit_events ORDER BY id"))
+        assert [json.loads(r["changes"]) for r in rows] == [
+            {
+                "registration_opens_at": {"before": None, "after": "2023-01-08T17:00:00Z"},
+                "registration_closes_at": {
+                    "before": "2023-03-31T16:59:59.500000Z",
+                    "after": "2023-04-01T10:00:00Z",
+                },
+                "year": {"before": 2022, "after": 2023},
+                "name": {"before": "a", "after": "2023-01-09"},
+            },
+            {},
+        ]
+        with pytest.raises(Exception, match="append-only"):  # the trigger is back
+            asyncio.run(run("UPDATE audit_events SET actor_name = 'x'"))
+    finally:
+        asyncio.run(_drop(url))

@@ -21,6 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
+from app.core.dates import jsonable
 from app.core.routing import allowed_methods
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,26 @@ class ServiceUnavailable(AppError):
     default_code = "service_unavailable"
 
 
+_END = (".", "!", "?", ":")
+
+
+def sentence(message: str) -> str:
+    """`message` as one sentence: trimmed, stray separators (`;`, `,`) and repeated full stops
+    at its end dropped, a full stop added when it has none."""
+    text = message.strip().rstrip(";, ").rstrip()
+    while text.endswith(".."):
+        text = text[:-1]
+    return text if text.endswith(_END) else text + "."
+
+
+def join_messages(messages: Iterable[str], lead: str | None = None) -> str:
+    """Several messages as one `detail`, the way every place that joins messages writes them:
+    each a sentence of its own, separated by one space, after `lead` when given
+    (`"Registration cannot open:"`). Never `.;`, `..` or a message run into the next."""
+    sentences = [sentence(m) for m in messages if m.strip()]
+    return " ".join([lead.strip(), *sentences] if lead else sentences)
+
+
 def field_error(pointer: str, code: str, message: str) -> ProblemFieldError:
     """A body field error at a JSON pointer such as `/region_code`."""
     return ProblemFieldError(pointer=pointer, location="body", code=code, message=message)
@@ -226,7 +247,7 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     ).model_dump(exclude_none=True)
     if extra:
-        body.update(extra)
+        body.update(jsonable(extra))  # instants in UTC with `Z`, as every response writes them
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 

@@ -26,7 +26,9 @@ class AuditEvent(Base):
     actor_kind: Mapped[str] = mapped_column(String(10))
     actor_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     actor_role: Mapped[str | None] = mapped_column(String(30))
+    # A person's display name, a key's name, or "system"; a person's email beside it.
     actor_name: Mapped[str] = mapped_column(String(254))
+    actor_email: Mapped[str | None] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(40))
     entity_type: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[str] = mapped_column(String(64))

@@ -103,7 +103,7 @@ def _principal(user: User) -> Principal:
         kind="user",
         id=user.id,
         role=user.role,
-        name=user.email,
+        name=user.name,
         email=user.email,
         institution_id=user.institution_id,
     )

@@ -126,6 +126,7 @@ async def test_a_create_through_the_api_is_listed_with_actor_entity_and_request_
     assert event["actor_id"] == await _key_id(client, admin)
     assert event["actor_role"] == "secretariat_admin"
     assert event["actor_name"] == "test secretariat_admin"
+    assert event["actor_email"] is None
     assert event["action"] == "create"
     assert event["entity_type"] == "user"
     assert event["entity_id"] == user["id"]
@@ -150,21 +151,24 @@ async def test_an_update_records_before_and_after_of_the_changed_fields_only(
     assert set(event["changes"]) == {"name", "version"}
 
 
-async def test_a_person_acting_is_named_by_its_email(
+async def test_a_person_acting_is_named_by_its_name_with_its_email_beside(
     client: httpx.AsyncClient,
     settings: Settings,
     make_user: UserFactory,
     institution: Institution,
     unit: Unit,
 ) -> None:
-    local_admin = await make_user(Role.local_admin, institution_id=institution.id)
+    local_admin = await make_user(
+        Role.local_admin, institution_id=institution.id, name="Sri Wahyuni Nasution"
+    )
     headers = bearer_for(settings, local_admin)
     created = await _create_user(client, headers, "unit_operator", unit_id=unit.id)
     (event,) = await _events(client, headers, entity_id=created["id"])
     assert event["actor_kind"] == "user"
     assert event["actor_id"] == str(local_admin.id)
     assert event["actor_role"] == "local_admin"
-    assert event["actor_name"] == local_admin.email
+    assert event["actor_name"] == "Sri Wahyuni Nasution"
+    assert event["actor_email"] == local_admin.email
 
 
 async def test_a_sign_in_is_recorded_as_a_login_by_the_person(

@@ -322,6 +322,9 @@ async def test_every_broken_rule_is_reported_at_once(
         ("/participant_institution_ids/0", "hub_activity.institution_not_found"),
         ("/innovation_ids/0", "hub_activity.innovation_not_published"),
     }
+    # One detail of every message, each a sentence of its own (never "….; …").
+    assert problem["detail"] == " ".join(e["message"] for e in problem["errors"])
+    assert ".;" not in problem["detail"]
 
 
 @pytest.mark.parametrize("field", ["participant_institution_ids", "innovation_ids"])

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.models.enums import Role
 
@@ -50,10 +50,10 @@ class ApiKeyRead(BaseModel):
     institution_id: uuid.UUID | None
     unit_id: uuid.UUID | None
     hub_id: uuid.UUID | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    created_at: datetime
+    expires_at: UtcDateTime | None
+    revoked_at: UtcDateTime | None
+    last_used_at: UtcDateTime | None
+    created_at: UtcDateTime
 
 
 class ApiKeyCreated(ApiKeyRead):
@@ -123,9 +123,9 @@ class UserRead(BaseModel):
     unit_id: uuid.UUID | None
     hub_id: uuid.UUID | None
     is_active: bool
-    last_login_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    last_login_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

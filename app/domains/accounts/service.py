@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dates
 from app.core.concurrency import Preconditions
 from app.core.config import Settings
 from app.core.errors import (
@@ -485,8 +485,8 @@ async def create_access_token(
         user.id,
         institution_id=user.institution_id,
         changes=audit.diff(
-            {"last_login_at": to_jsonable_python(user.last_login_at)},
-            {"last_login_at": to_jsonable_python(now)},
+            {"last_login_at": dates.jsonable(user.last_login_at)},
+            {"last_login_at": dates.jsonable(now)},
         ),
     )
     return issue_access_token(settings, user.id, user.password_changed_at, now)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 
 _RFC3339 = re.compile(
@@ -108,11 +108,17 @@ class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    occurred_at: datetime
+    occurred_at: UtcDateTime
     actor_kind: str = Field(description="`user`, `api_key`, or `system` (the operator's CLI).")
     actor_id: uuid.UUID | None
     actor_role: str | None
-    actor_name: str = Field(description="The person's email, the key's name, or `system`.")
+    actor_name: str = Field(
+        description="Who acted, as people read it: the person's name, the API key's name, or "
+        "`system` (the operator's command line, seeding)."
+    )
+    actor_email: str | None = Field(
+        description="The person's email when a person acted; null for API keys and `system`."
+    )
     action: str
     entity_type: str
     entity_id: str

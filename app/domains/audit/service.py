@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 from asgi_correlation_id import correlation_id
-from pydantic_core import to_jsonable_python
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.dates import jsonable
 from app.core.errors import Unprocessable
 from app.core.pagination import PageRequest
 from app.core.security import Principal
@@ -26,16 +26,18 @@ from app.models.audit import AuditEvent
 SECRET_FIELDS = frozenset({"password_hash", "secret_hash", "password", "secret"})
 # Bookkeeping that changes on every update and tells nothing.
 _NOISE = frozenset({"updated_at"})
+# The actor name of writes made without a caller: the operator's command line, seeding.
+SYSTEM_ACTOR = "system"
 
 Snapshot = dict[str, Any]
 
 
 def snapshot(record: object) -> Snapshot:
-    """The record's column values as JSON-ready data, secrets left out."""
+    """The record's column values as JSON-ready data (instants in UTC), secrets left out."""
     mapper = inspect(type(record))
     unloaded = inspect(record).unloaded
     return {
-        attr.key: to_jsonable_python(getattr(record, attr.key))
+        attr.key: jsonable(getattr(record, attr.key))
         for attr in mapper.column_attrs
         if attr.key not in SECRET_FIELDS
         and attr.key not in _NOISE
@@ -67,13 +69,15 @@ def event_values(
     reason: str | None = None,
 ) -> dict[str, Any]:
     """An event's columns: `record` adds it to the session, bulk writers (sync batches) insert
-    many at once. `actor` None is the operator's command line (`system`); `reason`, the
-    caller's why, is kept with the changes."""
+    many at once. The actor is named by its name (a person's display name, a key's name) and
+    a person's email is kept beside it; `actor` None is the operator's command line
+    (`system`, no email). `reason`, the caller's why, is kept with the changes."""
     return {
         "actor_kind": actor.kind if actor else "system",
         "actor_id": actor.id if actor else None,
         "actor_role": actor.role.value if actor else None,
-        "actor_name": (actor.email or actor.name) if actor else "system",
+        "actor_name": actor.name if actor else SYSTEM_ACTOR,
+        "actor_email": actor.email if actor else None,
         "action": action,
         "entity_type": entity_type,
         "entity_id": str(entity_id),

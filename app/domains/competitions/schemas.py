@@ -4,12 +4,12 @@ their weighted criteria."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind, RoundStatus
 
@@ -126,15 +126,15 @@ class CompetitionRead(BaseModel):
     hub_id: uuid.UUID | None
     theme: str | None
     legal_basis: list[str]
-    registration_opens_at: datetime | None
-    registration_closes_at: datetime | None
+    registration_opens_at: UtcDateTime | None
+    registration_closes_at: UtcDateTime | None
     sdg_required: bool
     publish_scores: bool
     status: CompetitionStatus
     cancellation_reason: str | None
-    cancelled_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    cancelled_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -255,8 +255,8 @@ class GroupRead(BaseModel):
     ineligible_award_tiers: list[str]
     requires_source_innovation: bool
     source_award_tiers: list[str]
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -288,8 +288,8 @@ class CategoryRead(BaseModel):
     code: str
     name: str
     description: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -354,18 +354,18 @@ class RoundRead(BaseModel):
     position: int
     kind: RoundKind
     name: str
-    opens_at: datetime | None
-    closes_at: datetime | None
+    opens_at: UtcDateTime | None
+    closes_at: UtcDateTime | None
     advance_quota: int | None
     passing_grade: float | None
     award_tier: str | None
     spread_threshold: float
     normalise_scores: bool
     status: RoundStatus = Field(description="Open until its evaluation is closed.")
-    closed_at: datetime | None
+    closed_at: UtcDateTime | None
     close_reason: str | None = Field(description="Why it was closed with evaluations missing.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -414,8 +414,8 @@ class CriterionRead(BaseModel):
     weight: int
     min_score: int
     max_score: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

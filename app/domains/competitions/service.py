@@ -26,6 +26,7 @@ from app.core.errors import (
     NotFound,
     invalid_field,
     invalid_transition,
+    join_messages,
     register_constraint_errors,
 )
 from app.core.pagination import PageRequest
@@ -514,7 +515,7 @@ async def transition_competition(
         if problems:
             raise Conflict(
                 "competition.not_ready",
-                "Registration cannot open: " + " ".join(p["message"] for p in problems),
+                join_messages((p["message"] for p in problems), "Registration cannot open:"),
                 extra={"problems": problems},
             )
     if action is CompetitionAction.publish_results:

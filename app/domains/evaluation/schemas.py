@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.models.enums import AssignmentStatus, RoundOutcome, RoundStatus
 
@@ -116,14 +116,14 @@ class AssignmentRead(BaseModel):
     evaluator_name: str
     status: AssignmentStatus
     comment: str | None
-    submitted_at: datetime | None
+    submitted_at: UtcDateTime | None
     end_reason: str | None = Field(description="Why the evaluator recused, or was replaced.")
-    ended_at: datetime | None
+    ended_at: UtcDateTime | None
     replaced_by_id: uuid.UUID | None
     scores: list[ScoreRead]
     answers: list[AnswerRead] = Field(description="The entry's answers, for the evaluator.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -136,8 +136,8 @@ class AssignmentSummary(BaseModel):
     evaluator_name: str
     status: AssignmentStatus
     scored_criteria: int = Field(description="Criteria the evaluator has scored so far.")
-    submitted_at: datetime | None
-    created_at: datetime
+    submitted_at: UtcDateTime | None
+    created_at: UtcDateTime
 
 
 class AssignmentPage(Page[AssignmentSummary]):
@@ -202,7 +202,7 @@ class RoundClose(BaseModel):
 class RoundCloseResult(BaseModel):
     round_id: uuid.UUID
     status: RoundStatus
-    closed_at: datetime
+    closed_at: UtcDateTime
     advanced: int
     eliminated: int
     next_round_id: uuid.UUID | None = Field(description="Where the advancing entries went.")

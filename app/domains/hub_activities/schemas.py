@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.innovations.schemas import ShortText, Url
 from app.domains.regions.schemas import RegionCode
@@ -103,9 +104,9 @@ class HubActivityRead(BaseModel):
     participant_institution_ids: list[uuid.UUID]
     innovation_ids: list[uuid.UUID]
     status: HubActivityStatus
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

@@ -21,6 +21,7 @@ from app.core.errors import (
     invalid_field,
     invalid_parameter,
     invalid_transition,
+    join_messages,
 )
 from app.core.pagination import PageRequest
 from app.core.security import Principal
@@ -179,7 +180,7 @@ async def check_fields(session: AsyncSession, hub: Hub, data: dict[str, Any]) ->
     if errors:
         raise Unprocessable(
             errors[0].code if len(errors) == 1 else "hub_activity.invalid",
-            "; ".join(error.message for error in errors),
+            join_messages(error.message for error in errors),
             errors=errors,
         )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.accounts.schemas import Email
 from app.models.enums import HubKind, HubStatus
@@ -100,8 +101,8 @@ class HubRead(BaseModel):
     designation_year: int | None
     is_pilot: bool
     contacts: list[HubContact]
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -185,8 +186,8 @@ class HubMemberRead(BaseModel):
     unit_id: uuid.UUID | None = Field(description="Set when the member is a unit.")
     joined_date: date
     left_date: date | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
+from app.core import dates
+
 # The columns, in order. Stable: new columns are only ever appended.
 COLUMNS = (
     "id",
@@ -46,14 +48,17 @@ _ROWS_PER_CHUNK = 500
 
 
 def cell(value: Any) -> str:
-    """One value as CSV text: lists joined by `;`, booleans `true`/`false`, RFC 3339 times."""
+    """One value as CSV text: lists joined by `;`, booleans `true`/`false`, RFC 3339 times
+    in UTC (`Z`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Enum):
         return str(value.value)
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return dates.rfc3339(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list):
         return ";".join(str(v) for v in value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.models.enums import (
     BudgetSource,
@@ -210,9 +211,9 @@ class InnovationOwner(BaseModel):
     category_codes: list[str]
     sustainability_status: SustainabilityStatus | None
     status: InnovationStatus
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: UtcDateTime | None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -232,7 +233,7 @@ class InnovationRead(InnovationOwner):
     regulations: list[Regulation]
     budget_lines: list[BudgetLine]
     links: list[Link]
-    archived_at: datetime | None
+    archived_at: UtcDateTime | None
     source_system: str | None
     external_id: str | None
 
@@ -326,8 +327,8 @@ class InnovationCategoryRead(BaseModel):
     code: str
     name: str
     description: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

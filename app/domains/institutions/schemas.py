@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InstitutionKind
@@ -54,8 +54,8 @@ class InstitutionRead(BaseModel):
     kind: InstitutionKind
     region_code: str | None
     owner_institution_id: uuid.UUID | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -107,8 +107,8 @@ class UnitRead(BaseModel):
     parent_unit_id: uuid.UUID | None
     name: str
     region_code: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

@@ -7,7 +7,6 @@ weighs exactly 0.3.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -21,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.hub_activities.schemas import DocumentLink
 from app.models.enums import AssessmentStatus, MaturityAspect, MaturityInstrumentStatus
@@ -153,11 +153,11 @@ class MaturityInstrumentRead(BaseModel):
     name: str
     description: str | None
     status: MaturityInstrumentStatus
-    published_at: datetime | None
-    retired_at: datetime | None
+    published_at: UtcDateTime | None
+    retired_at: UtcDateTime | None
     aspects: list[MaturityInstrumentAspect]
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -288,14 +288,14 @@ class AssessmentSummary(BaseModel):
     instrument_id: uuid.UUID
     period_year: int
     status: AssessmentStatus
-    submitted_at: datetime | None
-    returned_at: datetime | None
+    submitted_at: UtcDateTime | None
+    returned_at: UtcDateTime | None
     return_reason: str | None
-    verified_at: datetime | None
+    verified_at: UtcDateTime | None
     self_score: float | None = Field(description="The hub's own total, set when submitted.")
     total_score: float | None = Field(description="The verified total (0-100), set when verified.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

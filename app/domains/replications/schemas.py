@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.innovations.schemas import InnovationOwner, Url
 from app.models.enums import (
@@ -118,8 +119,8 @@ class ReplicationRead(BaseModel):
     replica_innovation_id: uuid.UUID | None = Field(
         description="Shown to callers who may read the replica innovation; null otherwise."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

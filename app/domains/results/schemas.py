@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.competitions.schemas import AwardTier
 from app.models.enums import AnnouncementKind, ObjectionStatus
@@ -80,9 +80,9 @@ class AnnouncementRead(BaseModel):
     number: str
     title: str
     body: str | None
-    published_at: datetime
+    published_at: UtcDateTime
     objection_days: int
-    objections_close_at: datetime = Field(description="Objections are filed until then.")
+    objections_close_at: UtcDateTime = Field(description="Objections are filed until then.")
     objections_open: bool
     entries: list[AnnouncedEntry]
     amends_announcement_id: uuid.UUID | None = Field(
@@ -92,7 +92,7 @@ class AnnouncementRead(BaseModel):
     amended_by: list[uuid.UUID] = Field(
         description="The amended announcements published for this one, oldest first."
     )
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class AnnouncementPage(Page[AnnouncementRead]):
@@ -168,7 +168,7 @@ class ObjectionReceipt(BaseModel):
     announcement_id: uuid.UUID
     submission_id: uuid.UUID
     status: ObjectionStatus
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ObjectionRead(BaseModel):
@@ -182,13 +182,13 @@ class ObjectionRead(BaseModel):
     reason: str
     status: ObjectionStatus
     review_note: str | None
-    reviewed_at: datetime | None
+    reviewed_at: UtcDateTime | None
     promoted_submission_id: uuid.UUID | None
     amendment_announcement_id: uuid.UUID | None = Field(
         description="The amended announcement that named the promoted entry."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 
@@ -218,7 +218,7 @@ class AwardRead(BaseModel):
     tier: str
     year: int
     title: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class AwardPage(Page[AwardRead]):

@@ -18,7 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dates
 from app.core.concurrency import Preconditions
-from app.core.errors import Conflict, NotFound, Unprocessable, field_error, invalid_field
+from app.core.errors import (
+    Conflict,
+    NotFound,
+    Unprocessable,
+    field_error,
+    invalid_field,
+    join_messages,
+)
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult, SortKey, keyset_page
@@ -443,7 +450,7 @@ async def file_objection(
             "objection.window_closed",
             "Objections to this announcement were accepted until "
             f"{announcement.objections_close_at.astimezone(dates.WIB).isoformat()} (WIB).",
-            extra={"objections_close_at": announcement.objections_close_at.isoformat()},
+            extra={"objections_close_at": announcement.objections_close_at},
         )
     if str(data.submission_id) not in {e["submission_id"] for e in announcement.entries}:
         raise invalid_field(
@@ -734,7 +741,7 @@ async def decree(session: AsyncSession, principal: Principal, competition: Compe
     if problems:
         raise Conflict(
             "competition.results_not_ready",
-            "The results cannot be decreed: " + " ".join(problems),
+            join_messages(problems, "The results cannot be decreed:"),
             extra={"problems": problems},
         )
     holders = list(

@@ -4,12 +4,12 @@ first round's criteria, and the steps of its flow."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.pagination import Page
 from app.domains.innovations.schemas import Url
 from app.models.enums import ScreeningOutcome, ScreeningReason, SubmissionStatus
@@ -83,21 +83,21 @@ class SubmissionSummary(BaseModel):
     screening_outcome: ScreeningOutcome | None
     screening_reason: ScreeningReason | None
     screening_note: str | None
-    sent_at: datetime | None = Field(description="When it was sent to the local admin.")
-    submitted_at: datetime | None = Field(
+    sent_at: UtcDateTime | None = Field(description="When it was sent to the local admin.")
+    submitted_at: UtcDateTime | None = Field(
         description="When the local admin approved it (submitted to the organiser)."
     )
-    screened_at: datetime | None
-    withdrawn_at: datetime | None
-    expired_at: datetime | None
+    screened_at: UtcDateTime | None
+    withdrawn_at: UtcDateTime | None
+    expired_at: UtcDateTime | None
     final_tier: str | None = Field(
         description="The tier of the last round it advanced past (its award once decreed)."
     )
     disqualification_reason: str | None = Field(
         description="Why it was disqualified (an upheld objection)."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     version: int
 
 

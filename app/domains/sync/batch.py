@@ -460,7 +460,7 @@ _EXCLUDED = {"sections", "version", "unit_id", "unit_external_id", "status", "ex
 
 
 def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: to_jsonable_python(value) for key, value in values.items()}
+    return {key: dates.jsonable(value) for key, value in values.items()}
 
 
 async def _resolve_units(

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
 
+from app.core.dates import UtcDateTime
 from app.core.errors import ProblemFieldError
 from app.core.pagination import Page
 from app.domains.hub_activities.schemas import HubActivityCreate, HubActivityRead
@@ -49,7 +50,7 @@ class SyncChangeRead(BaseModel):
         "the read endpoints show it now. `delete` (a tombstone): the record was deleted, or the "
         "caller may no longer read it; `record` is null."
     )
-    changed_at: datetime
+    changed_at: UtcDateTime
     record: UnitRead | InnovationRead | ReplicationRead | HubActivityRead | None = Field(
         description="The record as its read endpoint shows it to the caller now (it may be "
         "newer than this change: a later change of it follows in the feed)."
@@ -298,7 +299,7 @@ class SyncRunRead(BaseModel):
     resource: str = Field(description="The batch's resource, or `mixed`.")
     idempotency_key: str | None
     request_id: str | None
-    started_at: datetime
+    started_at: UtcDateTime
     duration_ms: int
     received: int
     created: int
