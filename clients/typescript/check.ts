@@ -275,8 +275,24 @@ export type Assertions = [
   Expect<Equals<OperationsWithoutErrors, never>>,
   Expect<Equals<Problem["code"], string>>,
   Expect<Equals<Problem["status"], number>>,
-  Expect<Equals<NonNullable<Problem["errors"]>, Schemas["ProblemFieldError"][]>>,
-  Expect<Equals<Schemas["ProblemFieldError"]["pointer"], string | null>>,
+  // A problem's optional members are optional (left out when absent), never null.
+  Expect<Equals<Problem["errors"], Schemas["ProblemFieldError"][] | undefined>>,
+  Expect<Equals<Problem["problems"], Schemas["BrokenRule"][] | undefined>>,
+  Expect<Equals<Problem["current_status"], string | undefined>>,
+  Expect<Equals<Problem["allowed_actions"], string[] | undefined>>,
+  Expect<{} extends Pick<Problem, "errors" | "problems" | "current_status"> ? true : false>,
+  Expect<Equals<Schemas["ProblemFieldError"]["pointer"], string | undefined>>,
+  Expect<Equals<Schemas["BrokenRule"]["code"], string>>,
+  // The two kinds of answer have names of their own.
+  Expect<Equals<Schemas["AssessmentRead"]["answers"], Schemas["AssessmentAnswerRead"][]>>,
+  Expect<Equals<Schemas["AssignmentRead"]["answers"], Schemas["SubmissionAnswerRead"][]>>,
+  // Named request bodies.
+  Expect<
+    Equals<
+      NonNullable<operations["create_access_token"]["requestBody"]>["content"]["application/json"],
+      Schemas["TokenRequest"]
+    >
+  >,
   Expect<Equals<Institution, Schemas["InstitutionRead"]>>,
   Expect<Equals<Innovation, Schemas["InnovationRead"]>>,
   Expect<Equals<InnovationPage["items"], Schemas["InnovationSummary"][]>>,
