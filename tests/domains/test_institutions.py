@@ -15,6 +15,7 @@ from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution
 from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 K = InstitutionKind
 
@@ -508,7 +509,9 @@ async def test_patch_changes_only_the_fields_sent(
         name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71", short_name="Pemko"
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"short_name": "Pemko Medan"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"short_name": "Pemko Medan"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert await row(session, city.id) == {
@@ -529,7 +532,9 @@ async def test_patch_with_stale_if_match_is_412_and_row_unchanged(
 ) -> None:
     institution = await make_institution(name="Kementerian PAN")
     url = f"/v1/institutions/{institution.id}"
-    first = await client.patch(url, json={"name": "Kementerian PANRB"}, headers=admin)
+    first = await client.patch(
+        url, json={"name": "Kementerian PANRB"}, headers=await if_match(client, url, admin)
+    )
     assert first.status_code == 200
     response = await client.patch(
         url, json={"name": "Kementerian Lama"}, headers={**admin, "If-Match": '"1"'}
@@ -551,7 +556,9 @@ async def test_patch_kind_to_pemkot_while_on_a_province_is_422_and_row_unchanged
         name="Pemerintah Provinsi Sumatera Utara", kind=K.pemprov, region_code="12"
     )
     response = await client.patch(
-        f"/v1/institutions/{province.id}", json={"kind": "pemkot"}, headers=admin
+        f"/v1/institutions/{province.id}",
+        json={"kind": "pemkot"},
+        headers=await if_match(client, f"/v1/institutions/{province.id}", admin),
     )
     assert_problem(response, 422, "institution.region_mismatch", pointer="/region_code")
     stored = await row(session, province.id)
@@ -569,7 +576,9 @@ async def test_patch_region_away_from_its_units_is_409_and_row_unchanged(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan", region_code="12.71")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.72"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert_problem(response, 409, "institution.units_outside_region")
     stored = await row(session, city.id)
@@ -586,7 +595,9 @@ async def test_patch_region_with_units_that_name_no_region_succeeds(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.72"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert response.json()["region_code"] == "12.72"
@@ -601,7 +612,9 @@ async def test_patch_name_to_another_institutions_name_is_409_and_row_unchanged(
     await make_institution(name="Kementerian Keuangan")
     other = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{other.id}", json={"name": "kementerian keuangan"}, headers=admin
+        f"/v1/institutions/{other.id}",
+        json={"name": "kementerian keuangan"},
+        headers=await if_match(client, f"/v1/institutions/{other.id}", admin),
     )
     assert_problem(response, 409, "institution.duplicate_name", pointer="/name")
     stored = await row(session, other.id)
@@ -617,7 +630,9 @@ async def test_patch_name_to_null_is_422(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"name": None}, headers=admin
+        f"/v1/institutions/{institution.id}",
+        json={"name": None},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
     )
     assert_problem(response, 422, "institution.name_required", pointer="/name")
     stored = await row(session, institution.id)
@@ -633,7 +648,9 @@ async def test_patch_unknown_field_is_422(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"version": 9}, headers=admin
+        f"/v1/institutions/{institution.id}",
+        json={"version": 9},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
     )
     assert_problem(response, 422, "validation_failed", pointer="/version")
     stored = await row(session, institution.id)
@@ -658,7 +675,9 @@ async def test_patch_local_government_into_kementerian_drops_its_region(
 ) -> None:
     city = await make_institution(name="Otorita Ibu Kota", kind=K.pemkot, region_code="12.71")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"kind": "lembaga"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"kind": "lembaga"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     stored = await row(session, city.id)
@@ -677,7 +696,9 @@ async def test_patch_owner_of_a_bumd_into_kementerian_is_409_and_row_unchanged(
         name="Perumda Pasar", kind=K.bumd, region_code="12.71", owner_institution_id=city.id
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"kind": "kementerian"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"kind": "kementerian"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert_problem(response, 409, "institution.owns_bumd")
     stored = await row(session, city.id)
@@ -696,7 +717,9 @@ async def test_patch_region_of_a_local_government_moves_its_bumds_along(
         name="Perumda Pasar", kind=K.bumd, region_code="12.72", owner_institution_id=city.id
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.71"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.71"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     stored = await row(session, bumd.id)
@@ -720,7 +743,7 @@ async def test_patch_bumd_to_another_owner_takes_the_new_owners_region(
     response = await client.patch(
         f"/v1/institutions/{bumd.id}",
         json={"owner_institution_id": str(province.id)},
-        headers=admin,
+        headers=await if_match(client, f"/v1/institutions/{bumd.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert await row(session, bumd.id) == {
@@ -760,7 +783,10 @@ async def test_delete_institution_with_units_is_409_and_it_stays(
 ) -> None:
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan")
-    response = await client.delete(f"/v1/institutions/{city.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{city.id}",
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
+    )
     assert_problem(response, 409, "institution.has_units")
     assert await row(session, city.id) is not None
 
@@ -775,7 +801,10 @@ async def test_delete_owner_of_a_bumd_is_409_and_it_stays(
     await make_institution(
         name="Perumda Pasar", kind=K.bumd, region_code="12.71", owner_institution_id=city.id
     )
-    response = await client.delete(f"/v1/institutions/{city.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{city.id}",
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
+    )
     assert_problem(response, 409, "institution.owns_bumd")
     assert await count_institutions(session) == 2
 
@@ -789,7 +818,10 @@ async def test_delete_institution_an_api_key_is_scoped_to_is_409(
 ) -> None:
     institution = await make_institution(name="Kementerian Berkunci")
     await auth(Role.local_admin, institution_id=institution.id)
-    response = await client.delete(f"/v1/institutions/{institution.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{institution.id}",
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
+    )
     assert_problem(response, 409, "conflict.in_use")
     assert await row(session, institution.id) is not None
 
@@ -1084,7 +1116,9 @@ async def test_anonymous_patch_is_401_and_row_unchanged(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"name": "Kementerian Liar"}
+        f"/v1/institutions/{institution.id}",
+        json={"name": "Kementerian Liar"},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}"),
     )
     assert_problem(response, 401, "auth.required")
     stored = await row(session, institution.id)
@@ -1096,7 +1130,10 @@ async def test_anonymous_delete_is_401_and_row_stays(
     client: httpx.AsyncClient, session: AsyncSession, make_institution: InstitutionFactory
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
-    response = await client.delete(f"/v1/institutions/{institution.id}")
+    response = await client.delete(
+        f"/v1/institutions/{institution.id}",
+        headers=await if_match(client, f"/v1/institutions/{institution.id}"),
+    )
     assert_problem(response, 401, "auth.required")
     assert await row(session, institution.id) is not None
 
@@ -1130,7 +1167,9 @@ async def test_local_admin_may_not_change_its_own_institution(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     local_admin = await auth(Role.local_admin, institution_id=city.id)
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"short_name": "Pemko"}, headers=local_admin
+        f"/v1/institutions/{city.id}",
+        json={"short_name": "Pemko"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", local_admin),
     )
     assert_problem(response, 403, "auth.role_forbidden")
     stored = await row(session, city.id)

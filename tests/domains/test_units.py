@@ -14,6 +14,7 @@ from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
 from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 K = InstitutionKind
 
@@ -56,7 +57,11 @@ async def post_unit(
 async def patch_unit(
     client: httpx.AsyncClient, unit: Unit, headers: dict[str, str], **body: Any
 ) -> httpx.Response:
-    return await client.patch(f"/v1/units/{unit.id}", json=body, headers=headers)
+    return await client.patch(
+        f"/v1/units/{unit.id}",
+        json=body,
+        headers=await if_match(client, f"/v1/units/{unit.id}", headers),
+    )
 
 
 def names(response: httpx.Response) -> list[str]:
@@ -593,7 +598,10 @@ async def test_delete_a_unit_with_sub_units_is_409_and_tree_unchanged(
     tree: dict[str, Unit],
 ) -> None:
     before = await tree_rows(session)
-    response = await client.delete(f"/v1/units/{tree['office'].id}", headers=admin)
+    response = await client.delete(
+        f"/v1/units/{tree['office'].id}",
+        headers=await if_match(client, f"/v1/units/{tree['office'].id}", admin),
+    )
     assert_problem(response, 409, "unit.has_sub_units")
     assert await tree_rows(session) == before
 
@@ -619,7 +627,10 @@ async def test_local_admin_of_another_institution_may_not_delete(
     tree: dict[str, Unit],
 ) -> None:
     malang_admin = await auth(Role.local_admin, institution_id=malang.id)
-    response = await client.delete(f"/v1/units/{tree['school'].id}", headers=malang_admin)
+    response = await client.delete(
+        f"/v1/units/{tree['school'].id}",
+        headers=await if_match(client, f"/v1/units/{tree['school'].id}", malang_admin),
+    )
     assert_problem(response, 403, "unit.out_of_scope")
     assert await row(session, tree["school"].id) is not None
 
@@ -632,7 +643,10 @@ async def test_delete_a_unit_an_operator_key_is_scoped_to_is_409(
     tree: dict[str, Unit],
 ) -> None:
     await auth(Role.unit_operator, unit_id=tree["school"].id)
-    response = await client.delete(f"/v1/units/{tree['school'].id}", headers=admin)
+    response = await client.delete(
+        f"/v1/units/{tree['school'].id}",
+        headers=await if_match(client, f"/v1/units/{tree['school'].id}", admin),
+    )
     assert_problem(response, 409, "conflict.in_use")
     assert await row(session, tree["school"].id) is not None
 

@@ -91,7 +91,9 @@ async def _patch(
 ) -> httpx.Response:
     extra = {"If-Match": if_match} if if_match is not None else {}
     return await client.patch(
-        f"/v1/users/{user_id}", json=_jsonable(body), headers={**headers, **extra}
+        f"/v1/users/{user_id}",
+        json=_jsonable(body),
+        headers=await if_match(client, f"/v1/users/{user_id}", {**headers, **extra}),
     )
 
 
