@@ -88,45 +88,28 @@ async def test_create_national_institution_without_region(
     }
 
 
-async def test_create_pemprov_on_province_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("name", "kind", "region_code"),
+    [
+        pytest.param("Pemerintah Provinsi Sumatera Utara", K.pemprov, "12", id="pemprov-province"),
+        pytest.param("Pemerintah Kabupaten Deli Serdang", K.pemkab, "12.07", id="pemkab-kabupaten"),
+        pytest.param("Pemerintah Kota Medan", K.pemkot, "12.71", id="pemkot-kota"),
+    ],
+)
+async def test_create_local_government_on_its_level_of_region(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    name: str,
+    kind: K,
+    region_code: str,
 ) -> None:
-    response = await post(
-        client, admin, name="Pemerintah Provinsi Sumatera Utara", kind="pemprov", region_code="12"
-    )
+    response = await post(client, admin, name=name, kind=kind.value, region_code=region_code)
     assert response.status_code == 201, response.text
-    assert response.json()["region_code"] == "12"
+    assert response.json()["region_code"] == region_code
     stored = await row(session, response.json()["id"])
     assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemprov, "12")
-
-
-async def test_create_pemkab_on_kabupaten_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    response = await post(
-        client,
-        admin,
-        name="Pemerintah Kabupaten Deli Serdang",
-        kind="pemkab",
-        region_code="12.07",
-    )
-    assert response.status_code == 201, response.text
-    stored = await row(session, response.json()["id"])
-    assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemkab, "12.07")
-
-
-async def test_create_pemkot_on_kota_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    response = await post(
-        client, admin, name="Pemerintah Kota Medan", kind="pemkot", region_code="12.71"
-    )
-    assert response.status_code == 201, response.text
-    stored = await row(session, response.json()["id"])
-    assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemkot, "12.71")
+    assert (stored["kind"], stored["region_code"]) == (kind, region_code)
 
 
 async def test_create_bumd_takes_its_owners_region(
@@ -181,37 +164,30 @@ async def test_create_strips_surrounding_spaces_from_name(
 # --- create: refusals -----------------------------------------------------------------------
 
 
-async def test_pemkot_on_province_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12"},
+            id="pemkot-on-province",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kabupaten Medan", "kind": "pemkab", "region_code": "12.71"},
+            id="pemkab-on-kota",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kota Deli Serdang", "kind": "pemkot", "region_code": "12.07"},
+            id="pemkot-on-kabupaten",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Provinsi Medan", "kind": "pemprov", "region_code": "12.71"},
+            id="pemprov-on-regency",
+        ),
+    ],
+)
+async def test_local_government_on_another_level_of_region_is_region_mismatch(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str], body: dict[str, Any]
 ) -> None:
-    body = {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemkab_on_kota_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kabupaten Medan", "kind": "pemkab", "region_code": "12.71"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemkot_on_kabupaten_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kota Deli Serdang", "kind": "pemkot", "region_code": "12.07"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemprov_on_regency_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Provinsi Medan", "kind": "pemprov", "region_code": "12.71"}
     await assert_refused(
         client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
     )
@@ -237,29 +213,53 @@ async def test_local_government_without_region_is_region_required(
     )
 
 
-async def test_unknown_region_is_region_not_found(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("body", "code", "pointer"),
+    [
+        pytest.param(
+            {"name": "Pemerintah Kota Antah", "kind": "pemkot", "region_code": "12.99"},
+            "institution.region_not_found",
+            "/region_code",
+            id="unknown-region",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12-71"},
+            "validation_failed",
+            "/region_code",
+            id="malformed-region-code",
+        ),
+        pytest.param(
+            {"name": "Perumda Tanpa Pemilik", "kind": "bumd", "region_code": "12.71"},
+            "institution.owner_required",
+            "/owner_institution_id",
+            id="bumd-without-owner",
+        ),
+        pytest.param(
+            {"name": "Kementerian Agama", "kind": "kementerian", "website": "kemenag.go.id"},
+            "validation_failed",
+            "/website",
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Desa Sukamaju", "kind": "pemdes"},
+            "validation_failed",
+            "/kind",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            {"name": "Kementerian Tanpa Jenis"}, "validation_failed", "/kind", id="missing-kind"
+        ),
+    ],
+)
+async def test_create_refused_with_a_pointer_and_nothing_written(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    body: dict[str, Any],
+    code: str,
+    pointer: str,
 ) -> None:
-    body = {"name": "Pemerintah Kota Antah", "kind": "pemkot", "region_code": "12.99"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_not_found", "/region_code"
-    )
-
-
-async def test_malformed_region_code_is_validation_failed(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12-71"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/region_code")
-
-
-async def test_bumd_without_owner_is_owner_required(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Perumda Tanpa Pemilik", "kind": "bumd", "region_code": "12.71"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.owner_required", "/owner_institution_id"
-    )
+    await assert_refused(client, session, admin, body, 422, code, pointer)
 
 
 async def test_bumd_owned_by_kementerian_is_owner_not_local_government(
@@ -376,13 +376,6 @@ async def test_second_local_government_on_the_same_region_is_409(
     )
 
 
-async def test_unknown_field_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Kementerian Agama", "kind": "kementerian", "website": "kemenag.go.id"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/website")
-
-
 async def test_name_of_one_character_is_422(
     client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
 ) -> None:
@@ -391,20 +384,6 @@ async def test_name_of_one_character_is_422(
     body = assert_problem(response, 422, "validation_failed", pointer="/name")
     assert body["errors"][0]["code"] == "string_too_short"
     assert await count_institutions(session) == before
-
-
-async def test_unknown_kind_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Desa Sukamaju", "kind": "pemdes"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/kind")
-
-
-async def test_missing_kind_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Kementerian Tanpa Jenis"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/kind")
 
 
 async def test_malformed_json_is_400(
