@@ -24,6 +24,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match as with_current_etag
 
 PASSWORD = "a long enough passphrase"
 HUB_ID = uuid.UUID(int=42)
@@ -93,7 +94,7 @@ async def _patch(
     return await client.patch(
         f"/v1/users/{user_id}",
         json=_jsonable(body),
-        headers=await if_match(client, f"/v1/users/{user_id}", {**headers, **extra}),
+        headers=await with_current_etag(client, f"/v1/users/{user_id}", {**headers, **extra}),
     )
 
 

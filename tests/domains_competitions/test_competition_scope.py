@@ -14,7 +14,7 @@ from app.models.enums import CompetitionStatus
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import World, close_rounds
-from tests.fixtures.etag import if_match
+from tests.fixtures.etag import conditional_request, if_match
 
 S = CompetitionStatus
 
@@ -58,7 +58,7 @@ def writes(p: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
 async def send(
     w: World, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
 ) -> httpx.Response:
-    return await w.client.request(method, path, json=body, headers=headers)
+    return await conditional_request(w.client, method, path, json=body, headers=headers)
 
 
 async def unchanged(w: World, competition: Competition) -> None:

@@ -23,7 +23,7 @@ from app.models.enums import CompetitionStatus
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import PAST_DRAFT, World, now
-from tests.fixtures.etag import if_match
+from tests.fixtures.etag import conditional_request, if_match
 
 S = CompetitionStatus
 
@@ -690,7 +690,7 @@ async def test_the_structure_is_frozen_once_registration_opens(
 ) -> None:
     parts = await frozen_edition(w, status)
     for method, path, body in structural_writes(parts):
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         # A closed or cancelled edition no longer changes at all; the others keep their profile.
         code = (
             "competition.final"
@@ -726,7 +726,7 @@ async def test_opening_registration_freezes_what_the_draft_allowed(w: World) -> 
     parts = {"c": draft, "g": group, "k": category, "r": round_, "x": criterion}
     for method, path, body in structural_writes(parts)[:1]:
         # While a draft, the writes go through (one of them, to keep the structure complete).
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         assert response.status_code == 201, response.text
         await w.client.delete(
             f"{path}/{response.json()['id']}",
@@ -739,7 +739,7 @@ async def test_opening_registration_freezes_what_the_draft_allowed(w: World) -> 
     )
     assert opened.status_code == 200, opened.text
     for method, path, body in structural_writes(parts):
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         assert_problem(response, 409, "competition.structure_frozen")
 
 

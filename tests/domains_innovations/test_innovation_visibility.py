@@ -27,7 +27,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
-from tests.fixtures.etag import if_match
+from tests.fixtures.etag import conditional_request, if_match
 
 S = InnovationStatus
 Headers = dict[str, str]
@@ -384,7 +384,9 @@ async def test_roles_that_do_not_write_innovations_are_refused(
     w: World, caller: str, write: str
 ) -> None:
     method, url, body = write_requests(w)[write]
-    response = await w.client.request(method, url, json=body, headers=w.callers[caller])
+    response = await conditional_request(
+        w.client, method, url, json=body, headers=w.callers[caller]
+    )
     if caller == "anonymous":
         assert_problem(response, 401, "auth.required")
     else:
