@@ -1,4 +1,11 @@
-"""Optimistic concurrency over HTTP: ETag from `version`, If-None-Match (304), If-Match (412)."""
+"""Optimistic concurrency over HTTP: ETag from `version`, If-None-Match (304), If-Match (412 when
+stale; 428 when a PATCH, PUT or DELETE of a versioned record sends none).
+
+The If-Match check runs in the service, after the record and the caller's rights to it are
+known, so a caller who may not write the record gets 401/403/404 and never learns more from a
+428. `If-Match: *` is a conditional request (RFC 9110 13.1.1: true while the record exists), so
+it satisfies the requirement: a client that sends it says, on purpose, "whatever is current".
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
-from app.core.errors import AppError, PreconditionFailed
+from app.core.errors import AppError, PreconditionFailed, PreconditionRequired
 
 _ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
 
@@ -45,11 +52,18 @@ def _versions(header: str, *, strong: bool = False) -> set[int] | None:
 
 
 class Preconditions:
-    """The conditional headers of a request, applied to a record's current version."""
+    """The conditional headers of a request, applied to a record's current version.
 
-    def __init__(self, if_match: str | None, if_none_match: str | None) -> None:
+    `required`: the write must name the version it is based on (428 without `If-Match`);
+    internal callers (the demo seed) pass none and are not required to.
+    """
+
+    def __init__(
+        self, if_match: str | None, if_none_match: str | None, *, required: bool = False
+    ) -> None:
         self.if_match = if_match
         self.if_none_match = if_none_match
+        self.required = required
 
     def check_not_modified(self, version: int) -> None:
         if self.if_none_match is None:
@@ -59,7 +73,14 @@ class Preconditions:
             raise NotModified(etag(version))
 
     def check_match(self, version: int, *, entity: str) -> None:
+        """Call only once the caller is known to be allowed to write the record."""
         if self.if_match is None:
+            if self.required:
+                raise PreconditionRequired(
+                    "precondition_required",
+                    f"This change to the {entity} must be conditional: send `If-Match` with the "
+                    "ETag of the version it is based on (GET the record for it).",
+                )
             return
         versions = _versions(self.if_match, strong=True)
         if versions is not None and version not in versions:
@@ -80,6 +101,20 @@ async def if_match_header(
     return Preconditions(if_match, None)
 
 
+IF_MATCH_REQUIRED_DESCRIPTION = (
+    "ETag of the version this change is based on (required: 428 without it; 412 if it is "
+    "stale). `*` matches any current version."
+)
+
+
+async def if_match_required_header(
+    if_match: Annotated[str | None, Header(description=IF_MATCH_REQUIRED_DESCRIPTION)] = None,
+) -> Preconditions:
+    """If-Match of a PATCH, PUT or DELETE. Optional to FastAPI (a missing header must not be a
+    422 decided before authorization), declared required in the OpenAPI document."""
+    return Preconditions(if_match, None, required=True)
+
+
 IF_NONE_MATCH_DESCRIPTION = "ETag the caller already has; 304 if still current."
 IfNoneMatchHeader = Annotated[str | None, Header(description=IF_NONE_MATCH_DESCRIPTION)]
 
@@ -89,4 +124,5 @@ async def if_none_match_header(if_none_match: IfNoneMatchHeader = None) -> Preco
 
 
 IfMatchDep = Annotated[Preconditions, Depends(if_match_header)]
+IfMatchRequiredDep = Annotated[Preconditions, Depends(if_match_required_header)]
 IfNoneMatchDep = Annotated[Preconditions, Depends(if_none_match_header)]

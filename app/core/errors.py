@@ -263,6 +263,13 @@ class PreconditionFailed(AppError):
     default_code = "precondition_failed"
 
 
+class PreconditionRequired(AppError):
+    """428 (RFC 6585): the write must be conditional, and no `If-Match` was sent."""
+
+    status = 428
+    default_code = "precondition_required"
+
+
 class PayloadTooLarge(AppError):
     status = 413
     default_code = "request.too_large"

@@ -13,6 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from app.core.concurrency import if_match_required_header
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ProblemFieldError
 from app.core.security import Access
 
@@ -36,6 +37,7 @@ _DESCRIPTIONS = {
     413: "The request body is larger than allowed.",
     415: "The request body is not `application/json`.",
     422: "The request is invalid; `errors` lists each problem with a JSON pointer.",
+    428: "No `If-Match`: this write must name the version it is based on (its ETag).",
     429: "Too many requests (`rate_limit.exceeded`) or failed sign-ins; retry after "
     "`Retry-After` seconds.",
     500: "Unexpected error.",
@@ -116,6 +118,10 @@ def route_policy(dependant: Dependant) -> Access | None:
     return None
 
 
+def _depends_on(dependant: Dependant, call: Any) -> bool:
+    return any(dep.call is call or _depends_on(dep, call) for dep in dependant.dependencies)
+
+
 @dataclass(frozen=True)
 class RouteInfo:
     path: str
@@ -123,6 +129,7 @@ class RouteInfo:
     name: str
     policy: Access | None
     include_in_schema: bool
+    requires_if_match: bool = False
 
 
 def iter_api_routes(app: FastAPI) -> Iterator[RouteInfo]:
@@ -133,7 +140,12 @@ def iter_api_routes(app: FastAPI) -> Iterator[RouteInfo]:
         policy = getattr(rc.original_route, "policy", None) or route_policy(rc.dependant)
         for method in sorted(rc.methods or ()):
             yield RouteInfo(
-                rc.path_format or "", method, rc.name or "", policy, rc.include_in_schema
+                rc.path_format or "",
+                method,
+                rc.name or "",
+                policy,
+                rc.include_in_schema,
+                _depends_on(rc.dependant, if_match_required_header),
             )
 
 
@@ -172,7 +184,9 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         },
     }
 
-    policies = {(r.path, r.method.lower()): r.policy for r in iter_api_routes(app)}
+    routes = list(iter_api_routes(app))
+    policies = {(r.path, r.method.lower()): r.policy for r in routes}
+    if_match_required = {(r.path, r.method.lower()) for r in routes if r.requires_if_match}
 
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
@@ -186,6 +200,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 for status in (400, 413, 415):
                     responses.setdefault(str(status), problem_response_spec(status))
             responses.setdefault("500", problem_response_spec(500))
+            if (path, method) in if_match_required:
+                # Optional to FastAPI, so that authorization answers first; required of clients.
+                for parameter in operation.get("parameters", ()):
+                    if parameter.get("in") == "header" and parameter["name"].lower() == "if-match":
+                        parameter["required"] = True
+                        parameter["schema"] = {"type": "string"}
+                responses["428"] = problem_response_spec(428)
             policy = policies.get((path, method))
             if policy is None:
                 continue

@@ -128,6 +128,14 @@ export const updateInstitutionParameters = {
   header: { "if-match": '"3"' },
 } satisfies operations["update_institution"]["parameters"];
 
+/** If-Match is required on every PATCH, PUT and DELETE of a versioned record (428 without it):
+ * an update's parameters without it do not compile. */
+export const updateInstitutionWithoutIfMatch = {
+  path: { institution_id: "5f1c2a9e-0000-4000-8000-000000000001" },
+  // @ts-expect-error the if-match header is required
+  header: {},
+} satisfies operations["update_institution"]["parameters"];
+
 /** A record with every field of InstitutionRead; an added required field or a rename fails. */
 export const exampleInstitution = {
   id: "5f1c2a9e-0000-4000-8000-000000000001",

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.config._checks import MissingRequiredHeaderConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -47,6 +48,10 @@ def _build() -> tuple[Any, str]:
 
 APP, SECRET = _build()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+# A write without its required `If-Match` is a 428 (RFC 6585), not a 400/422.
+schema.config.checks.missing_required_header = MissingRequiredHeaderConfig(
+    expected_statuses=[*MissingRequiredHeaderConfig._DEFAULT_EXPECTED_STATUSES, 428]
+)
 
 
 @schema.parametrize()

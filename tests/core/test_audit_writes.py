@@ -57,6 +57,7 @@ from tests.core.test_authorization_matrix import (
     v1_routes,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -309,7 +310,11 @@ async def test_write_refused_by_a_rule_leaves_no_event(
 ) -> None:
     response = await client.delete(
         f"/v1/institutions/{world.institution_a.id}",
-        headers=world.callers["secretariat_admin"].headers,
+        headers=await if_match(
+            client,
+            f"/v1/institutions/{world.institution_a.id}",
+            world.callers["secretariat_admin"].headers,
+        ),
     )
     assert_problem(response, 409, "institution.has_units")
     assert await _institution_exists(session, world.institution_a.id)

@@ -8,6 +8,7 @@ the matching change in behaviour or as a failure.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Callable
@@ -72,6 +73,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 # --- the world: two institutions, two hubs, and a caller of every kind ----------------------
 
@@ -1251,14 +1253,21 @@ def v1_routes(app: FastAPI) -> dict[str, RouteInfo]:
     return {r.name: r for r in iter_api_routes(app) if r.path.startswith("/v1/")}
 
 
-async def send(client: httpx.AsyncClient, sample: Sample, caller: Caller) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient, sample: Sample, caller: Caller, *, conditional: bool = True
+) -> httpx.Response:
+    """Call the sample as the caller; a PATCH, PUT or DELETE sends the record's current ETag
+    (as read by the caller) unless `conditional` is false."""
+    headers = caller.headers
+    if conditional and sample.method in ("PATCH", "PUT", "DELETE"):
+        headers = await if_match(client, sample.path, headers)
     return await client.request(
         sample.method,
         sample.path,
         params=sample.params,
         json=sample.json,
         data=sample.form,
-        headers=caller.headers,
+        headers=headers,
     )
 
 
@@ -1373,6 +1382,86 @@ async def test_operation_answers_the_caller_as_its_policy_says(
     want = expected_outcome(operation, route.policy, sample, caller)
     response = await send(client, sample, caller)
     assert_outcome(response, want, sample, caller)
+
+
+# --- If-Match: required of whoever may write, never a hint to whoever may not -------------------
+
+
+def _requiring_if_match(app: FastAPI) -> list[str]:
+    return sorted(name for name, route in v1_routes(app).items() if route.requires_if_match)
+
+
+def test_every_patch_put_and_delete_of_a_versioned_record_requires_if_match(app: FastAPI) -> None:
+    # The unversioned writes: a password has no ETag, a revoked key is simply gone.
+    unversioned = {"change_my_password", "revoke_api_key"}
+    writes = {
+        name for name, route in v1_routes(app).items() if route.method in ("PATCH", "PUT", "DELETE")
+    }
+    assert set(_requiring_if_match(app)) == writes - unversioned
+    document = app.openapi()
+    for name in _requiring_if_match(app):
+        route = v1_routes(app)[name]
+        operation = document["paths"][route.path][route.method.lower()]
+        (header,) = [p for p in operation["parameters"] if p["name"].lower() == "if-match"]
+        assert header["required"] is True, name
+        assert "428" in operation["responses"], name
+
+
+@pytest.mark.parametrize("caller_name", CALLERS)
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "update_user",
+        "update_institution",
+        "delete_unit",
+        "update_innovation",
+        "update_innovation_category",
+        "update_hub",
+        "delete_hub_activity",
+        "put_hub_assessment_answers",
+        "update_competition",
+        "delete_round_criterion",
+        "update_submission",
+        "put_assignment_scores",
+        "delete_replication",
+    ],
+)
+async def test_a_write_without_if_match_is_428_only_for_a_caller_who_may_write(
+    client: httpx.AsyncClient, app: FastAPI, world: World, operation: str, caller_name: str
+) -> None:
+    route = v1_routes(app)[operation]
+    assert route.policy is not None
+    assert route.requires_if_match
+    sample = SAMPLES[operation](world)
+    caller = world.callers[caller_name]
+    want = expected_outcome(operation, route.policy, sample, caller)
+    response = await send(client, sample, caller, conditional=False)
+    if want.status is None:
+        assert_problem(response, 428, "precondition_required")
+    else:
+        assert_outcome(response, want, sample, caller)
+
+
+@pytest.mark.parametrize("operation", ["update_institution", "update_hub", "delete_unit"])
+async def test_if_match_star_matches_the_current_version(
+    client: httpx.AsyncClient, app: FastAPI, world: World, operation: str
+) -> None:
+    sample = SAMPLES[operation](world)
+    caller = _writer(world, operation, app)
+    starred = dataclasses.replace(caller, headers={**caller.headers, "If-Match": "*"})
+    response = await send(client, sample, starred)
+    assert 200 <= response.status_code < 300, response.text
+
+
+def _writer(world: World, operation: str, app: FastAPI) -> Caller:
+    """A caller the policy lets through for the operation's sample."""
+    route = v1_routes(app)[operation]
+    assert route.policy is not None
+    sample = SAMPLES[operation](world)
+    for caller in world.callers.values():
+        if expected_outcome(operation, route.policy, sample, caller).status is None:
+            return caller
+    raise AssertionError(f"nobody may call {operation}")
 
 
 # --- the same role through a key and through a token ----------------------------------------

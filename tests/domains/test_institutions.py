@@ -15,6 +15,7 @@ from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution
 from tests.conftest import InstitutionFactory, KeyFactory, UnitFactory
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 K = InstitutionKind
 
@@ -87,45 +88,28 @@ async def test_create_national_institution_without_region(
     }
 
 
-async def test_create_pemprov_on_province_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("name", "kind", "region_code"),
+    [
+        pytest.param("Pemerintah Provinsi Sumatera Utara", K.pemprov, "12", id="pemprov-province"),
+        pytest.param("Pemerintah Kabupaten Deli Serdang", K.pemkab, "12.07", id="pemkab-kabupaten"),
+        pytest.param("Pemerintah Kota Medan", K.pemkot, "12.71", id="pemkot-kota"),
+    ],
+)
+async def test_create_local_government_on_its_level_of_region(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    name: str,
+    kind: K,
+    region_code: str,
 ) -> None:
-    response = await post(
-        client, admin, name="Pemerintah Provinsi Sumatera Utara", kind="pemprov", region_code="12"
-    )
+    response = await post(client, admin, name=name, kind=kind.value, region_code=region_code)
     assert response.status_code == 201, response.text
-    assert response.json()["region_code"] == "12"
+    assert response.json()["region_code"] == region_code
     stored = await row(session, response.json()["id"])
     assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemprov, "12")
-
-
-async def test_create_pemkab_on_kabupaten_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    response = await post(
-        client,
-        admin,
-        name="Pemerintah Kabupaten Deli Serdang",
-        kind="pemkab",
-        region_code="12.07",
-    )
-    assert response.status_code == 201, response.text
-    stored = await row(session, response.json()["id"])
-    assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemkab, "12.07")
-
-
-async def test_create_pemkot_on_kota_code(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    response = await post(
-        client, admin, name="Pemerintah Kota Medan", kind="pemkot", region_code="12.71"
-    )
-    assert response.status_code == 201, response.text
-    stored = await row(session, response.json()["id"])
-    assert stored is not None
-    assert (stored["kind"], stored["region_code"]) == (K.pemkot, "12.71")
+    assert (stored["kind"], stored["region_code"]) == (kind, region_code)
 
 
 async def test_create_bumd_takes_its_owners_region(
@@ -180,37 +164,30 @@ async def test_create_strips_surrounding_spaces_from_name(
 # --- create: refusals -----------------------------------------------------------------------
 
 
-async def test_pemkot_on_province_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(
+            {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12"},
+            id="pemkot-on-province",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kabupaten Medan", "kind": "pemkab", "region_code": "12.71"},
+            id="pemkab-on-kota",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kota Deli Serdang", "kind": "pemkot", "region_code": "12.07"},
+            id="pemkot-on-kabupaten",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Provinsi Medan", "kind": "pemprov", "region_code": "12.71"},
+            id="pemprov-on-regency",
+        ),
+    ],
+)
+async def test_local_government_on_another_level_of_region_is_region_mismatch(
+    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str], body: dict[str, Any]
 ) -> None:
-    body = {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemkab_on_kota_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kabupaten Medan", "kind": "pemkab", "region_code": "12.71"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemkot_on_kabupaten_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kota Deli Serdang", "kind": "pemkot", "region_code": "12.07"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
-    )
-
-
-async def test_pemprov_on_regency_code_is_region_mismatch(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Provinsi Medan", "kind": "pemprov", "region_code": "12.71"}
     await assert_refused(
         client, session, admin, body, 422, "institution.region_mismatch", "/region_code"
     )
@@ -236,29 +213,53 @@ async def test_local_government_without_region_is_region_required(
     )
 
 
-async def test_unknown_region_is_region_not_found(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
+@pytest.mark.parametrize(
+    ("body", "code", "pointer"),
+    [
+        pytest.param(
+            {"name": "Pemerintah Kota Antah", "kind": "pemkot", "region_code": "12.99"},
+            "institution.region_not_found",
+            "/region_code",
+            id="unknown-region",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12-71"},
+            "validation_failed",
+            "/region_code",
+            id="malformed-region-code",
+        ),
+        pytest.param(
+            {"name": "Perumda Tanpa Pemilik", "kind": "bumd", "region_code": "12.71"},
+            "institution.owner_required",
+            "/owner_institution_id",
+            id="bumd-without-owner",
+        ),
+        pytest.param(
+            {"name": "Kementerian Agama", "kind": "kementerian", "website": "kemenag.go.id"},
+            "validation_failed",
+            "/website",
+            id="unknown-field",
+        ),
+        pytest.param(
+            {"name": "Pemerintah Desa Sukamaju", "kind": "pemdes"},
+            "validation_failed",
+            "/kind",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            {"name": "Kementerian Tanpa Jenis"}, "validation_failed", "/kind", id="missing-kind"
+        ),
+    ],
+)
+async def test_create_refused_with_a_pointer_and_nothing_written(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    admin: dict[str, str],
+    body: dict[str, Any],
+    code: str,
+    pointer: str,
 ) -> None:
-    body = {"name": "Pemerintah Kota Antah", "kind": "pemkot", "region_code": "12.99"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.region_not_found", "/region_code"
-    )
-
-
-async def test_malformed_region_code_is_validation_failed(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Kota Medan", "kind": "pemkot", "region_code": "12-71"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/region_code")
-
-
-async def test_bumd_without_owner_is_owner_required(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Perumda Tanpa Pemilik", "kind": "bumd", "region_code": "12.71"}
-    await assert_refused(
-        client, session, admin, body, 422, "institution.owner_required", "/owner_institution_id"
-    )
+    await assert_refused(client, session, admin, body, 422, code, pointer)
 
 
 async def test_bumd_owned_by_kementerian_is_owner_not_local_government(
@@ -375,13 +376,6 @@ async def test_second_local_government_on_the_same_region_is_409(
     )
 
 
-async def test_unknown_field_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Kementerian Agama", "kind": "kementerian", "website": "kemenag.go.id"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/website")
-
-
 async def test_name_of_one_character_is_422(
     client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
 ) -> None:
@@ -390,20 +384,6 @@ async def test_name_of_one_character_is_422(
     body = assert_problem(response, 422, "validation_failed", pointer="/name")
     assert body["errors"][0]["code"] == "string_too_short"
     assert await count_institutions(session) == before
-
-
-async def test_unknown_kind_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Pemerintah Desa Sukamaju", "kind": "pemdes"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/kind")
-
-
-async def test_missing_kind_is_422(
-    client: httpx.AsyncClient, session: AsyncSession, admin: dict[str, str]
-) -> None:
-    body = {"name": "Kementerian Tanpa Jenis"}
-    await assert_refused(client, session, admin, body, 422, "validation_failed", "/kind")
 
 
 async def test_malformed_json_is_400(
@@ -508,7 +488,9 @@ async def test_patch_changes_only_the_fields_sent(
         name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71", short_name="Pemko"
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"short_name": "Pemko Medan"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"short_name": "Pemko Medan"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert await row(session, city.id) == {
@@ -529,7 +511,9 @@ async def test_patch_with_stale_if_match_is_412_and_row_unchanged(
 ) -> None:
     institution = await make_institution(name="Kementerian PAN")
     url = f"/v1/institutions/{institution.id}"
-    first = await client.patch(url, json={"name": "Kementerian PANRB"}, headers=admin)
+    first = await client.patch(
+        url, json={"name": "Kementerian PANRB"}, headers=await if_match(client, url, admin)
+    )
     assert first.status_code == 200
     response = await client.patch(
         url, json={"name": "Kementerian Lama"}, headers={**admin, "If-Match": '"1"'}
@@ -551,7 +535,9 @@ async def test_patch_kind_to_pemkot_while_on_a_province_is_422_and_row_unchanged
         name="Pemerintah Provinsi Sumatera Utara", kind=K.pemprov, region_code="12"
     )
     response = await client.patch(
-        f"/v1/institutions/{province.id}", json={"kind": "pemkot"}, headers=admin
+        f"/v1/institutions/{province.id}",
+        json={"kind": "pemkot"},
+        headers=await if_match(client, f"/v1/institutions/{province.id}", admin),
     )
     assert_problem(response, 422, "institution.region_mismatch", pointer="/region_code")
     stored = await row(session, province.id)
@@ -569,7 +555,9 @@ async def test_patch_region_away_from_its_units_is_409_and_row_unchanged(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan", region_code="12.71")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.72"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert_problem(response, 409, "institution.units_outside_region")
     stored = await row(session, city.id)
@@ -586,7 +574,9 @@ async def test_patch_region_with_units_that_name_no_region_succeeds(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.72"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.72"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert response.json()["region_code"] == "12.72"
@@ -601,7 +591,9 @@ async def test_patch_name_to_another_institutions_name_is_409_and_row_unchanged(
     await make_institution(name="Kementerian Keuangan")
     other = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{other.id}", json={"name": "kementerian keuangan"}, headers=admin
+        f"/v1/institutions/{other.id}",
+        json={"name": "kementerian keuangan"},
+        headers=await if_match(client, f"/v1/institutions/{other.id}", admin),
     )
     assert_problem(response, 409, "institution.duplicate_name", pointer="/name")
     stored = await row(session, other.id)
@@ -617,7 +609,9 @@ async def test_patch_name_to_null_is_422(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"name": None}, headers=admin
+        f"/v1/institutions/{institution.id}",
+        json={"name": None},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
     )
     assert_problem(response, 422, "institution.name_required", pointer="/name")
     stored = await row(session, institution.id)
@@ -633,7 +627,9 @@ async def test_patch_unknown_field_is_422(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"version": 9}, headers=admin
+        f"/v1/institutions/{institution.id}",
+        json={"version": 9},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
     )
     assert_problem(response, 422, "validation_failed", pointer="/version")
     stored = await row(session, institution.id)
@@ -658,7 +654,9 @@ async def test_patch_local_government_into_kementerian_drops_its_region(
 ) -> None:
     city = await make_institution(name="Otorita Ibu Kota", kind=K.pemkot, region_code="12.71")
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"kind": "lembaga"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"kind": "lembaga"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     stored = await row(session, city.id)
@@ -677,7 +675,9 @@ async def test_patch_owner_of_a_bumd_into_kementerian_is_409_and_row_unchanged(
         name="Perumda Pasar", kind=K.bumd, region_code="12.71", owner_institution_id=city.id
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"kind": "kementerian"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"kind": "kementerian"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert_problem(response, 409, "institution.owns_bumd")
     stored = await row(session, city.id)
@@ -696,7 +696,9 @@ async def test_patch_region_of_a_local_government_moves_its_bumds_along(
         name="Perumda Pasar", kind=K.bumd, region_code="12.72", owner_institution_id=city.id
     )
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"region_code": "12.71"}, headers=admin
+        f"/v1/institutions/{city.id}",
+        json={"region_code": "12.71"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
     )
     assert response.status_code == 200, response.text
     stored = await row(session, bumd.id)
@@ -720,7 +722,7 @@ async def test_patch_bumd_to_another_owner_takes_the_new_owners_region(
     response = await client.patch(
         f"/v1/institutions/{bumd.id}",
         json={"owner_institution_id": str(province.id)},
-        headers=admin,
+        headers=await if_match(client, f"/v1/institutions/{bumd.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert await row(session, bumd.id) == {
@@ -760,7 +762,10 @@ async def test_delete_institution_with_units_is_409_and_it_stays(
 ) -> None:
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     await make_unit(city, name="Sekretariat DPRD Kota Medan")
-    response = await client.delete(f"/v1/institutions/{city.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{city.id}",
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
+    )
     assert_problem(response, 409, "institution.has_units")
     assert await row(session, city.id) is not None
 
@@ -775,7 +780,10 @@ async def test_delete_owner_of_a_bumd_is_409_and_it_stays(
     await make_institution(
         name="Perumda Pasar", kind=K.bumd, region_code="12.71", owner_institution_id=city.id
     )
-    response = await client.delete(f"/v1/institutions/{city.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{city.id}",
+        headers=await if_match(client, f"/v1/institutions/{city.id}", admin),
+    )
     assert_problem(response, 409, "institution.owns_bumd")
     assert await count_institutions(session) == 2
 
@@ -789,7 +797,10 @@ async def test_delete_institution_an_api_key_is_scoped_to_is_409(
 ) -> None:
     institution = await make_institution(name="Kementerian Berkunci")
     await auth(Role.local_admin, institution_id=institution.id)
-    response = await client.delete(f"/v1/institutions/{institution.id}", headers=admin)
+    response = await client.delete(
+        f"/v1/institutions/{institution.id}",
+        headers=await if_match(client, f"/v1/institutions/{institution.id}", admin),
+    )
     assert_problem(response, 409, "conflict.in_use")
     assert await row(session, institution.id) is not None
 
@@ -1084,7 +1095,9 @@ async def test_anonymous_patch_is_401_and_row_unchanged(
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
     response = await client.patch(
-        f"/v1/institutions/{institution.id}", json={"name": "Kementerian Liar"}
+        f"/v1/institutions/{institution.id}",
+        json={"name": "Kementerian Liar"},
+        headers=await if_match(client, f"/v1/institutions/{institution.id}"),
     )
     assert_problem(response, 401, "auth.required")
     stored = await row(session, institution.id)
@@ -1096,7 +1109,10 @@ async def test_anonymous_delete_is_401_and_row_stays(
     client: httpx.AsyncClient, session: AsyncSession, make_institution: InstitutionFactory
 ) -> None:
     institution = await make_institution(name="Kementerian Agama")
-    response = await client.delete(f"/v1/institutions/{institution.id}")
+    response = await client.delete(
+        f"/v1/institutions/{institution.id}",
+        headers=await if_match(client, f"/v1/institutions/{institution.id}"),
+    )
     assert_problem(response, 401, "auth.required")
     assert await row(session, institution.id) is not None
 
@@ -1130,7 +1146,9 @@ async def test_local_admin_may_not_change_its_own_institution(
     city = await make_institution(name="Pemerintah Kota Medan", kind=K.pemkot, region_code="12.71")
     local_admin = await auth(Role.local_admin, institution_id=city.id)
     response = await client.patch(
-        f"/v1/institutions/{city.id}", json={"short_name": "Pemko"}, headers=local_admin
+        f"/v1/institutions/{city.id}",
+        json={"short_name": "Pemko"},
+        headers=await if_match(client, f"/v1/institutions/{city.id}", local_admin),
     )
     assert_problem(response, 403, "auth.role_forbidden")
     stored = await row(session, city.id)

@@ -25,6 +25,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 PASSWORD = "a long enough passphrase"
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -73,7 +74,11 @@ async def _create_user(
 async def _rename(
     client: httpx.AsyncClient, headers: dict[str, str], user_id: str, name: str
 ) -> None:
-    response = await client.patch(f"/v1/users/{user_id}", json={"name": name}, headers=headers)
+    response = await client.patch(
+        f"/v1/users/{user_id}",
+        json={"name": name},
+        headers=await if_match(client, f"/v1/users/{user_id}", headers),
+    )
     assert response.status_code == 200, response.text
 
 

@@ -29,6 +29,7 @@ from tests.conftest import (
     client_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 NEW_PASSWORD = "a brand new passphrase 2026"
 OLD_KEY = ("old", "old-signing-key-0123456789abcdef0123456789")
@@ -401,7 +402,9 @@ async def test_disabling_an_account_ends_its_live_token_on_the_next_request(
     live = await _bearer(client, operator.email)
     assert (await _me(client, live)).status_code == 200
     response = await client.patch(
-        f"/v1/users/{operator.id}", json={"is_active": False}, headers=admin
+        f"/v1/users/{operator.id}",
+        json={"is_active": False},
+        headers=await if_match(client, f"/v1/users/{operator.id}", admin),
     )
     assert response.status_code == 200, response.text
     assert_problem(await _me(client, live), 401, "auth.invalid_credentials")
@@ -412,7 +415,11 @@ async def test_a_disabled_account_signs_in_again_once_enabled(
 ) -> None:
     user = await make_user(Role.evaluator, is_active=False)
     assert_problem(await _sign_in(client, user.email), 401, "auth.invalid_credentials")
-    response = await client.patch(f"/v1/users/{user.id}", json={"is_active": True}, headers=admin)
+    response = await client.patch(
+        f"/v1/users/{user.id}",
+        json={"is_active": True},
+        headers=await if_match(client, f"/v1/users/{user.id}", admin),
+    )
     assert response.status_code == 200, response.text
     assert (await _sign_in(client, user.email)).status_code == 200
 

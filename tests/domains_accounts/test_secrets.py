@@ -23,6 +23,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.models.accounts import ApiKey, User
 from app.models.institutions import Institution
+from tests.fixtures.etag import if_match
 
 FIRST_PASSWORD = "first-password-Xq7!kd93LmZ0"
 SECOND_PASSWORD = "second-password-Rb4?pw61TnY8"
@@ -167,7 +168,9 @@ async def _journey(
     assert j.keep(await client.get("/v1/users", params={"limit": 100}, headers=admin)).is_success
     reset = j.keep(
         await client.patch(
-            f"/v1/users/{j.user_id}", json={"password": RESET_PASSWORD}, headers=admin
+            f"/v1/users/{j.user_id}",
+            json={"password": RESET_PASSWORD},
+            headers=await if_match(client, f"/v1/users/{j.user_id}", admin),
         )
     )
     assert reset.status_code == 200, reset.text

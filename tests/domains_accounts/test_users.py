@@ -24,6 +24,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match as with_current_etag
 
 PASSWORD = "a long enough passphrase"
 HUB_ID = uuid.UUID(int=42)
@@ -91,7 +92,9 @@ async def _patch(
 ) -> httpx.Response:
     extra = {"If-Match": if_match} if if_match is not None else {}
     return await client.patch(
-        f"/v1/users/{user_id}", json=_jsonable(body), headers={**headers, **extra}
+        f"/v1/users/{user_id}",
+        json=_jsonable(body),
+        headers=await with_current_etag(client, f"/v1/users/{user_id}", {**headers, **extra}),
     )
 
 

@@ -21,6 +21,7 @@ from app.models.competitions import (
 from app.models.enums import CompetitionScope, CompetitionStatus, HubStatus
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import FINAL, LIVE, PAST_DRAFT, World, at, now
+from tests.fixtures.etag import if_match
 
 S = CompetitionStatus
 LEGAL_BASIS = ["Peraturan Menteri PANRB Nomor 91 Tahun 2021"]
@@ -57,7 +58,9 @@ async def patch(
     w: World, competition: Competition, headers: dict[str, str] | None = None, **body: Any
 ) -> httpx.Response:
     return await w.client.patch(
-        f"/v1/competitions/{competition.id}", json=body, headers=headers or w.admin
+        f"/v1/competitions/{competition.id}",
+        json=body,
+        headers=await if_match(w.client, f"/v1/competitions/{competition.id}", headers or w.admin),
     )
 
 
@@ -293,7 +296,10 @@ async def test_the_database_compares_codes_whatever_their_case(w: World) -> None
 
 async def test_the_same_code_is_free_once_the_draft_is_deleted(w: World) -> None:
     first = await create(w, national(w))
-    deleted = await w.client.delete(f"/v1/competitions/{first.json()['id']}", headers=w.admin)
+    deleted = await w.client.delete(
+        f"/v1/competitions/{first.json()['id']}",
+        headers=await if_match(w.client, f"/v1/competitions/{first.json()['id']}", w.admin),
+    )
     assert deleted.status_code == 204, deleted.text
     assert (await create(w, national(w))).status_code == 201
 
@@ -656,7 +662,10 @@ async def test_a_hub_admin_edits_its_own_hubs_edition(w: World) -> None:
 async def test_a_draft_is_deleted_with_its_structure(w: World) -> None:
     draft = await w.competition(S.draft)
     group, category, round_ = await w.kipp_2023(draft)
-    response = await w.client.delete(f"/v1/competitions/{draft.id}", headers=w.admin)
+    response = await w.client.delete(
+        f"/v1/competitions/{draft.id}",
+        headers=await if_match(w.client, f"/v1/competitions/{draft.id}", w.admin),
+    )
     assert response.status_code == 204, response.text
     assert await w.stored(Competition, draft.id) is None
     assert await w.stored(CompetitionGroup, group.id) is None
@@ -678,7 +687,10 @@ async def test_a_draft_is_deleted_with_its_structure(w: World) -> None:
 
 async def test_a_hub_admin_deletes_its_own_hubs_draft(w: World) -> None:
     draft = await w.competition(S.draft, w.hub_sumut)
-    response = await w.client.delete(f"/v1/competitions/{draft.id}", headers=await w.hub_admin())
+    response = await w.client.delete(
+        f"/v1/competitions/{draft.id}",
+        headers=await if_match(w.client, f"/v1/competitions/{draft.id}", await w.hub_admin()),
+    )
     assert response.status_code == 204, response.text
     assert await w.stored(Competition, draft.id) is None
 
@@ -686,7 +698,10 @@ async def test_a_hub_admin_deletes_its_own_hubs_draft(w: World) -> None:
 @pytest.mark.parametrize("status", PAST_DRAFT)
 async def test_only_a_draft_is_deleted(w: World, status: CompetitionStatus) -> None:
     competition = await w.competition(status)
-    response = await w.client.delete(f"/v1/competitions/{competition.id}", headers=w.admin)
+    response = await w.client.delete(
+        f"/v1/competitions/{competition.id}",
+        headers=await if_match(w.client, f"/v1/competitions/{competition.id}", w.admin),
+    )
     problem = assert_problem(response, 409, "competition.not_draft")
     assert problem["current_status"] == status.value
     assert await w.stored(Competition, competition.id) is not None

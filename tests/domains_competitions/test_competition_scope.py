@@ -14,6 +14,7 @@ from app.models.enums import CompetitionStatus
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import World, close_rounds
+from tests.fixtures.etag import conditional_request, if_match
 
 S = CompetitionStatus
 
@@ -57,7 +58,7 @@ def writes(p: dict[str, Any]) -> list[tuple[str, str, dict[str, Any] | None]]:
 async def send(
     w: World, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
 ) -> httpx.Response:
-    return await w.client.request(method, path, json=body, headers=headers)
+    return await conditional_request(w.client, method, path, json=body, headers=headers)
 
 
 async def unchanged(w: World, competition: Competition) -> None:
@@ -151,7 +152,10 @@ async def test_a_hub_admin_runs_its_own_edition_from_draft_to_close(w: World) ->
     )
     assert group.status_code == 201, group.text
     removed = await w.client.delete(
-        f"/v1/competitions/{competition.id}/groups/{group.json()['id']}", headers=headers
+        f"/v1/competitions/{competition.id}/groups/{group.json()['id']}",
+        headers=await if_match(
+            w.client, f"/v1/competitions/{competition.id}/groups/{group.json()['id']}", headers
+        ),
     )
     assert removed.status_code == 204, removed.text
     for action in (
@@ -181,11 +185,15 @@ async def test_a_hub_admin_runs_its_own_edition_from_draft_to_close(w: World) ->
 async def test_the_secretariat_runs_a_hubs_edition_too(w: World) -> None:
     parts = await edition(w, S.draft, w.hub_sumut)
     response = await w.client.patch(
-        f"/v1/competitions/{parts['c'].id}", json={"theme": "Tema"}, headers=w.admin
+        f"/v1/competitions/{parts['c'].id}",
+        json={"theme": "Tema"},
+        headers=await if_match(w.client, f"/v1/competitions/{parts['c'].id}", w.admin),
     )
     assert response.status_code == 200, response.text
     response = await w.client.patch(
-        f"/v1/rounds/{parts['r'].id}", json={"advance_quota": 10}, headers=w.admin
+        f"/v1/rounds/{parts['r'].id}",
+        json={"advance_quota": 10},
+        headers=await if_match(w.client, f"/v1/rounds/{parts['r'].id}", w.admin),
     )
     assert response.status_code == 200, response.text
     # The event belongs to the organiser, whoever wrote it.

@@ -23,6 +23,7 @@ from app.models.enums import CompetitionStatus
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import PAST_DRAFT, World, now
+from tests.fixtures.etag import conditional_request, if_match
 
 S = CompetitionStatus
 
@@ -32,7 +33,9 @@ async def post(w: World, path: str, headers: dict[str, str] | None = None, **bod
 
 
 async def patch(w: World, path: str, headers: dict[str, str] | None = None, **body: Any) -> Any:
-    return await w.client.patch(path, json=body, headers=headers or w.admin)
+    return await w.client.patch(
+        path, json=body, headers=await if_match(w.client, path, headers or w.admin)
+    )
 
 
 def items(response: httpx.Response) -> list[dict[str, Any]]:
@@ -200,7 +203,8 @@ async def test_a_group_is_read_through_its_own_edition_only(w: World) -> None:
     response = await patch(w, f"/v1/competitions/{other.id}/groups/{group.id}", name="Lain")
     assert_problem(response, 404, "group.not_found")
     response = await w.client.delete(
-        f"/v1/competitions/{other.id}/groups/{group.id}", headers=w.admin
+        f"/v1/competitions/{other.id}/groups/{group.id}",
+        headers=await if_match(w.client, f"/v1/competitions/{other.id}/groups/{group.id}", w.admin),
     )
     assert_problem(response, 404, "group.not_found")
     response = await w.client.get(
@@ -640,7 +644,7 @@ async def test_a_criterion_is_read_through_its_own_round_only(w: World) -> None:
     path = f"/v1/rounds/{other_round.id}/criteria/{criterion.id}"
     assert_problem(await w.client.get(path, headers=w.admin), 404, "criterion.not_found")
     assert_problem(await patch(w, path, weight=30), 404, "criterion.not_found")
-    response = await w.client.delete(path, headers=w.admin)
+    response = await w.client.delete(path, headers=await if_match(w.client, path, w.admin))
     assert_problem(response, 404, "criterion.not_found")
 
 
@@ -686,7 +690,7 @@ async def test_the_structure_is_frozen_once_registration_opens(
 ) -> None:
     parts = await frozen_edition(w, status)
     for method, path, body in structural_writes(parts):
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         # A closed or cancelled edition no longer changes at all; the others keep their profile.
         code = (
             "competition.final"
@@ -722,9 +726,12 @@ async def test_opening_registration_freezes_what_the_draft_allowed(w: World) -> 
     parts = {"c": draft, "g": group, "k": category, "r": round_, "x": criterion}
     for method, path, body in structural_writes(parts)[:1]:
         # While a draft, the writes go through (one of them, to keep the structure complete).
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         assert response.status_code == 201, response.text
-        await w.client.delete(f"{path}/{response.json()['id']}", headers=w.admin)
+        await w.client.delete(
+            f"{path}/{response.json()['id']}",
+            headers=await if_match(w.client, f"{path}/{response.json()['id']}", w.admin),
+        )
     opened = await w.client.post(
         f"/v1/competitions/{draft.id}/transitions",
         json={"action": "open_registration"},
@@ -732,7 +739,7 @@ async def test_opening_registration_freezes_what_the_draft_allowed(w: World) -> 
     )
     assert opened.status_code == 200, opened.text
     for method, path, body in structural_writes(parts):
-        response = await w.client.request(method, path, json=body, headers=w.admin)
+        response = await conditional_request(w.client, method, path, json=body, headers=w.admin)
         assert_problem(response, 409, "competition.structure_frozen")
 
 

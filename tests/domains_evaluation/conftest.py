@@ -47,6 +47,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains_competitions.conftest import KIPP_2023_UMUM
+from tests.fixtures.etag import if_match
 
 Headers = dict[str, str]
 FINAL_CRITERIA = (("Presentasi", 40), ("Wawancara", 60))
@@ -174,7 +175,9 @@ class EvalWorld:
         return await self.client.put(
             f"/v1/assignments/{assignment['id']}/scores",
             json={"scores": scores, "submit": submit, **body},
-            headers=self.headers(evaluator),
+            headers=await if_match(
+                self.client, f"/v1/assignments/{assignment['id']}/scores", self.headers(evaluator)
+            ),
         )
 
     async def scored(

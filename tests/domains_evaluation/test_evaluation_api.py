@@ -18,6 +18,7 @@ from app.models.enums import CompetitionStatus, Role
 from app.models.hubs import Hub
 from app.models.submissions import Submission
 from tests.domains_evaluation.conftest import EvalWorld, Headers
+from tests.fixtures.etag import if_match
 
 REASON = "Penilai berhalangan karena tugas dinas luar negeri."
 
@@ -351,7 +352,7 @@ async def test_only_the_assigned_evaluator_scores_and_a_submitted_sheet_is_final
     response = await ew.client.put(
         f"/v1/assignments/{assignment['id']}/scores",
         json={"scores": sheet, "submit": True},
-        headers=ew.admin,
+        headers=await if_match(ew.client, f"/v1/assignments/{assignment['id']}/scores", ew.admin),
     )
     problem(response, 403, "auth.role_forbidden")
 

@@ -19,6 +19,7 @@ from app.models.innovations import Innovation
 from tests.conftest import InnovationFactory
 from tests.domains import assert_problem
 from tests.domains_hubs.conftest import World
+from tests.fixtures.etag import if_match
 
 S = HubStatus
 Headers = dict[str, str]
@@ -72,7 +73,9 @@ async def patch(
     w: World, hub: Hub, activity_id: str, headers: Headers | None = None, **fields: Any
 ) -> httpx.Response:
     return await w.client.patch(
-        path(hub, activity_id), json=_plain(fields), headers=headers or w.admin
+        path(hub, activity_id),
+        json=_plain(fields),
+        headers=await if_match(w.client, path(hub, activity_id), headers or w.admin),
     )
 
 
@@ -428,14 +431,22 @@ async def test_a_published_activity_is_unpublished_before_it_is_deleted(w: World
     hub = await w.hub()
     activity = await published(w, hub)
     problem = assert_problem(
-        await w.client.delete(path(hub, activity["id"]), headers=w.admin),
+        await w.client.delete(
+            path(hub, activity["id"]),
+            headers=await if_match(w.client, path(hub, activity["id"]), w.admin),
+        ),
         409,
         "hub_activity.published",
     )
     assert (problem["current_status"], problem["allowed_actions"]) == ("published", ["unpublish"])
     assert (await w.client.get(path(hub, activity["id"]))).status_code == 200
     assert (await act(w, hub, activity["id"], "unpublish")).status_code == 200
-    assert (await w.client.delete(path(hub, activity["id"]), headers=w.admin)).status_code == 204
+    assert (
+        await w.client.delete(
+            path(hub, activity["id"]),
+            headers=await if_match(w.client, path(hub, activity["id"]), w.admin),
+        )
+    ).status_code == 204
 
 
 async def test_deleting_with_a_stale_if_match_is_412(w: World) -> None:
@@ -852,7 +863,10 @@ async def test_the_hubs_own_admin_writes_its_activities_before_designation(
     assert_problem(await w.client.get(path(hub)), 404, "hub.not_found")
     assert_problem(await w.client.get(path(hub, activity["id"])), 404, "hub.not_found")
     assert (await act(w, hub, activity["id"], "unpublish", headers)).status_code == 200
-    deleted = await w.client.delete(path(hub, activity["id"]), headers=headers)
+    deleted = await w.client.delete(
+        path(hub, activity["id"]),
+        headers=await if_match(w.client, path(hub, activity["id"]), headers),
+    )
     assert deleted.status_code == 204, deleted.text
 
 
@@ -879,7 +893,12 @@ async def test_a_hub_admin_of_another_hub_gets_403_on_a_public_hub_and_404_on_a_
                    "hub.out_of_scope")  # fmt: skip
     assert_problem(await act(w, public, draft["id"], "publish", headers), 403, "hub.out_of_scope")
     assert_problem(
-        await w.client.delete(path(public, draft["id"]), headers=headers), 403, "hub.out_of_scope"
+        await w.client.delete(
+            path(public, draft["id"]),
+            headers=await if_match(w.client, path(public, draft["id"]), headers),
+        ),
+        403,
+        "hub.out_of_scope",
     )
     assert await stored_rows(w, public) == (2, 0, 0)
     assert (await w.client.get(path(public, activity["id"]), headers=w.admin)).json() == activity
@@ -892,7 +911,10 @@ async def test_a_hub_admin_of_another_hub_gets_403_on_a_public_hub_and_404_on_a_
         await create(w, candidate, headers),
         await patch(w, candidate, hidden["id"], headers, title="Diubah"),
         await act(w, candidate, hidden["id"], "unpublish", headers),
-        await w.client.delete(path(candidate, hidden["id"]), headers=headers),
+        await w.client.delete(
+            path(candidate, hidden["id"]),
+            headers=await if_match(w.client, path(candidate, hidden["id"]), headers),
+        ),
     ):
         assert_problem(response, 404, "hub.not_found")
 
@@ -902,9 +924,15 @@ async def test_anonymous_writes_are_401(w: World) -> None:
     activity = await new(w, hub)
     for response in (
         await w.client.post(path(hub), json=_body()),
-        await w.client.patch(path(hub, activity["id"]), json={"title": "Diubah"}),
+        await w.client.patch(
+            path(hub, activity["id"]),
+            json={"title": "Diubah"},
+            headers=await if_match(w.client, path(hub, activity["id"])),
+        ),
         await w.client.post(f"{path(hub, activity['id'])}/transitions", json={"action": "publish"}),
-        await w.client.delete(path(hub, activity["id"])),
+        await w.client.delete(
+            path(hub, activity["id"]), headers=await if_match(w.client, path(hub, activity["id"]))
+        ),
     ):
         assert_problem(response, 401, "auth.required")
     got = (await w.client.get(path(hub, activity["id"]), headers=w.admin)).json()
@@ -927,7 +955,10 @@ async def test_other_roles_cannot_write_activities(w: World, role: Role) -> None
         await create(w, hub, headers),
         await patch(w, hub, activity["id"], headers, title="Diubah"),
         await act(w, hub, activity["id"], "publish", headers),
-        await w.client.delete(path(hub, activity["id"]), headers=headers),
+        await w.client.delete(
+            path(hub, activity["id"]),
+            headers=await if_match(w.client, path(hub, activity["id"]), headers),
+        ),
     ):
         assert_problem(response, 403, "auth.role_forbidden")
     assert await stored_rows(w, hub) == (1, 0, 0)
@@ -944,7 +975,10 @@ async def test_an_activity_is_found_only_under_its_own_hub(w: World) -> None:
     )
     assert_problem(await act(w, other, activity["id"], "unpublish"), 404, "hub_activity.not_found")
     assert_problem(
-        await w.client.delete(path(other, activity["id"]), headers=w.admin),
+        await w.client.delete(
+            path(other, activity["id"]),
+            headers=await if_match(w.client, path(other, activity["id"]), w.admin),
+        ),
         404,
         "hub_activity.not_found",
     )
@@ -1030,7 +1064,10 @@ async def test_publishing_and_unpublishing_record_the_status_and_the_reason(
 async def test_deleting_records_what_was_deleted(w: World) -> None:
     hub = await w.hub()
     activity = await new(w, hub, participant_institution_ids=[w.medan.id])
-    response = await w.client.delete(path(hub, activity["id"]), headers=w.admin)
+    response = await w.client.delete(
+        path(hub, activity["id"]),
+        headers=await if_match(w.client, path(hub, activity["id"]), w.admin),
+    )
     assert response.status_code == 204, response.text
     (event,) = await w.events(response)
     assert (event.action, event.entity_type, event.entity_id) == (
@@ -1052,7 +1089,10 @@ async def test_a_refused_write_leaves_no_event(w: World) -> None:
     for response in (
         await create(w, hub, region_code="12.99"),
         await act(w, hub, activity["id"], "publish"),
-        await w.client.delete(path(hub, activity["id"]), headers=w.admin),
+        await w.client.delete(
+            path(hub, activity["id"]),
+            headers=await if_match(w.client, path(hub, activity["id"]), w.admin),
+        ),
         await patch(w, hub, activity["id"], {**w.admin, "If-Match": '"1"'}, title="Diubah"),
     ):
         assert response.status_code in (409, 412, 422), response.text

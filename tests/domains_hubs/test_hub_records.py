@@ -12,6 +12,7 @@ from app.models.enums import HubKind, HubStatus, Role
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_hubs.conftest import World, today
+from tests.fixtures.etag import if_match
 
 S = HubStatus
 
@@ -294,7 +295,9 @@ async def test_hub_admin_cannot_change_the_pilot_flag_or_the_designation(
 ) -> None:
     hub = await w.hub()
     response = await w.client.patch(
-        f"/v1/hubs/{hub.id}", json=change, headers=await w.hub_admin(hub)
+        f"/v1/hubs/{hub.id}",
+        json=change,
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", await w.hub_admin(hub)),
     )
     assert_problem(response, 403, "hub.field_forbidden")
 
@@ -302,7 +305,9 @@ async def test_hub_admin_cannot_change_the_pilot_flag_or_the_designation(
 async def test_nobody_changes_the_status_with_patch(w: World) -> None:
     hub = await w.hub(status=S.candidate)
     response = await w.client.patch(
-        f"/v1/hubs/{hub.id}", json={"status": "active"}, headers=w.admin
+        f"/v1/hubs/{hub.id}",
+        json={"status": "active"},
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin),
     )
     assert_problem(response, 422, "validation_failed", pointer="/status")
 
@@ -314,10 +319,16 @@ async def test_hub_admin_of_another_hub_gets_403_on_a_public_hub_and_404_on_a_ca
     public = await w.hub()
     candidate = await w.hub(status=S.candidate)
     headers = await w.hub_admin(own)
-    response = await w.client.patch(f"/v1/hubs/{public.id}", json={"name": "X1"}, headers=headers)
+    response = await w.client.patch(
+        f"/v1/hubs/{public.id}",
+        json={"name": "X1"},
+        headers=await if_match(w.client, f"/v1/hubs/{public.id}", headers),
+    )
     assert_problem(response, 403, "hub.out_of_scope")
     response = await w.client.patch(
-        f"/v1/hubs/{candidate.id}", json={"name": "X1"}, headers=headers
+        f"/v1/hubs/{candidate.id}",
+        json={"name": "X1"},
+        headers=await if_match(w.client, f"/v1/hubs/{candidate.id}", headers),
     )
     assert_problem(response, 404, "hub.not_found")
 
@@ -326,7 +337,11 @@ async def test_secretariat_corrects_the_designation_of_a_designated_hub(w: World
     hub = await w.hub(status=S.designated)
     change = {"designation_decree_reference": "Keputusan Menteri PANRB Nomor 94 Tahun 2020",
               "designation_year": 2020, "is_pilot": True}  # fmt: skip
-    response = await w.client.patch(f"/v1/hubs/{hub.id}", json=change, headers=w.admin)
+    response = await w.client.patch(
+        f"/v1/hubs/{hub.id}",
+        json=change,
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin),
+    )
     assert response.status_code == 200, response.text
     assert {k: response.json()[k] for k in change} == change
 
@@ -334,7 +349,9 @@ async def test_secretariat_corrects_the_designation_of_a_designated_hub(w: World
 async def test_a_hub_not_yet_designated_has_no_designation_to_edit(w: World) -> None:
     hub = await w.hub(status=S.committed)
     response = await w.client.patch(
-        f"/v1/hubs/{hub.id}", json={"designation_year": 2021}, headers=w.admin
+        f"/v1/hubs/{hub.id}",
+        json={"designation_year": 2021},
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin),
     )
     assert_problem(response, 422, "hub.not_designated", pointer="/designation_year")
 
@@ -342,14 +359,20 @@ async def test_a_hub_not_yet_designated_has_no_designation_to_edit(w: World) -> 
 async def test_a_designated_hub_keeps_its_decree(w: World) -> None:
     hub = await w.hub(status=S.active)
     response = await w.client.patch(
-        f"/v1/hubs/{hub.id}", json={"designation_decree_reference": None}, headers=w.admin
+        f"/v1/hubs/{hub.id}",
+        json={"designation_decree_reference": None},
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin),
     )
     assert_problem(response, 422, "hub.field_required", pointer="/designation_decree_reference")
 
 
 async def test_name_cannot_be_removed(w: World) -> None:
     hub = await w.hub()
-    response = await w.client.patch(f"/v1/hubs/{hub.id}", json={"name": None}, headers=w.admin)
+    response = await w.client.patch(
+        f"/v1/hubs/{hub.id}",
+        json={"name": None},
+        headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin),
+    )
     assert_problem(response, 422, "hub.field_required", pointer="/name")
 
 
@@ -401,7 +424,9 @@ async def test_secretariat_deletes_a_candidate_hub_with_its_members(w: World) ->
 @pytest.mark.parametrize("status", [S.committed, S.designated, S.active, S.inactive])
 async def test_only_candidate_hubs_can_be_deleted(w: World, status: HubStatus) -> None:
     hub = await w.hub(status=status)
-    response = await w.client.delete(f"/v1/hubs/{hub.id}", headers=w.admin)
+    response = await w.client.delete(
+        f"/v1/hubs/{hub.id}", headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin)
+    )
     problem = assert_problem(response, 409, "hub.not_a_candidate")
     assert problem["current_status"] == status.value
     assert await w.stored(hub) is not None
@@ -417,7 +442,9 @@ async def test_delete_with_a_stale_if_match_is_412(w: World) -> None:
 async def test_a_hub_an_account_names_cannot_be_deleted(w: World) -> None:
     hub = await w.hub(status=S.candidate)
     await w.hub_admin(hub)
-    response = await w.client.delete(f"/v1/hubs/{hub.id}", headers=w.admin)
+    response = await w.client.delete(
+        f"/v1/hubs/{hub.id}", headers=await if_match(w.client, f"/v1/hubs/{hub.id}", w.admin)
+    )
     assert_problem(response, 409, "conflict.in_use")
 
 

@@ -16,6 +16,7 @@ from app.models.enums import HubKind, HubStatus, Role
 from app.models.hubs import Hub
 from tests.domains import assert_problem
 from tests.domains_hubs.conftest import Headers, World
+from tests.fixtures.etag import if_match
 
 S = HubStatus
 CODE = "jipp-maturity"
@@ -191,7 +192,9 @@ async def put_answers(
     w: World, hub: Hub, assessment_id: str, headers: Headers, answers: list[dict[str, Any]]
 ) -> httpx.Response:
     return await w.client.put(
-        assessments_path(hub, assessment_id, "answers"), json={"answers": answers}, headers=headers
+        assessments_path(hub, assessment_id, "answers"),
+        json={"answers": answers},
+        headers=await if_match(w.client, assessments_path(hub, assessment_id, "answers"), headers),
     )
 
 
@@ -369,7 +372,9 @@ async def test_a_draft_is_edited_and_its_weights_checked_again(w: World) -> None
     path = f"/v1/maturity-instruments/{instrument['id']}"
     aspects = instrument_body()["aspects"]
     aspects[1]["weight"] = 0.5
-    bad = await w.client.patch(path, json={"aspects": aspects}, headers=w.admin)
+    bad = await w.client.patch(
+        path, json={"aspects": aspects}, headers=await if_match(w.client, path, w.admin)
+    )
     problem = assert_problem(bad, 422, "validation_failed", pointer="/aspects")
     assert "sum to 0.9, not 1" in field_messages(problem, "/aspects")[0]
     good = await w.client.patch(
@@ -395,7 +400,9 @@ async def test_a_draft_is_edited_and_its_weights_checked_again(w: World) -> None
 async def test_a_drafts_name_and_aspects_cannot_be_removed(w: World, field: str) -> None:
     instrument = await create_instrument(w)
     response = await w.client.patch(
-        f"/v1/maturity-instruments/{instrument['id']}", json={field: None}, headers=w.admin
+        f"/v1/maturity-instruments/{instrument['id']}",
+        json={field: None},
+        headers=await if_match(w.client, f"/v1/maturity-instruments/{instrument['id']}", w.admin),
     )
     assert_problem(response, 422, "maturity_instrument.field_required", pointer=f"/{field}")
 
@@ -415,7 +422,9 @@ async def test_only_the_secretariat_writes_instruments(w: World) -> None:
     assert_problem(await transition(w, instrument["id"], "publish", hub_admin), 403,
                    "auth.role_forbidden")  # fmt: skip
     response = await w.client.patch(
-        f"/v1/maturity-instruments/{instrument['id']}", json={"name": "X Y"}, headers=hub_admin
+        f"/v1/maturity-instruments/{instrument['id']}",
+        json={"name": "X Y"},
+        headers=await if_match(w.client, f"/v1/maturity-instruments/{instrument['id']}", hub_admin),
     )
     assert_problem(response, 403, "auth.role_forbidden")
 
@@ -494,9 +503,15 @@ async def test_a_published_or_retired_revision_is_frozen(w: World, state: str) -
         assert (await transition(w, instrument["id"], "retire")).status_code == 200
     path = f"/v1/maturity-instruments/{instrument['id']}"
     for response in (
-        await w.client.patch(path, json={"name": "Instrumen Baru"}, headers=w.admin),
-        await w.client.patch(path, json={"aspects": revision_2_aspects()}, headers=w.admin),
-        await w.client.delete(path, headers=w.admin),
+        await w.client.patch(
+            path, json={"name": "Instrumen Baru"}, headers=await if_match(w.client, path, w.admin)
+        ),
+        await w.client.patch(
+            path,
+            json={"aspects": revision_2_aspects()},
+            headers=await if_match(w.client, path, w.admin),
+        ),
+        await w.client.delete(path, headers=await if_match(w.client, path, w.admin)),
     ):
         problem = assert_problem(response, 409, "maturity_instrument.frozen")
         assert problem["current_status"] == state
@@ -807,7 +822,10 @@ async def test_a_submitted_assessment_is_no_longer_the_hubs_to_edit(w: World, s:
     response = await put_answers(w, s.hub, assessment_id, s.hub_admin, [answer("PLN-2", "c")])
     problem = assert_problem(response, 409, "assessment.not_editable")
     assert problem["current_status"] == "submitted"
-    deleted = await w.client.delete(assessments_path(s.hub, assessment_id), headers=s.hub_admin)
+    deleted = await w.client.delete(
+        assessments_path(s.hub, assessment_id),
+        headers=await if_match(w.client, assessments_path(s.hub, assessment_id), s.hub_admin),
+    )
     assert_problem(deleted, 409, "assessment.not_draft")
     verified = await s.verified(2024)
     response = await put_answers(w, s.hub, verified, s.hub_admin, [answer("PLN-2", "c")])
@@ -1111,7 +1129,10 @@ async def hub_step(
     if step == "submit":
         return await submit(w, s.hub, assessment_id, headers)
     assert step == "delete"
-    return await w.client.delete(assessments_path(s.hub, assessment_id), headers=headers)
+    return await w.client.delete(
+        assessments_path(s.hub, assessment_id),
+        headers=await if_match(w.client, assessments_path(s.hub, assessment_id), headers),
+    )
 
 
 async def _other_hubs_admin(w: World) -> Headers:

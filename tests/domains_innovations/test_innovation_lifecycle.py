@@ -22,6 +22,7 @@ from tests.conftest import (
     UnitFactory,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match as with_current_etag
 
 S = InnovationStatus
 Headers = dict[str, str]
@@ -68,7 +69,7 @@ async def act(
         headers = {**headers, "If-Match": if_match}
     url = f"/v1/innovations/{innovation.id}"
     if action == "delete":
-        return await client.delete(url, headers=headers)
+        return await client.delete(url, headers=await with_current_etag(client, url, headers))
     return await client.post(f"{url}/{action}", headers=headers)
 
 
@@ -161,7 +162,11 @@ async def test_draft_written_through_the_api_is_published_once_complete(
     refused = await client.post(f"{url}/publish", headers=operator)
     assert_problem(refused, 422, "innovation.not_publishable", pointer="/sdgs")
     completion = {"sdgs": [6], "implemented_date": "2021-07-01", "sections": COMPLETE_SECTIONS}
-    assert (await client.patch(url, json=completion, headers=operator)).status_code == 200
+    assert (
+        await client.patch(
+            url, json=completion, headers=await with_current_etag(client, url, operator)
+        )
+    ).status_code == 200
     published = await client.post(f"{url}/publish", headers=operator)
     assert published.status_code == 200, published.text
     assert published.json()["status"] == "published"
@@ -261,7 +266,11 @@ async def test_patch_that_would_leave_a_published_innovation_incomplete_is_422(
     innovation = await make_innovation(dprd, status=status)
     before = await stored(session, innovation)
     url = f"/v1/innovations/{innovation.id}"
-    response = await client.patch(url, json={"title": "BARU", **change}, headers=operator)
+    response = await client.patch(
+        url,
+        json={"title": "BARU", **change},
+        headers=await with_current_etag(client, url, operator),
+    )
     assert_problem(response, 422, "innovation.incomplete", pointer=pointer)
     assert await stored(session, innovation) == before
 
@@ -276,7 +285,9 @@ async def test_published_innovation_may_be_edited_while_it_stays_complete(
     published = await make_innovation(dprd, status=S.published)
     change = {"sections": {"summary": "Ringkasan baru."}, "sdgs": [11, 16]}
     url = f"/v1/innovations/{published.id}"
-    response = await client.patch(url, json=change, headers=operator)
+    response = await client.patch(
+        url, json=change, headers=await with_current_etag(client, url, operator)
+    )
     assert response.status_code == 200, response.text
     row = await stored(session, published)
     assert (row["status"], row["sdgs"]) == (S.published, [11, 16])
@@ -390,7 +401,9 @@ async def test_publish_after_a_concurrent_edit_is_412(
     draft = await make_innovation(dprd)
     seen = (await client.get(f"/v1/innovations/{draft.id}", headers=operator)).headers["ETag"]
     edit = await client.patch(
-        f"/v1/innovations/{draft.id}", json={"title": "E-RESES"}, headers=operator
+        f"/v1/innovations/{draft.id}",
+        json={"title": "E-RESES"},
+        headers=await with_current_etag(client, f"/v1/innovations/{draft.id}", operator),
     )
     assert edit.status_code == 200, edit.text
     response = await act(client, draft, "publish", operator, if_match=seen)

@@ -24,6 +24,7 @@ from tests.conftest import (
     UnitFactory,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 WIB = timezone(timedelta(hours=7))
 Headers = dict[str, str]
@@ -66,7 +67,9 @@ class World:
     ) -> httpx.Response:
         innovation_id = innovation.id if isinstance(innovation, Innovation) else innovation
         url = f"/v1/innovations/{innovation_id}"
-        return await self.client.patch(url, json=body, headers=headers or self.admin)
+        return await self.client.patch(
+            url, json=body, headers=await if_match(self.client, url, headers or self.admin)
+        )
 
     async def stored(self, innovation_id: uuid.UUID | str) -> dict[str, Any]:
         """The stored row, read with a plain SELECT ({} when it is gone)."""
@@ -457,7 +460,10 @@ async def test_every_write_appends_one_audit_event(w: World) -> None:
 
 
 async def test_delete_appends_a_delete_event(w: World, draft: Innovation) -> None:
-    response = await w.client.delete(f"/v1/innovations/{draft.id}", headers=w.admin)
+    response = await w.client.delete(
+        f"/v1/innovations/{draft.id}",
+        headers=await if_match(w.client, f"/v1/innovations/{draft.id}", w.admin),
+    )
     assert response.status_code == 204, response.text
     assert [event["action"] for event in await w.audit_events(draft.id)] == ["delete"]
 
@@ -521,14 +527,20 @@ async def test_only_the_secretariat_adds_categories(w: World) -> None:
     forbidden = await w.client.post(CATEGORIES, json=body, headers=local_admin)
     assert_problem(forbidden, 403, "auth.role_forbidden")
     assert_problem(await w.client.post(CATEGORIES, json=body), 401, "auth.required")
-    renamed = await w.client.patch(f"{CATEGORIES}/sosial", json={"name": "X"}, headers=local_admin)
+    renamed = await w.client.patch(
+        f"{CATEGORIES}/sosial",
+        json={"name": "X"},
+        headers=await if_match(w.client, f"{CATEGORIES}/sosial", local_admin),
+    )
     assert_problem(renamed, 403, "auth.role_forbidden")
 
 
 async def test_secretariat_renames_a_category(w: World) -> None:
     url = f"{CATEGORIES}/sosial"
     version = (await w.client.get(url)).json()["version"]
-    response = await w.client.patch(url, json={"name": "Jaminan Sosial"}, headers=w.admin)
+    response = await w.client.patch(
+        url, json={"name": "Jaminan Sosial"}, headers=await if_match(w.client, url, w.admin)
+    )
     assert response.status_code == 200, response.text
     assert response.json()["version"] == version + 1
     assert response.json()["description"] == "Social protection and welfare."
@@ -542,10 +554,16 @@ async def test_category_patch_with_a_stale_if_match_is_412(w: World) -> None:
     url = f"{CATEGORIES}/sosial"
     version = (await w.client.get(url)).json()["version"]
     stale = {**w.admin, "If-Match": f'"{version + 1}"'}
-    response = await w.client.patch(url, json={"name": "Sosial"}, headers=stale)
+    response = await w.client.patch(
+        url, json={"name": "Sosial"}, headers=await if_match(w.client, url, stale)
+    )
     assert_problem(response, 412, "innovation_category.version_mismatch")
 
 
 async def test_category_name_cannot_be_removed(w: World) -> None:
-    response = await w.client.patch(f"{CATEGORIES}/sosial", json={"name": None}, headers=w.admin)
+    response = await w.client.patch(
+        f"{CATEGORIES}/sosial",
+        json={"name": None},
+        headers=await if_match(w.client, f"{CATEGORIES}/sosial", w.admin),
+    )
     assert_problem(response, 422, "innovation_category.name_required", pointer="/name")

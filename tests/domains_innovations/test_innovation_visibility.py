@@ -27,6 +27,7 @@ from tests.conftest import (
     bearer_for,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import conditional_request, if_match
 
 S = InnovationStatus
 Headers = dict[str, str]
@@ -276,7 +277,9 @@ async def test_a_signed_in_unit_operator_sees_its_unit_s_drafts(
 )
 async def test_writer_changes_an_innovation_in_its_scope(w: World, caller: str, title: str) -> None:
     response = await w.client.patch(
-        w.url(title), json={"acronym_expansion": "Diubah"}, headers=w.callers[caller]
+        w.url(title),
+        json={"acronym_expansion": "Diubah"},
+        headers=await if_match(w.client, w.url(title), w.callers[caller]),
     )
     assert response.status_code == 200, response.text
     stored = await w.session.scalar(
@@ -302,9 +305,15 @@ async def test_writer_outside_the_scope_gets_404_for_a_draft_and_403_for_a_publi
 ) -> None:
     headers = w.callers[caller]
     if action == "patch":
-        response = await w.client.patch(w.url(title), json={"title": "X1"}, headers=headers)
+        response = await w.client.patch(
+            w.url(title),
+            json={"title": "X1"},
+            headers=await if_match(w.client, w.url(title), headers),
+        )
     elif action == "delete":
-        response = await w.client.delete(w.url(title), headers=headers)
+        response = await w.client.delete(
+            w.url(title), headers=await if_match(w.client, w.url(title), headers)
+        )
     else:
         response = await w.client.post(w.url(title, f"/{action}"), headers=headers)
     assert_problem(response, status, code)
@@ -375,7 +384,9 @@ async def test_roles_that_do_not_write_innovations_are_refused(
     w: World, caller: str, write: str
 ) -> None:
     method, url, body = write_requests(w)[write]
-    response = await w.client.request(method, url, json=body, headers=w.callers[caller])
+    response = await conditional_request(
+        w.client, method, url, json=body, headers=w.callers[caller]
+    )
     if caller == "anonymous":
         assert_problem(response, 401, "auth.required")
     else:

@@ -15,6 +15,7 @@ from app.models.enums import InnovationStatus
 from app.models.innovations import Innovation
 from tests.domains import assert_problem
 from tests.domains_replications.conftest import MEASURES, World, days_ago
+from tests.fixtures.etag import if_match
 
 
 async def refused(
@@ -325,7 +326,10 @@ async def test_a_descendant_may_be_replicated_again_elsewhere(w: World) -> None:
 async def test_deleting_a_replica_innovation_unlinks_it(w: World) -> None:
     replica = await w.innovation(w.medan_unit, InnovationStatus.draft, title="SAMBAT DPRD")
     created = await w.request(replica_innovation_id=str(replica.id))
-    response = await w.client.delete(f"/v1/innovations/{replica.id}", headers=w.local_medan)
+    response = await w.client.delete(
+        f"/v1/innovations/{replica.id}",
+        headers=await if_match(w.client, f"/v1/innovations/{replica.id}", w.local_medan),
+    )
     assert response.status_code == 204, response.text
     row = await w.stored(created["id"])
     assert (row["replica_innovation_id"], row["status"]) == (None, "requested")
@@ -338,7 +342,10 @@ async def test_an_innovation_named_as_a_source_cannot_be_deleted(w: World) -> No
     back to a draft in the database (no API step does that) to reach the rule."""
     await w.request()
     await w.set_innovation(w.inov, status=InnovationStatus.draft, published_at=None)
-    response = await w.client.delete(f"/v1/innovations/{w.inov.id}", headers=w.local_malang)
+    response = await w.client.delete(
+        f"/v1/innovations/{w.inov.id}",
+        headers=await if_match(w.client, f"/v1/innovations/{w.inov.id}", w.local_malang),
+    )
     assert_problem(response, 409, "innovation.replicated")
     assert await w.count() == 1
     found = await w.session.get(Innovation, w.inov.id)

@@ -19,6 +19,7 @@ from app.models.innovations import Innovation
 from tests.domains import assert_problem
 from tests.domains_competitions.conftest import KIPP_2023_UMUM
 from tests.domains_submissions.conftest import REPLIKASI, Edition, World, codes
+from tests.fixtures.etag import if_match
 
 S = CompetitionStatus
 # Registration of each edition closes at the end of a WIB day; the tests' clock sits inside the
@@ -330,7 +331,10 @@ async def test_2021_rules_set_through_the_api_are_the_ones_applied(w: World) -> 
             problem = assert_problem(results["umum"], 409, "submission.too_young")
             assert codes(problem) == ["submission.too_young"]
             delete = await w.client.delete(
-                f"/v1/submissions/{draft.json()['id']}", headers=w.operator
+                f"/v1/submissions/{draft.json()['id']}",
+                headers=await if_match(
+                    w.client, f"/v1/submissions/{draft.json()['id']}", w.operator
+                ),
             )
             assert delete.status_code == 204, delete.text
     accepted(results["replikasi"])

@@ -13,6 +13,7 @@ from app.models.enums import CompetitionStatus, InnovationStatus
 from tests.domains import assert_problem
 from tests.domains_submissions.conftest import World, codes
 from tests.domains_submissions.test_submission_rules import refused_step
+from tests.fixtures.etag import if_match
 
 S = CompetitionStatus
 
@@ -91,5 +92,8 @@ async def test_a_cancelled_editions_entries_are_not_withdrawn(w: World) -> None:
 async def test_an_entered_draft_innovation_is_not_deleted(w: World) -> None:
     innovation = await w.innovation(status=InnovationStatus.draft)
     await w.draft(innovation)
-    response = await w.client.delete(f"/v1/innovations/{innovation.id}", headers=w.operator)
+    response = await w.client.delete(
+        f"/v1/innovations/{innovation.id}",
+        headers=await if_match(w.client, f"/v1/innovations/{innovation.id}", w.operator),
+    )
     assert_problem(response, 409, "innovation.entered")

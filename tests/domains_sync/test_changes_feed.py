@@ -41,6 +41,7 @@ from tests.conftest import (
     UnitFactory,
 )
 from tests.domains import assert_problem
+from tests.fixtures.etag import if_match
 
 FEED = "/v1/sync/changes"
 Headers = dict[str, str]
@@ -153,9 +154,13 @@ class World:
         url = f"/v1/innovations/{innovation['id']}"
         headers = {**(headers or self.local_a), "If-Match": f'"{innovation["version"]}"'}
         if action == "patch":
-            response = await self.client.patch(url, json=fields, headers=headers)
+            response = await self.client.patch(
+                url, json=fields, headers=await if_match(self.client, url, headers)
+            )
         elif action == "delete":
-            response = await self.client.delete(url, headers=headers)
+            response = await self.client.delete(
+                url, headers=await if_match(self.client, url, headers)
+            )
             assert response.status_code == 204, response.text
             return response
         else:

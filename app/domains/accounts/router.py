@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.errors import BadRequest
 from app.core.openapi import component, not_modified, problems
 from app.core.pagination import PageDep
@@ -201,7 +201,7 @@ async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> UserRead:
     """Change an account: name, email, unit, active flag, or set a new password."""
     user = await service.update_user(session, principal, user_id, body, cond)

@@ -6,7 +6,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -106,7 +106,7 @@ async def update_competition(
     competition_id: uuid.UUID,
     body: CompetitionUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> CompetitionRead:
     """Change an edition: anything while it is a draft; later its name, theme and legal basis
     (and while registration is open, its deadline)."""
@@ -120,7 +120,10 @@ async def update_competition(
     responses=problems(403, 404, 409, 412),
 )
 async def delete_competition(
-    session: SessionDep, principal: CurrentPrincipal, competition_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    competition_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft edition with its structure; a later one is cancelled instead (409)."""
     await service.delete_competition(session, principal, competition_id, cond)
@@ -215,7 +218,7 @@ async def update_competition_group(
     group_id: uuid.UUID,
     body: GroupUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> GroupRead:
     """Change a group or its rules (the edition must be a draft)."""
     group = await service.update_part(
@@ -234,7 +237,7 @@ async def delete_competition_group(
     principal: CurrentPrincipal,
     competition_id: uuid.UUID,
     group_id: uuid.UUID,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a group and its criteria (the edition must be a draft)."""
     await service.delete_part(session, principal, service.GROUP, group_id, competition_id, cond)
@@ -301,7 +304,7 @@ async def update_competition_category(
     category_id: uuid.UUID,
     body: CategoryUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> CategoryRead:
     """Change a category (the edition must be a draft)."""
     category = await service.update_part(
@@ -320,7 +323,7 @@ async def delete_competition_category(
     principal: CurrentPrincipal,
     competition_id: uuid.UUID,
     category_id: uuid.UUID,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a category (the edition must be a draft)."""
     await service.delete_part(
@@ -379,7 +382,7 @@ async def update_round(
     round_id: uuid.UUID,
     body: RoundUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> RoundRead:
     """Change a round (the edition must be a draft)."""
     round_ = await service.update_part(
@@ -394,7 +397,7 @@ async def update_round(
     responses=problems(403, 404, 409, 412),
 )
 async def delete_round(
-    session: SessionDep, principal: CurrentPrincipal, round_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep, principal: CurrentPrincipal, round_id: uuid.UUID, cond: IfMatchRequiredDep
 ) -> None:
     """Remove a round and its criteria (the edition must be a draft)."""
     await service.delete_part(session, principal, service.ROUND, round_id, None, cond)
@@ -461,7 +464,7 @@ async def update_round_criterion(
     criterion_id: uuid.UUID,
     body: CriterionUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> CriterionRead:
     """Change a criterion (the edition must be a draft)."""
     criterion = await service.update_part(
@@ -480,7 +483,7 @@ async def delete_round_criterion(
     principal: CurrentPrincipal,
     round_id: uuid.UUID,
     criterion_id: uuid.UUID,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a criterion (the edition must be a draft)."""
     await service.delete_part(session, principal, service.CRITERION, criterion_id, round_id, cond)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, etag
 from app.core.openapi import problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -169,7 +169,7 @@ async def put_assignment_scores(
     assignment_id: uuid.UUID,
     body: ScoresPut,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> AssignmentRead:
     """Replace the evaluator's score sheet: one score per criterion of the round for the entry's
     group, each within the criterion's range. Editable until submitted (`submit: true`, every

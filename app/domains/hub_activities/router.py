@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -128,7 +128,7 @@ async def update_hub_activity(
     activity_id: uuid.UUID,
     body: HubActivityUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> HubActivityRead:
     """Change an activity; lists (participants, innovations, documents) are replaced whole."""
     activity = await service.update_activity(session, principal, hub_id, activity_id, body, cond)
@@ -145,7 +145,7 @@ async def delete_hub_activity(
     principal: CurrentPrincipal,
     hub_id: uuid.UUID,
     activity_id: uuid.UUID,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft activity (a published one is unpublished first: 409)."""
     await service.delete_activity(session, principal, hub_id, activity_id, cond)

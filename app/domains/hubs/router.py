@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -115,9 +115,9 @@ async def update_hub(
     hub_id: uuid.UUID,
     body: HubUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> HubRead:
-    """Change a hub's profile (not its status); send `If-Match` to guard against overwriting."""
+    """Change a hub's profile (not its status); `If-Match` required (428 without)."""
     hub = await service.update_hub(session, principal, hub_id, body, cond)
     return _hub(hub, response)
 
@@ -126,7 +126,7 @@ async def update_hub(
     "/hubs/{hub_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problems(404, 409, 412)
 )
 async def delete_hub(
-    session: SessionDep, principal: CurrentPrincipal, hub_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep, principal: CurrentPrincipal, hub_id: uuid.UUID, cond: IfMatchRequiredDep
 ) -> None:
     """Delete a candidate hub (a hub that got further is deactivated instead: 409)."""
     await service.delete_hub(session, principal, hub_id, cond)

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from app.core.concurrency import (
     IF_NONE_MATCH_DESCRIPTION,
     IfMatchDep,
+    IfMatchRequiredDep,
     IfNoneMatchDep,
     Preconditions,
     etag,
@@ -329,9 +330,9 @@ async def update_innovation(
     innovation_id: uuid.UUID,
     body: InnovationUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> InnovationRead:
-    """Change an innovation; send `If-Match` to guard against overwriting another change."""
+    """Change an innovation; `If-Match` (its ETag) is required."""
     row = await service.update_innovation(session, principal, innovation_id, body, cond)
     return _record(row, response)
 
@@ -342,7 +343,10 @@ async def update_innovation(
     responses=problems(403, 404, 409, 412),
 )
 async def delete_innovation(
-    session: SessionDep, principal: CurrentPrincipal, innovation_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    innovation_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft (a published innovation is archived instead: 409)."""
     await service.delete_innovation(session, principal, innovation_id, cond)
@@ -416,7 +420,7 @@ async def update_innovation_category(
     category_code: CategoryCodePath,
     body: InnovationCategoryUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> InnovationCategoryRead:
     """Rename or describe a category (its code never changes)."""
     category = await service.update_category(session, principal, category_code, body, cond)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -99,9 +99,9 @@ async def update_institution(
     institution_id: uuid.UUID,
     body: InstitutionUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> InstitutionRead:
-    """Change an institution; send `If-Match` to guard against overwriting another change."""
+    """Change an institution; `If-Match` (its ETag) is required."""
     institution = await service.update_institution(session, principal, institution_id, body, cond)
     response.headers["ETag"] = etag(institution.version)
     return InstitutionRead.model_validate(institution)
@@ -113,7 +113,10 @@ async def update_institution(
     responses=problems(404, 409, 412),
 )
 async def delete_institution(
-    session: SessionDep, principal: CurrentPrincipal, institution_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    institution_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete an institution that nothing refers to any more (409 otherwise)."""
     await service.delete_institution(session, principal, institution_id, cond)
@@ -185,7 +188,7 @@ async def update_unit(
     unit_id: uuid.UUID,
     body: UnitUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> UnitRead:
     """Rename or move a unit inside its institution (never under itself or its sub-units)."""
     unit = await service.update_unit(session, principal, unit_id, body, cond)
@@ -199,7 +202,7 @@ async def update_unit(
     responses=problems(404, 409, 412),
 )
 async def delete_unit(
-    session: SessionDep, principal: CurrentPrincipal, unit_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep, principal: CurrentPrincipal, unit_id: uuid.UUID, cond: IfMatchRequiredDep
 ) -> None:
     """Delete a unit with no sub-units and nothing referring to it (409 otherwise)."""
     await service.delete_unit(session, principal, unit_id, cond)

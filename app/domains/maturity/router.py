@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -103,7 +103,7 @@ async def update_maturity_instrument(
     instrument_id: uuid.UUID,
     body: MaturityInstrumentUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> MaturityInstrumentRead:
     """Change a draft revision; a published or retired one is frozen (409)."""
     instrument = await service.update_instrument(session, principal, instrument_id, body, cond)
@@ -116,7 +116,10 @@ async def update_maturity_instrument(
     responses=problems(404, 409, 412),
 )
 async def delete_maturity_instrument(
-    session: SessionDep, principal: CurrentPrincipal, instrument_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    instrument_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft revision (a published or retired one stays: 409)."""
     await service.delete_instrument(session, principal, instrument_id, cond)
@@ -205,7 +208,7 @@ async def delete_hub_assessment(
     principal: CurrentPrincipal,
     hub_id: uuid.UUID,
     assessment_id: uuid.UUID,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft assessment (a submitted one is the hub's record: 409)."""
     await service.delete_assessment(session, principal, hub_id, assessment_id, cond)
@@ -222,7 +225,7 @@ async def put_hub_assessment_answers(
     assessment_id: uuid.UUID,
     body: AnswersPut,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> AssessmentRead:
     """Add or replace answers (draft or returned); other answers stay as they are."""
     assessment = await service.put_answers(session, principal, hub_id, assessment_id, body, cond)

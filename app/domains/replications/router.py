@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -119,7 +119,7 @@ async def update_replication(
     replication_id: uuid.UUID,
     body: ReplicationUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> ReplicationRead:
     """Change a replication's plan, facilitator, documents or replica (the adopter side, until
     it is rejected or discontinued)."""
@@ -133,7 +133,10 @@ async def update_replication(
     responses=problems(403, 404, 409, 412),
 )
 async def delete_replication(
-    session: SessionDep, principal: CurrentPrincipal, replication_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    replication_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a request not yet answered; later a replication is discontinued (409)."""
     await service.delete_replication(session, principal, replication_id, cond)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
-from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -159,7 +159,7 @@ async def update_submission(
     submission_id: uuid.UUID,
     body: SubmissionUpdate,
     response: Response,
-    cond: IfMatchDep,
+    cond: IfMatchRequiredDep,
 ) -> SubmissionRead:
     """Change a draft or returned entry while registration is open; `answers` replaces the
     whole set."""
@@ -173,7 +173,10 @@ async def update_submission(
     responses=problems(403, 404, 409, 412),
 )
 async def delete_submission(
-    session: SessionDep, principal: CurrentPrincipal, submission_id: uuid.UUID, cond: IfMatchDep
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    submission_id: uuid.UUID,
+    cond: IfMatchRequiredDep,
 ) -> None:
     """Delete a draft never sent; a later entry is withdrawn instead (409)."""
     await service.delete_submission(session, principal, submission_id, cond)
