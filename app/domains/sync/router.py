@@ -31,14 +31,17 @@ router = APIRouter(tags=["sync"], route_class=PolicyRoute)
 
 @router.get("/sync/changes", responses=problems(400, 410))
 async def list_sync_changes(
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     cursor: Annotated[
         str | None,
         Query(
-            max_length=80,
-            description="`next_cursor` of the last page read; without it the feed starts from "
-            "the beginning (every record's latest change, and recent deletions).",
+            max_length=2048,
+            description="`next_cursor` of the last page read, as given (opaque and signed: "
+            "an altered cursor, or one another list handed out, is a 400 "
+            "`sync.invalid_cursor`); without it the feed starts from the beginning (every "
+            "record's latest change, and recent deletions).",
         ),
     ] = None,
     resources: Annotated[
@@ -55,7 +58,9 @@ async def list_sync_changes(
     while other transactions commit out of order; a record the caller may no longer read (or
     that was deleted) is a tombstone (`operation: delete`). A cursor older than the retention
     window is a 410: read again from the beginning. See docs/sync.md."""
-    return await service.list_changes(session, principal, cursor, resources, limit)
+    return await service.list_changes(
+        session, principal, cursor, resources, limit, request.app.state.cursor_signer
+    )
 
 
 _BATCH_NOTE = (
