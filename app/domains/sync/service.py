@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 import uuid
 from collections.abc import Sequence
@@ -12,11 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.config import Settings
-from app.core.errors import BadRequest, Forbidden, Gone
+from app.core.errors import AppError, BadRequest, Forbidden, Gone, integrity_problem
 from app.core.pagination import FEED_CURSOR, CursorSigner, InvalidCursor, PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult, SortKey, keyset_page
@@ -42,6 +45,8 @@ from app.models.hubs import Hub, HubActivity
 from app.models.institutions import Unit
 from app.models.replications import Replication
 from app.models.sync import SyncRun
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
@@ -349,16 +354,53 @@ async def push_batch(
         if isinstance(outcome, idempotency.Replay):
             return SyncBatchResult.model_validate(outcome.body), True
         claimed = outcome
-    result = await batch.push(session, principal, resource, items, idempotency_key)
-    if claimed is not None:
-        await idempotency.remember(
-            session,
-            claimed,
-            200,
-            result.model_dump(mode="json"),
-            timedelta(hours=settings.idempotency_ttl_hours),
-        )
+    attempt = batch.Attempt(principal, resource, len(items), idempotency_key)
+    try:
+        result = await batch.push(session, attempt, items)
+        if claimed is not None:
+            await idempotency.remember(
+                session,
+                claimed,
+                200,
+                result.model_dump(mode="json"),
+                timedelta(hours=settings.idempotency_ttl_hours),
+            )
+        # The batch's writes, its run and its key commit together, here: a commit that fails
+        # is a failed attempt too.
+        await session.commit()
+    except Exception as exc:
+        await _record_failure(session, attempt, exc)
+        raise
     return result, False
+
+
+def _failure_code(exc: Exception) -> str:
+    """The problem code the response to this error carries (app.core.errors' handlers)."""
+    if isinstance(exc, AppError):
+        return exc.code
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return "database.unavailable"
+        return integrity_problem(exc).code
+    if isinstance(exc, PoolTimeout):
+        return "database.busy"
+    return "internal_error"
+
+
+async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Exception) -> None:
+    """Roll the failed attempt back, then record its run in a transaction of its own, so that
+    `GET /v1/sync/runs` shows it (a run that cannot be recorded is logged, and the attempt's own
+    error is the one answered)."""
+    await session.rollback()
+    run = batch.failed_run(attempt, _failure_code(exc))
+    if run is None:
+        return
+    try:
+        session.add(run)
+        await session.commit()
+    except Exception:
+        logger.exception("the failed sync batch's run could not be recorded")
+        await session.rollback()
 
 
 async def list_runs(
