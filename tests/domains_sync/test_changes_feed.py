@@ -254,6 +254,23 @@ async def test_own_draft_is_shown_to_its_institution_and_public_changes_to_other
     assert archived["record"]["status"] == "archived"
 
 
+async def test_a_record_deleted_before_it_is_read_is_a_tombstone_for_its_upsert_and_deletion(
+    w: World,
+) -> None:
+    """docs/sync.md: created and deleted between two reads, a record appears twice, both times
+    a tombstone (its upsert, version 1, then its deletion), without its record; a record
+    deleted meanwhile among others does not hide theirs."""
+    cursor = await end_of_feed(w.client, w.regional_a)
+    gone = await w.create_innovation()
+    kept = await w.create_innovation()
+    await w.change_innovation(gone, "delete")
+    items, _ = await read_on(w.client, w.regional_a, cursor)
+    assert steps(of(items, gone["id"])) == [("delete", 1), ("delete", 1)]
+    assert [item["record"] for item in of(items, gone["id"])] == [None, None]
+    assert steps(of(items, kept["id"])) == [("upsert", 1)]
+    assert [item["id"] for item in items].index(kept["id"]) == 1
+
+
 async def test_update_then_delete_of_a_draft_is_logged_once_each_in_order(w: World) -> None:
     """Polled after each write, A's key reads the draft's creation (v1), its update (v2) and its
     deletion (a tombstone), each once and in that order; read late, the same three changes

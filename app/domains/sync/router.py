@@ -70,7 +70,9 @@ _BATCH_NOTE = (
     "index, external_id, code and JSON pointers and the others apply. An external_id repeated "
     "in the batch is applied once (the later items are `invalid`). A batch holds at most "
     "SYNC_BATCH_MAX_ITEMS items (default 1,000; more is a 422). Send an `Idempotency-Key` to "
-    "retry safely. Each batch is recorded as a run (`GET /v1/sync/runs`). See docs/sync.md."
+    "retry safely. Each batch is recorded as a run (`GET /v1/sync/runs`); an attempt that "
+    "fails as a whole (a 5xx: rolled back, nothing applied) is recorded too, as `failed`. "
+    "See docs/sync.md."
 )
 
 
@@ -228,7 +230,8 @@ async def list_sync_runs(
         Query(description="The secretariat: only this institution's runs."),
     ] = None,
 ) -> SyncRunPage:
-    """The batches pushed, newest first: who pushed, when, how long it took, the counts and
-    the items that failed. An institution's caller sees its own institution's runs."""
+    """The batches pushed, newest first: who pushed, when, how long it took, the counts, the
+    items that failed, and the outcome (`applied`, or `failed` for an attempt rolled back
+    whole, with its error's code). An institution's caller sees its own institution's runs."""
     result = await service.list_runs(session, principal, institution_id, page)
     return SyncRunPage.model_validate(result, from_attributes=True)
