@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import struct
 import uuid
@@ -391,16 +392,18 @@ async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Ex
     """Roll the failed attempt back, then record its run in a transaction of its own, so that
     `GET /v1/sync/runs` shows it (a run that cannot be recorded is logged, and the attempt's own
     error is the one answered)."""
-    await session.rollback()
-    run = batch.failed_run(attempt, _failure_code(exc))
-    if run is None:
-        return
+    code = _failure_code(exc)
     try:
+        await session.rollback()
+        run = batch.failed_run(attempt, code)
+        if run is None:
+            return
         session.add(run)
         await session.commit()
     except Exception:
         logger.exception("the failed sync batch's run could not be recorded")
-        await session.rollback()
+        with contextlib.suppress(Exception):
+            await session.rollback()
 
 
 async def list_runs(
