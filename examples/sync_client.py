@@ -18,8 +18,10 @@ a JSON Lines file (your system would apply it instead) and stores the new cursor
 page, so an interrupted pull resumes where it stopped; a change may be seen twice after a crash
 (between writing a page and storing its cursor), never missed: apply changes idempotently, by
 `id` and `version`. A `410` (the cursor is older than the retention window) starts again from
-the beginning: a full resync. A cursor is bound to the `--resource`s it was read with (or
-fewer): keep one state file per set you pull.
+the beginning: a full resync; so does a `400` `sync.invalid_cursor` (a stored cursor the feed
+no longer accepts: one handed out before cursors were signed, or before SECRET_KEY changed).
+A cursor is bound to the `--resource`s it was read with (or fewer): keep one state file per
+set you pull.
 
 Needs Python 3.11+ and httpx (`pip install httpx`).
 """
@@ -143,7 +145,7 @@ class SyncClient:
             if resources:
                 params["resources"] = resources
             response = await self._send("GET", "/v1/sync/changes", params=params)
-            if response.status_code == 410:
+            if cursor and _cursor_refused(response):
                 print("cursor expired: resynchronising from the beginning", file=sys.stderr)
                 cursor = None
                 _write_state(state_file, {"cursor": None})
@@ -157,6 +159,19 @@ class SyncClient:
             _write_state(state_file, {"cursor": cursor})
             if not page["has_more"]:
                 return applied
+
+
+def _cursor_refused(response: httpx.Response) -> bool:
+    """A 410 (compacted away) or a 400 `sync.invalid_cursor`: read again from the beginning."""
+    if response.status_code == 410:
+        return True
+    if response.status_code != 400:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") == "sync.invalid_cursor"
 
 
 def _read_state(path: Path) -> dict[str, Any]:

@@ -1,8 +1,17 @@
 """The list kit: one envelope, bounded `limit`, signed opaque keyset cursors, optional totals.
 
-A cursor carries the last row's sort values and the list's scope (which list, which sort, which
-filters), signed with HMAC-SHA256 under SECRET_KEY. A cursor that was altered, or that belongs to
-another list, sort or filter set, is a 400 problem, never a 500.
+Every cursor the service hands out (a list's, the sync feed's) is sealed by `CursorSigner`:
+base64url of a version byte, a compact payload and an HMAC-SHA256 tag (16 bytes) under a key
+derived from SECRET_KEY for the cursor's purpose (`LIST_CURSOR`, `FEED_CURSOR`), so a cursor of
+one purpose is never valid for another. The tag is compared in constant time; a token that is
+not the canonical encoding of what was sealed is refused too, so no two spellings of one cursor
+exist.
+
+A list cursor's payload is JSON: the last row's sort values (strings, numbers, ISO dates) and a
+digest of the list's scope (which list, which sort, which filters, which visibility), so it
+carries no readable scope and no Python repr. A cursor that was altered, sealed for another
+purpose or another key, or that belongs to another list, sort or filter set, is a 400 problem,
+never a 500.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -78,29 +88,70 @@ def _restore(value: Any, python_type: type) -> Any:
     return python_type(value)
 
 
+LIST_CURSOR = "list"
+FEED_CURSOR = "sync-feed"
+
+_TOKEN_VERSION = 1
+_TAG_BYTES = 16
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,2048}")
+
+
+class InvalidCursor(ValueError):
+    """Not a cursor sealed for this purpose with this key (callers answer their own 400)."""
+
+
+def _scope_digest(scope: str) -> str:
+    return _b64(hashlib.sha256(scope.encode()).digest()[:12])
+
+
 @dataclass(frozen=True)
 class CursorSigner:
+    """Seals and opens the service's cursors (see the module's docstring)."""
+
     key: bytes
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self.key, payload, hashlib.sha256).digest()[:16]
+    def _tag(self, purpose: str, body: bytes) -> bytes:
+        purpose_key = hmac.new(
+            self.key, b"inovasi cursor key/" + purpose.encode(), hashlib.sha256
+        ).digest()
+        return hmac.new(purpose_key, body, hashlib.sha256).digest()[:_TAG_BYTES]
+
+    def seal(self, purpose: str, payload: bytes) -> str:
+        body = bytes([_TOKEN_VERSION]) + payload
+        return _b64(body + self._tag(purpose, body))
+
+    def unseal(self, purpose: str, token: str) -> bytes:
+        """The payload sealed for `purpose`; `InvalidCursor` for anything else."""
+        if not _TOKEN.fullmatch(token):
+            raise InvalidCursor("not base64url")
+        try:
+            raw = _unb64(token)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidCursor("not base64url") from exc
+        if _b64(raw) != token:  # another spelling of the same bytes (unused trailing bits)
+            raise InvalidCursor("not canonical")
+        if len(raw) <= _TAG_BYTES or raw[0] != _TOKEN_VERSION:
+            raise InvalidCursor("unknown version")
+        body, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
+        if not hmac.compare_digest(tag, self._tag(purpose, body)):
+            raise InvalidCursor("bad signature")
+        return body[1:]
 
     def encode(self, scope: str, values: Sequence[Any]) -> str:
+        """A list cursor: the last row's sort values, bound to the list's scope."""
         payload = json.dumps(
-            {"s": scope, "v": [_plain(v) for v in values]}, separators=(",", ":")
+            {"s": _scope_digest(scope), "v": [_plain(v) for v in values]},
+            separators=(",", ":"),
+            ensure_ascii=False,
         ).encode()
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return self.seal(LIST_CURSOR, payload)
 
     def decode(self, token: str, scope: str, types: Sequence[type]) -> list[Any]:
         try:
-            body, mac = token.split(".", 1)
-            payload = _unb64(body)
-            if not hmac.compare_digest(self._mac(payload), _unb64(mac)):
-                raise ValueError("bad signature")
-            data = json.loads(payload)
-        except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+            data = json.loads(self.unseal(LIST_CURSOR, token))
+        except (ValueError, UnicodeDecodeError) as exc:  # InvalidCursor, JSONDecodeError
             raise BadRequest("cursor.invalid", "The cursor is not valid.") from exc
-        if not isinstance(data, dict) or data.get("s") != scope:
+        if not isinstance(data, dict) or data.get("s") != _scope_digest(scope):
             raise BadRequest(
                 "cursor.mismatch",
                 "The cursor belongs to another list, sort order or set of filters.",

@@ -80,7 +80,9 @@ class SyncHorizon(Base):
 
 class SyncRun(Base):
     """One batch a regional system pushed (`POST /v1/sync/.../batch`): who, when, how it went.
-    Written in the batch's own transaction, so a run is recorded exactly when its writes are."""
+    A batch that applies is written in the batch's transaction (`applied`: recorded exactly when
+    its writes are); an attempt that fails is written after its rollback, in a transaction of
+    its own (`failed`, with the problem code its response carried, nothing of it applied)."""
 
     __tablename__ = "sync_runs"
 
@@ -107,6 +109,8 @@ class SyncRun(Base):
     invalid: Mapped[int] = mapped_column(Integer)
     # The items that were not applied (conflict, invalid), as the batch's response lists them.
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    outcome: Mapped[str] = mapped_column(String(10), default="applied", server_default="applied")
+    error_code: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint(
@@ -114,6 +118,11 @@ class SyncRun(Base):
             name="resource",
         ),
         CheckConstraint("caller_kind IN ('user', 'api_key')", name="caller_kind"),
+        CheckConstraint(
+            "(outcome = 'applied' AND error_code IS NULL) "
+            "OR (outcome = 'failed' AND error_code IS NOT NULL)",
+            name="outcome",
+        ),
         Index("ix_sync_runs_institution_id_started_at", "institution_id", "started_at", "id"),
         Index("ix_sync_runs_started_at_id", "started_at", "id"),
     )

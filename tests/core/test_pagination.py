@@ -15,7 +15,7 @@ from app.core.errors import BadRequest
 from app.core.pagination import CursorSigner
 from app.models.enums import Role
 from app.models.institutions import Institution
-from tests.conftest import InstitutionFactory, KeyFactory
+from tests.conftest import InnovationFactory, InstitutionFactory, KeyFactory, UnitFactory
 
 SIGNER = CursorSigner(b"unit-test-key-0123456789abcdef")
 
@@ -50,16 +50,35 @@ def test_cursor_round_trips_typed_values() -> None:
     assert SIGNER.decode(token, "institutions:name:-", types) == values
 
 
+def _unb64(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+
+
 def test_cursor_is_url_safe_and_opaque() -> None:
     token = SIGNER.encode("api-keys", ["Pemerintah Kota Malang / SMPN 10?", 7])
-    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+    assert set(token) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def test_cursor_payload_is_versioned_json_without_its_scope() -> None:
+    """Decoded, a cursor is a version byte, JSON of the sort values and a digest of the scope,
+    and a 16-byte tag: the scope (here with a Python repr in it) cannot be read back."""
+    scope = "innovations:newest:Visibility(institution_id=UUID('0c5e...'))"
+    raw = _unb64(SIGNER.encode(scope, ["2026-01-02", 7]))
+    assert raw[0] == 1
+    payload = json.loads(raw[1:-16])
+    assert payload["v"] == ["2026-01-02", 7]
+    assert set(payload) == {"s", "v"}
+    for readable in (b"Visibility", b"UUID(", b"innovations"):
+        assert readable not in raw
 
 
 def test_tampered_cursor_payload_is_invalid() -> None:
-    token = SIGNER.encode("s", [1])
-    _, mac = token.split(".")
-    forged = _b64(json.dumps({"s": "s", "v": [2]}, separators=(",", ":")).encode())
-    assert _decode_error(f"{forged}.{mac}") == "cursor.invalid"
+    """The values changed and the tag kept: refused."""
+    raw = _unb64(SIGNER.encode("s", [1]))
+    payload = json.loads(raw[1:-16])
+    payload["v"] = [2]
+    forged = raw[:1] + json.dumps(payload, separators=(",", ":")).encode() + raw[-16:]
+    assert _decode_error(_b64(forged)) == "cursor.invalid"
 
 
 def test_tampered_cursor_signature_is_invalid() -> None:
@@ -69,6 +88,30 @@ def test_tampered_cursor_signature_is_invalid() -> None:
     assert _decode_error(tampered) == "cursor.invalid"
 
 
+def test_a_cursor_with_any_one_character_changed_is_invalid() -> None:
+    """Every position, every other character of the alphabet: never accepted (base64's unused
+    trailing bits included, since only the canonical spelling is)."""
+    token = SIGNER.encode("s", [12345])
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for position, original in enumerate(token):
+        for other in alphabet.replace(original, ""):
+            changed = token[:position] + other + token[position + 1 :]
+            assert _decode_error(changed) == "cursor.invalid", (position, other)
+
+
+def test_a_cursor_sealed_for_another_purpose_is_invalid() -> None:
+    """The same key, the same payload, sealed for the sync feed: not a list cursor."""
+    raw = _unb64(SIGNER.encode("s", [1]))
+    other = SIGNER.seal("sync-feed", raw[1:-16])
+    assert _decode_error(other) == "cursor.invalid"
+
+
+def test_a_cursor_of_the_earlier_unsigned_format_is_invalid() -> None:
+    """`<base64 JSON with the readable scope>.<tag>`, as handed out before: refused."""
+    body = _b64(json.dumps({"s": "s", "v": [1]}, separators=(",", ":")).encode())
+    assert _decode_error(f"{body}.{_b64(b'x' * 16)}") == "cursor.invalid"
+
+
 def test_cursor_signed_with_another_key_is_invalid() -> None:
     token = CursorSigner(b"another-key").encode("s", [1])
     assert _decode_error(token) == "cursor.invalid"
@@ -76,7 +119,21 @@ def test_cursor_signed_with_another_key_is_invalid() -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    ["", "not-a-cursor", ".", "a.b", "!!!.???", "é.é", "eyJ9.", "x" * 2048, "a.b.c"],
+    [
+        "",
+        "not-a-cursor",
+        ".",
+        "a.b",
+        "!!!.???",
+        "é.é",
+        "eyJ9.",
+        "x" * 2048,
+        "x" * 2049,
+        "a.b.c",
+        "AQ",
+        "AQ\n",
+        _b64(b"\x02" + b"{}" + b"t" * 16),
+    ],
 )
 def test_garbage_cursor_is_invalid(garbage: str) -> None:
     assert _decode_error(garbage) == "cursor.invalid"
@@ -219,10 +276,10 @@ async def test_tampered_cursor_over_http_is_a_400_problem(
     await _three_keys(auth, institution)
     params = {"institution_id": str(institution.id), "limit": "1"}
     cursor = (await client.get("/v1/api-keys", params=params, headers=admin)).json()["next_cursor"]
-    body, mac = cursor.split(".")
-    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    raw = _unb64(cursor)
+    payload = json.loads(raw[1:-16])
     payload["v"][1] = str(uuid.uuid4())
-    forged = _b64(json.dumps(payload, separators=(",", ":")).encode()) + "." + mac
+    forged = _b64(raw[:1] + json.dumps(payload, separators=(",", ":")).encode() + raw[-16:])
     response = await client.get("/v1/api-keys", params={**params, "cursor": forged}, headers=admin)
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
@@ -262,3 +319,31 @@ async def test_garbage_cursor_over_http_is_a_400_problem(client: httpx.AsyncClie
     response = await client.get("/v1/institutions", params={"cursor": "definitely-not.a-cursor"})
     assert response.status_code == 400
     assert response.json()["code"] == "cursor.invalid"
+
+
+async def test_a_list_cursor_over_http_shows_no_python_repr(
+    client: httpx.AsyncClient,
+    auth: KeyFactory,
+    make_institution: InstitutionFactory,
+    make_unit: UnitFactory,
+    make_innovation: InnovationFactory,
+) -> None:
+    """An institution's admin lists innovations (its drafts too: the scope names its
+    visibility): the cursor, base64-decoded, holds neither a repr nor the scope's text, and
+    still pages on."""
+    institution = await make_institution()
+    unit = await make_unit(institution)
+    made = {str((await make_innovation(unit)).id) for _ in range(3)}
+    headers = await auth(Role.local_admin, institution_id=institution.id)
+    params = {"limit": "2", "institution_id": str(institution.id)}
+    first = (await client.get("/v1/innovations", params=params, headers=headers)).json()
+    cursor = first["next_cursor"]
+    raw = _unb64(cursor)
+    for readable in (b"Visibility", b"UUID(", b"datetime", b"innovations"):
+        assert readable not in raw
+    assert str(institution.id).encode() not in raw
+    second = (
+        await client.get("/v1/innovations", params={**params, "cursor": cursor}, headers=headers)
+    ).json()
+    assert second["has_more"] is False
+    assert {i["id"] for i in first["items"] + second["items"]} == made

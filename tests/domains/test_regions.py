@@ -204,8 +204,7 @@ async def test_pages_by_name_descending_yield_every_row_once_in_order(
 
 async def test_tampered_cursor_is_400_cursor_invalid(client: httpx.AsyncClient) -> None:
     cursor = (await client.get("/v1/regions", params={"limit": 5})).json()["next_cursor"]
-    body, mac = cursor.split(".")
-    tampered = f"{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{mac}"
+    tampered = f"{cursor[:-2]}{'A' if cursor[-2] != 'A' else 'B'}{cursor[-1]}"
     response = await client.get("/v1/regions", params={"limit": 5, "cursor": tampered})
     assert_problem(response, 400, "cursor.invalid")
 

@@ -283,14 +283,18 @@ async def test_cursor_of_the_public_list_is_a_mismatch_for_the_secretariat(cat: 
 
 
 def tampered(cursor: str) -> list[str]:
-    body, mac = cursor.split(".")
-    payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    """The values changed with the tag kept, a character of the tag changed, the payload
+    without its tag, and garbage."""
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    version, payload, tag = raw[:1], raw[1:-16], raw[-16:]
     forged = payload.replace(b'"v":["', b'"v":["0')
     assert forged != payload
-    forged_body = base64.urlsafe_b64encode(forged).rstrip(b"=").decode()
-    # A character in the middle (the last one also carries padding bits that decode away).
-    flipped = mac[:5] + ("A" if mac[5] != "A" else "B") + mac[6:]
-    return [f"{forged_body}.{mac}", f"{body}.{flipped}", body, "not-a-cursor", "x.y.z", "."]
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    flipped = cursor[:-5] + ("A" if cursor[-5] != "A" else "B") + cursor[-4:]
+    return [b64(version + forged + tag), flipped, b64(version + payload), "not-a-cursor", "."]
 
 
 async def test_tampered_cursor_is_refused(cat: Catalogue) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.dates import today_wib
@@ -1087,6 +1087,7 @@ async def test_a_run_records_who_what_and_the_failures(w: World) -> None:
     assert run["failures"] == failed
     assert [f["index"] for f in run["failures"]] == [2, 3, 4]
     assert run["failures"][0]["errors"][0]["pointer"] == "/items/2/title"
+    assert (run["outcome"], run["error_code"]) == ("applied", None)
 
 
 async def test_runs_are_listed_newest_first_within_the_caller_s_scope(
@@ -1127,6 +1128,60 @@ async def test_runs_are_listed_newest_first_within_the_caller_s_scope(
     operator = await auth(Role.unit_operator, unit_id=w.unit_a.id)
     assert_problem(await w.client.get(RUNS, headers=operator), 403, "auth.role_forbidden")
     assert_problem(await w.client.get(RUNS), 401, "auth.required")
+
+
+_FAIL_ON_REMEMBER = (
+    """
+    CREATE FUNCTION pg_temp.fail_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100';
+    END $$
+    """,
+    """
+    CREATE TRIGGER fail_batch BEFORE INSERT ON idempotency_keys
+        FOR EACH ROW EXECUTE FUNCTION pg_temp.fail_batch()
+    """,
+)
+
+
+async def test_a_batch_that_fails_midway_is_a_failed_run_and_applies_nothing(w: World) -> None:
+    """A database error after the items were written (here storing the Idempotency-Key fails:
+    the disk is full) rolls the batch back: the caller gets the error, none of its items is
+    written, and GET /v1/sync/runs lists the attempt as `failed` with the response's code, its
+    items received and nothing applied. A retry under the same key, once the database is
+    well, applies it: a second run, `applied`."""
+    for statement in _FAIL_ON_REMEMBER:
+        await w.session.execute(text(statement))
+    items = [unit_item("U-1"), unit_item("U-2"), innovation_item("SIM-1", w.unit_a)]
+    response = await w.post(
+        MIXED,
+        [tagged("units", items[0]), tagged("units", items[1]), tagged("innovations", items[2])],
+        key="full-disk",
+    )
+    body = assert_problem(response, 500, "internal_error")
+    assert await w.units_of(w.a) == {}
+    assert await w.innovations_of(w.a) == {}
+
+    [run] = (await w.get(RUNS, w.regional_a))["items"]
+    assert (run["outcome"], run["error_code"]) == ("failed", body["code"])
+    assert (run["resource"], run["idempotency_key"]) == ("mixed", "full-disk")
+    assert {k: run[k] for k in totals(3)} == totals(3)
+    assert run["failures"] == []
+    assert run["request_id"] == response.headers["X-Request-ID"]
+
+    await w.session.execute(text("DROP TRIGGER fail_batch ON idempotency_keys"))
+    retried = await w.push(
+        MIXED,
+        [tagged("units", items[0]), tagged("units", items[1]), tagged("innovations", items[2])],
+        key="full-disk",
+    )
+    assert retried["totals"] == totals(3, created=3)
+    assert set(await w.units_of(w.a)) == {"U-1", "U-2"}
+    runs = (await w.get(RUNS, w.regional_a))["items"]
+    assert [(r["id"], r["outcome"]) for r in runs] == [
+        (retried["run_id"], "applied"),
+        (run["id"], "failed"),
+    ]
 
 
 async def test_a_replayed_batch_adds_no_run(w: World) -> None:

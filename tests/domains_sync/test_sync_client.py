@@ -197,6 +197,28 @@ async def test_pull_resumes_from_the_stored_cursor(
         )
 
 
+async def test_pull_resyncs_from_a_stored_cursor_the_feed_no_longer_accepts(
+    client: httpx.AsyncClient, auth: KeyFactory, city: Institution, tmp_path: Path
+) -> None:
+    """A state file holding a cursor of the earlier unsigned format (base64 of
+    "<xid>.<position>.<generation>"): the feed answers 400 `sync.invalid_cursor`, and the client
+    reads again from the beginning, as after a 410."""
+    headers = await auth(Role.regional_system, institution_id=city.id)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"cursor": "MS4wLjA"}))
+    out = tmp_path / "changes.jsonl"
+    transport = LosingTransport(client._transport)
+    async with _client_of(client, headers, transport) as http:
+        sync = sync_client.SyncClient(http, sleep=_no_wait)
+        await sync.push(_records()[:3])
+        assert await sync.pull(state, sync_client.append_changes(out)) >= 3
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {("units", "DISDUK"), ("innovations", "SIM-1")} <= {
+        (c["resource"], c["external_id"]) for c in lines
+    }
+    assert json.loads(state.read_text())["cursor"] != "MS4wLjA"
+
+
 async def test_a_refusal_is_raised_not_retried(
     client: httpx.AsyncClient, auth: KeyFactory, city: Institution
 ) -> None:

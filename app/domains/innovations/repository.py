@@ -81,6 +81,13 @@ class Visibility:
             or (self.institution_id is not None and self.institution_id == institution_id)
         )
 
+    @property
+    def scope(self) -> str:
+        """The part of a list cursor's scope that says what the caller reads (not a repr)."""
+        if self.everything:
+            return "all"
+        return f"published+i={self.institution_id or '-'}+u={self.unit_id or '-'}"
+
 
 PUBLISHED_ONLY = Visibility()
 # A relevance-sorted search ranks at most this many matches, the newest; other sorts and the
@@ -349,7 +356,7 @@ class InnovationRepository:
             sort_key = RowSortKey(
                 (("score", alike.c.score, float), ("id", Innovation.id, uuid.UUID)), True
             )
-            scope = f"innovations:similar:{visibility}:{filters_fingerprint(filters)}"
+            scope = f"innovations:similar:{visibility.scope}:{filters_fingerprint(filters)}"
             return await keyset_rows(self.session, stmt, sort_key, page, scope)
         if sort is InnovationSort.relevance:
             # Rank only the newest matches: ranking every match of a very common word grows
@@ -363,7 +370,7 @@ class InnovationRepository:
             count_stmt = stmt
             # The candidates already passed every filter: not applied a second time.
             stmt = _joined(*_OWNER_COLUMNS).where(Innovation.id.in_(select(candidates.c.id)))
-        scope = f"innovations:{sort.value}:{visibility}:{filters_fingerprint(filters)}"
+        scope = f"innovations:{sort.value}:{visibility.scope}:{filters_fingerprint(filters)}"
         return await keyset_rows(
             self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt
         )

@@ -1022,17 +1022,57 @@ def _institution(principal: Principal) -> uuid.UUID:
     return principal.institution_id
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A batch as pushed: by whom, of what, when it started (wall clock and a monotonic one)."""
+
+    principal: Principal
+    resource: SyncResource | None
+    received: int
+    idempotency_key: str | None
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    clock: float = field(default_factory=time.perf_counter)
+
+    def run(self, institution_id: uuid.UUID, totals: SyncTotals, **outcome: Any) -> SyncRun:
+        return SyncRun(
+            id=uuid.uuid4(),
+            institution_id=institution_id,
+            caller_kind=self.principal.kind,
+            caller_id=self.principal.id,
+            caller_name=self.principal.email or self.principal.name,
+            resource=self.resource.value if self.resource is not None else "mixed",
+            idempotency_key=self.idempotency_key,
+            request_id=correlation_id.get(),
+            started_at=self.started,
+            duration_ms=round((time.perf_counter() - self.clock) * 1000),
+            **totals.model_dump(),
+            **outcome,
+        )
+
+
+def failed_run(attempt: Attempt, error_code: str) -> SyncRun | None:
+    """The run of an attempt that failed as a whole (nothing of it applied), or None for a
+    caller of no institution (refused before anything began)."""
+    if attempt.principal.institution_id is None:
+        return None
+    nothing = SyncTotals(
+        received=attempt.received, created=0, updated=0, unchanged=0, conflict=0, invalid=0
+    )
+    return attempt.run(
+        attempt.principal.institution_id,
+        nothing,
+        failures=[],
+        outcome="failed",
+        error_code=error_code,
+    )
+
+
 async def push(
-    session: AsyncSession,
-    principal: Principal,
-    resource: SyncResource | None,
-    raw_items: Sequence[Any],
-    idempotency_key: str | None,
+    session: AsyncSession, attempt: Attempt, raw_items: Sequence[Any]
 ) -> SyncBatchResult:
-    """Apply a batch of one resource (`resource`), or of several (None: each item names its
-    own), and record it as a run."""
-    started = datetime.now(UTC)
-    clock = time.perf_counter()
+    """Apply a batch of one resource (`attempt.resource`), or of several (None: each item names
+    its own), and record it as an applied run, in the batch's transaction."""
+    principal, resource = attempt.principal, attempt.resource
     institution_id = _institution(principal)
     # One batch of an institution at a time: its items' lookups and writes see each other.
     await session.execute(_SERIALISE, {"lock_key": f"sync:{institution_id}"})
@@ -1056,28 +1096,12 @@ async def push(
         conflict=counts[SyncItemStatus.conflict],
         invalid=counts[SyncItemStatus.invalid],
     )
-    run_id = uuid.uuid4()
     failures = [
         result.model_dump(mode="json", exclude_none=True)
         for result in results
         if result.status in (SyncItemStatus.conflict, SyncItemStatus.invalid)
     ]
-    session.add(
-        SyncRun(
-            id=run_id,
-            institution_id=institution_id,
-            caller_kind=principal.kind,
-            caller_id=principal.id,
-            caller_name=principal.email or principal.name,
-            resource=resource.value if resource is not None else "mixed",
-            idempotency_key=idempotency_key,
-            request_id=correlation_id.get(),
-            started_at=started,
-            duration_ms=round((time.perf_counter() - clock) * 1000),
-            failures=failures,
-            **totals.model_dump(exclude={"received"}),
-            received=totals.received,
-        )
-    )
+    run = attempt.run(institution_id, totals, failures=failures, outcome="applied")
+    session.add(run)
     await session.flush()
-    return SyncBatchResult(run_id=run_id, items=results, totals=totals)
+    return SyncBatchResult(run_id=run.id, items=results, totals=totals)

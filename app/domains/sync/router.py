@@ -31,14 +31,17 @@ router = APIRouter(tags=["sync"], route_class=PolicyRoute)
 
 @router.get("/sync/changes", responses=problems(400, 410))
 async def list_sync_changes(
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     cursor: Annotated[
         str | None,
         Query(
-            max_length=80,
-            description="`next_cursor` of the last page read; without it the feed starts from "
-            "the beginning (every record's latest change, and recent deletions).",
+            max_length=2048,
+            description="`next_cursor` of the last page read, as given (opaque and signed: "
+            "an altered cursor, or one another list handed out, is a 400 "
+            "`sync.invalid_cursor`); without it the feed starts from the beginning (every "
+            "record's latest change, and recent deletions).",
         ),
     ] = None,
     resources: Annotated[
@@ -55,7 +58,9 @@ async def list_sync_changes(
     while other transactions commit out of order; a record the caller may no longer read (or
     that was deleted) is a tombstone (`operation: delete`). A cursor older than the retention
     window is a 410: read again from the beginning. See docs/sync.md."""
-    return await service.list_changes(session, principal, cursor, resources, limit)
+    return await service.list_changes(
+        session, principal, cursor, resources, limit, request.app.state.cursor_signer
+    )
 
 
 _BATCH_NOTE = (
@@ -65,7 +70,9 @@ _BATCH_NOTE = (
     "index, external_id, code and JSON pointers and the others apply. An external_id repeated "
     "in the batch is applied once (the later items are `invalid`). A batch holds at most "
     "SYNC_BATCH_MAX_ITEMS items (default 1,000; more is a 422). Send an `Idempotency-Key` to "
-    "retry safely. Each batch is recorded as a run (`GET /v1/sync/runs`). See docs/sync.md."
+    "retry safely. Each batch is recorded as a run (`GET /v1/sync/runs`); an attempt that "
+    "fails as a whole (a 5xx: rolled back, nothing applied) is recorded too, as `failed`. "
+    "See docs/sync.md."
 )
 
 
@@ -223,7 +230,8 @@ async def list_sync_runs(
         Query(description="The secretariat: only this institution's runs."),
     ] = None,
 ) -> SyncRunPage:
-    """The batches pushed, newest first: who pushed, when, how long it took, the counts and
-    the items that failed. An institution's caller sees its own institution's runs."""
+    """The batches pushed, newest first: who pushed, when, how long it took, the counts, the
+    items that failed, and the outcome (`applied`, or `failed` for an attempt rolled back
+    whole, with its error's code). An institution's caller sees its own institution's runs."""
     result = await service.list_runs(session, principal, institution_id, page)
     return SyncRunPage.model_validate(result, from_attributes=True)

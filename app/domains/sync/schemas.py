@@ -295,6 +295,11 @@ class SyncBatchResult(BaseModel):
     totals: SyncTotals
 
 
+class SyncRunOutcome(StrEnum):
+    applied = "applied"
+    failed = "failed"
+
+
 class SyncRunRead(BaseModel):
     """A batch pushed: who, when, how long, and how it went."""
 
@@ -319,6 +324,16 @@ class SyncRunRead(BaseModel):
     failures: list[SyncItemResult] = Field(
         description="The items not applied (`conflict`, `invalid`), as the batch's response "
         "listed them."
+    )
+    outcome: SyncRunOutcome = Field(
+        description="`applied`: the batch's writes committed (its counts say how each item "
+        "went). `failed`: the attempt failed as a whole (its transaction rolled back) and "
+        "nothing of it was applied; the counts other than `received` are 0, `error_code` says "
+        "why. Retry it (with the same `Idempotency-Key`)."
+    )
+    error_code: str | None = Field(
+        description="For a `failed` run, the problem code its response carried "
+        "(`database.unavailable`, `internal_error`, ...); null for an applied one."
     )
 
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
+import contextlib
+import logging
+import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,12 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.config import Settings
-from app.core.errors import BadRequest, Forbidden, Gone
-from app.core.pagination import PageRequest
+from app.core.errors import AppError, BadRequest, Forbidden, Gone, integrity_problem
+from app.core.pagination import FEED_CURSOR, CursorSigner, InvalidCursor, PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.hub_activities.schemas import HubActivityRead
@@ -45,12 +47,15 @@ from app.models.institutions import Unit
 from app.models.replications import Replication
 from app.models.sync import SyncRun
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_FEED_LIMIT = 100
 MAX_FEED_LIMIT = 1000
 
 _BIGINT_MAX = 2**63 - 1
-# xid.position.generation, and since the resources were bound to it, .resources (a bit mask).
-_CURSOR = re.compile(r"^(\d{1,19})\.(\d{1,19})\.(\d{1,19})(?:\.(\d{1,3}))?$")
+# The sealed payload of a feed cursor: xid, position, generation (bigints), resources (a bit
+# mask of SyncResource, in its order).
+_CURSOR = struct.Struct(">qqqB")
 _ALL_RESOURCES = tuple(SyncResource)
 
 
@@ -67,36 +72,28 @@ class Cursor:
     reads. A reader that started from the beginning after a compaction read the compacted
     log whole, so its position may lie before what that compaction removed; only a later
     compaction can take changes it has not seen. A position is only good for the resources it
-    was reached with: it may lie past changes of others (None: a cursor handed out before
-    cursors named them, positioned on a change shown)."""
+    was reached with: it may lie past changes of others."""
 
     at: FeedPosition
     generation: int
-    resources: int | None  # a bit mask of SyncResource, in its order
+    resources: int  # a bit mask of SyncResource, in its order
 
 
-def encode_cursor(cursor: Cursor) -> str:
-    parts = [cursor.at.xid, cursor.at.position, cursor.generation]
-    if cursor.resources is not None:
-        parts.append(cursor.resources)
-    raw = ".".join(str(part) for part in parts).encode("ascii")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+def encode_cursor(cursor: Cursor, signer: CursorSigner) -> str:
+    """The cursor sealed for the feed (app.core.pagination): opaque, and refused if altered,
+    so a reader cannot invent a position or a compaction generation (and dodge the 410)."""
+    payload = _CURSOR.pack(cursor.at.xid, cursor.at.position, cursor.generation, cursor.resources)
+    return signer.seal(FEED_CURSOR, payload)
 
 
-def decode_cursor(cursor: str) -> Cursor:
-    """A cursor this feed handed out; anything else is a 400."""
+def decode_cursor(cursor: str, signer: CursorSigner) -> Cursor:
+    """A cursor this feed handed out; anything else (a list's cursor too) is a 400."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        xid, position, generation, resources = _CURSOR.unpack(signer.unseal(FEED_CURSOR, cursor))
+    except (InvalidCursor, struct.error) as exc:
         raise _bad_cursor() from exc
-    match = _CURSOR.match(raw)
-    if match is None:
-        raise _bad_cursor()
-    xid, position, generation = (int(part) for part in match.groups()[:3])
-    resources = int(match.group(4)) if match.group(4) is not None else None
-    if max(xid, position, generation) > _BIGINT_MAX:
-        raise _bad_cursor()
-    if resources is not None and not 0 < resources < 1 << len(_ALL_RESOURCES):
+    # Sealed by this feed, so in range; checked all the same (a leaked key must not make a 500).
+    if min(xid, position, generation) < 0 or not 0 < resources < 1 << len(_ALL_RESOURCES):
         raise _bad_cursor()
     return Cursor(FeedPosition(xid, position), generation, resources)
 
@@ -212,12 +209,13 @@ async def list_changes(
     cursor: str | None,
     resources: Sequence[SyncResource] | None,
     limit: int,
+    signer: CursorSigner,
 ) -> SyncChangePage:
     """The changes after `cursor` (from the beginning without one) the caller may be shown."""
     wanted = list(dict.fromkeys(resources or _ALL_RESOURCES))
     mask = resource_mask(wanted)
-    given = decode_cursor(cursor) if cursor is not None else None
-    if given is not None and given.resources is not None and mask & ~given.resources:
+    given = decode_cursor(cursor, signer) if cursor is not None else None
+    if given is not None and mask & ~given.resources:
         # Narrower is fine; a resource the cursor was not reached with may have changes behind
         # it that the reader never saw.
         named = [r.value for r in _ALL_RESOURCES if given.resources & resource_mask([r])]
@@ -274,7 +272,7 @@ async def list_changes(
         at = max(at, FeedPosition(page.safe_below - 1, _BIGINT_MAX))
     return SyncChangePage(
         items=items,
-        next_cursor=encode_cursor(Cursor(at, horizon.generation, mask)),
+        next_cursor=encode_cursor(Cursor(at, horizon.generation, mask), signer),
         has_more=has_more,
     )
 
@@ -357,16 +355,55 @@ async def push_batch(
         if isinstance(outcome, idempotency.Replay):
             return SyncBatchResult.model_validate(outcome.body), True
         claimed = outcome
-    result = await batch.push(session, principal, resource, items, idempotency_key)
-    if claimed is not None:
-        await idempotency.remember(
-            session,
-            claimed,
-            200,
-            result.model_dump(mode="json"),
-            timedelta(hours=settings.idempotency_ttl_hours),
-        )
+    attempt = batch.Attempt(principal, resource, len(items), idempotency_key)
+    try:
+        result = await batch.push(session, attempt, items)
+        if claimed is not None:
+            await idempotency.remember(
+                session,
+                claimed,
+                200,
+                result.model_dump(mode="json"),
+                timedelta(hours=settings.idempotency_ttl_hours),
+            )
+        # The batch's writes, its run and its key commit together, here: a commit that fails
+        # is a failed attempt too.
+        await session.commit()
+    except Exception as exc:
+        await _record_failure(session, attempt, exc)
+        raise
     return result, False
+
+
+def _failure_code(exc: Exception) -> str:
+    """The problem code the response to this error carries (app.core.errors' handlers)."""
+    if isinstance(exc, AppError):
+        return exc.code
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return "database.unavailable"
+        return integrity_problem(exc).code
+    if isinstance(exc, PoolTimeout):
+        return "database.busy"
+    return "internal_error"
+
+
+async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Exception) -> None:
+    """Roll the failed attempt back, then record its run in a transaction of its own, so that
+    `GET /v1/sync/runs` shows it (a run that cannot be recorded is logged, and the attempt's own
+    error is the one answered)."""
+    code = _failure_code(exc)
+    try:
+        await session.rollback()
+        run = batch.failed_run(attempt, code)
+        if run is None:
+            return
+        session.add(run)
+        await session.commit()
+    except Exception:
+        logger.exception("the failed sync batch's run could not be recorded")
+        with contextlib.suppress(Exception):
+            await session.rollback()
 
 
 async def list_runs(
