@@ -393,6 +393,13 @@ async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Ex
     `GET /v1/sync/runs` shows it (a run that cannot be recorded is logged, and the attempt's own
     error is the one answered)."""
     code = _failure_code(exc)
+    if code == "database.busy":
+        # No connection was free: waiting for one again to record the run would double the
+        # caller's wait for its 503.
+        with contextlib.suppress(Exception):
+            await session.rollback()
+        logger.warning("a sync batch found every connection busy; its run is not recorded")
+        return
     try:
         await session.rollback()
         run = batch.failed_run(attempt, code)

@@ -1,8 +1,8 @@
 """sync runs record failed attempts: outcome and error code
 
-Revision ID: 0018
-Revises: 0017
-Create Date: 2026-12-07 13:30:00+00:00
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-07 14:00:00+00:00
 
 A batch that applies is recorded with its writes, as before (`outcome` `applied`); an attempt
 that fails (its transaction rolled back: a database error mid-batch, say) is now recorded too,
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
