@@ -524,8 +524,46 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, code, detail, headers=headers)
 
 
+def _database_unreachable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "database.unavailable",
+        "The database cannot be reached; retry.",
+        headers={"Retry-After": "1"},
+    )
+
+
+# The server refuses connections while it starts, stops or is full (class 57P, 53300), or a
+# connection could not be made (class 08): unavailable for now, not an error of the request.
+_UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "08001", "08006"})
+
+
+def _raised_by_database_driver(exc: BaseException) -> bool:
+    """Whether the error came out of the database driver or pool (a refused or timed-out
+    connection is a plain `OSError` from asyncpg, not a DBAPI error)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg.", "sqlalchemy.pool", "sqlalchemy.dialects")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+async def _os_error(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached (down, restarting, address unreachable): 503; any
+    other `OSError` is unexpected (500)."""
+    if not _raised_by_database_driver(exc):
+        raise exc
+    logger.warning("database unreachable", exc_info=exc)
+    return await _app_error(request, _database_unreachable())
+
+
 async def _db_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
+    sqlstate, _ = _sqlstate_and_constraint(exc)
+    if sqlstate in _UNREACHABLE_SQLSTATES:
+        logger.warning("database unreachable", exc_info=exc)
+        return await _app_error(request, _database_unreachable())
     if exc.connection_invalidated:
         # The server closed the connection (a restart, a failover): the pool has dropped it and
         # its other connections of that age; the next request gets a fresh one. Connections
@@ -593,6 +631,7 @@ def install_error_handlers(app: FastAPI) -> None:
         IntegrityError: _db_error,
         DBAPIError: _db_error,
         PoolTimeout: _pool_timeout,
+        OSError: _os_error,
         Exception: _unhandled,
     }
     for exc_type, handler in handlers.items():

@@ -276,6 +276,36 @@ def test_the_probes_declare_what_they_can_answer() -> None:
     _problem_response(readiness, "503")
 
 
+@pytest.mark.parametrize("path", ["/v1/regions", "/v1/innovations", "/v1/institutions"])
+def test_an_operation_answers_its_declared_503_when_the_database_cannot_be_reached(
+    path: str,
+) -> None:
+    response = call("GET", path)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    body = response.json()
+    assert body["code"] == "database.unavailable"
+    _declared(body, "Problem")
+
+
+def test_an_os_error_from_elsewhere_is_still_a_500() -> None:
+    async def broken() -> None:
+        raise FileNotFoundError("not the database")
+
+    app = create_app(make_settings(_NO_DATABASE), engine=create_async_engine(_NO_DATABASE))
+    app.add_api_route("/broken", broken)
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/broken")
+
+    response = asyncio.run(send())
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal_error"
+
+
 def test_the_probes_answer_as_declared_without_a_database() -> None:
     assert call("GET", "/livez").status_code == 200
     response = call("GET", "/readyz")
