@@ -14,6 +14,7 @@ It prints one line per step and exits 1 at the first answer that is not the one 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import uuid
@@ -28,11 +29,11 @@ from inovasi_client.models import (
     InstitutionCreate,
     InstitutionKind,
     InstitutionRead,
+    PrincipalRead,
     Problem,
     RegionPage,
     RegionRead,
     TokenResponse,
-    UserRead,
 )
 from inovasi_client.types import Unset
 
@@ -50,25 +51,26 @@ def describe(problem: Problem) -> str:
     line = f"{problem.status} {problem.code}"
     if not isinstance(problem.errors, Unset) and problem.errors is not None:
         pointers = [e.pointer for e in problem.errors if isinstance(e.pointer, str)]
-        line += f" errors={pointers}"
+        line += f" errors={json.dumps(pointers)}"
     return line
 
 
-def sign_in(base_url: str, email: str, password: str) -> AuthenticatedClient:
-    anonymous = Client(base_url=base_url, raise_on_unexpected_status=True)
-    body = CreateAccessTokenJsonTokenRequest(email=email, password=password)
-    token = create_access_token.sync(client=anonymous, body=body)
+def sign_in(base_url: str, email: str, password: str) -> str:
+    """An access token for the account (the token endpoint's JSON body)."""
+    with Client(base_url=base_url, raise_on_unexpected_status=True) as anonymous:
+        body = CreateAccessTokenJsonTokenRequest(email=email, password=password)
+        token = create_access_token.sync(client=anonymous, body=body)
     if not isinstance(token, TokenResponse):
         fail("sign in", token)
     print(f"signed in: a {token.token_type} token for {token.expires_in} s")
-    client = AuthenticatedClient(
-        base_url=base_url, token=token.access_token, raise_on_unexpected_status=True
-    )
+    return token.access_token
+
+
+def who_am_i(client: AuthenticatedClient, email: str) -> None:
     me = get_me.sync(client=client)
-    if not isinstance(me, UserRead) or me.email != email:
+    if not isinstance(me, PrincipalRead) or me.email != email:
         fail("who am I", me)
-    print(f"signed in as {me.name} ({me.role})")
-    return client
+    print(f"signed in as {me.name} ({me.role.value})")
 
 
 def list_provinces(client: AuthenticatedClient) -> list[RegionRead]:
@@ -97,16 +99,17 @@ def read_region(client: AuthenticatedClient, code: str) -> RegionRead:
     return region
 
 
-def create_and_read(client: AuthenticatedClient, region: RegionRead) -> InstitutionRead:
-    name = f"Pemerintah {region.name} (uji klien {uuid.uuid4().hex[:6]})"
-    body = InstitutionCreate(name=name, kind=InstitutionKind.PEMPROV, region_code=region.code)
+def create_and_read(client: AuthenticatedClient) -> InstitutionRead:
+    """A ministry (national: no region), read back by its id."""
+    name = f"Kementerian Uji Klien {uuid.uuid4().hex[:8]}"
+    body = InstitutionCreate(name=name, kind=InstitutionKind.KEMENTERIAN)
     created = create_institution.sync(client=client, body=body)
     if not isinstance(created, InstitutionRead) or created.name != name:
         fail("create an institution", created)
     fetched = get_institution.sync(created.id, client=client)
     if not isinstance(fetched, InstitutionRead) or fetched.version != created.version:
         fail("read the institution back", fetched)
-    print(f"created institution {fetched.id} (version {fetched.version}) in {fetched.region_code}")
+    print(f"created institution {fetched.id} (version {fetched.version}): {fetched.name}")
     return fetched
 
 
@@ -119,7 +122,7 @@ def handle_problems(client: AuthenticatedClient) -> None:
         fail("a not-found problem has no field errors", missing)
     print(f"problem: {describe(missing)}")
 
-    invalid = InstitutionCreate(name="", kind=InstitutionKind.PEMPROV)
+    invalid = InstitutionCreate(name="", kind=InstitutionKind.KEMENTERIAN)
     refused = create_institution.sync(client=client, body=invalid)
     if not isinstance(refused, Problem) or refused.status != 422:
         fail("create an institution without a name", refused)
@@ -138,11 +141,13 @@ def main(argv: list[str] | None = None) -> None:
     password = os.environ.get("INOVASI_PASSWORD")
     if not password:
         parser.error("set INOVASI_PASSWORD")
-    client = sign_in(args.base_url, args.email, password)
+    token = sign_in(args.base_url, args.email, password)
+    client = AuthenticatedClient(base_url=args.base_url, token=token)
     with client:
+        who_am_i(client, args.email)
         provinces = list_provinces(client)
-        region = read_region(client, provinces[-1].code)
-        create_and_read(client, region)
+        read_region(client, provinces[-1].code)
+        create_and_read(client)
         handle_problems(client)
     print("OK")
 

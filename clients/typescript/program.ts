@@ -91,10 +91,11 @@ async function readRegion(client: Client, code: string): Promise<Region> {
   return region;
 }
 
-async function createAndRead(client: Client, region: Region): Promise<Institution> {
-  const name = `Pemerintah ${region.name} (uji klien ${crypto.randomUUID().slice(0, 6)})`;
+/** A ministry (national: no region), read back by its id. */
+async function createAndRead(client: Client): Promise<Institution> {
+  const name = `Kementerian Uji Klien ${crypto.randomUUID().slice(0, 8)}`;
   const { data: created, error } = await client.POST("/v1/institutions", {
-    body: { name, kind: "pemprov", region_code: region.code },
+    body: { name, kind: "kementerian" },
   });
   if (created === undefined || created.name !== name) {
     fail("create an institution", created ?? error);
@@ -105,9 +106,7 @@ async function createAndRead(client: Client, region: Region): Promise<Institutio
   if (fetched === undefined || fetched.version !== created.version) {
     fail("read the institution back", fetched ?? readError);
   }
-  console.log(
-    `created institution ${fetched.id} (version ${fetched.version}) in ${fetched.region_code ?? "-"}`,
-  );
+  console.log(`created institution ${fetched.id} (version ${fetched.version}): ${fetched.name}`);
   return fetched;
 }
 
@@ -125,7 +124,7 @@ async function handleProblems(client: Client): Promise<void> {
   }
   console.log(`problem: ${describe(notFound)}`);
 
-  const refused = await client.POST("/v1/institutions", { body: { name: "", kind: "pemprov" } });
+  const refused = await client.POST("/v1/institutions", { body: { name: "", kind: "kementerian" } });
   const invalid = refused.error;
   if (invalid === undefined || invalid.status !== 422) {
     fail("create an institution without a name", refused.data ?? invalid);
@@ -160,8 +159,8 @@ async function main(): Promise<void> {
   if (last === undefined) {
     fail("list provinces", provinces);
   }
-  const region = await readRegion(client, last.code);
-  await createAndRead(client, region);
+  await readRegion(client, last.code);
+  await createAndRead(client);
   await handleProblems(client);
   console.log("OK");
 }
