@@ -6,7 +6,7 @@ tests/clients/test_generated_clients.py runs it against a live server. It does w
 does first: signs in, lists (a page and the next one), reads, creates, and handles problems.
 
     PYTHONPATH=.build/python-client python clients/python/program.py \\
-        --base-url http://127.0.0.1:8000 --email admin@example.go.id   # password: INOVASI_PASSWORD
+        --base-url http://127.0.0.1:8000 --email sekretariat@demo.inovasi.id  # INOVASI_PASSWORD
 
 It prints one line per step and exits 1 at the first answer that is not the one expected.
 """

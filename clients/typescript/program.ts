@@ -4,7 +4,8 @@
 // tests/clients/test_generated_clients.py runs it against a live server. It does what a new user
 // does first: signs in, lists (a page and the next one), reads, creates, and handles problems.
 //
-//   INOVASI_PASSWORD=... node dist/program.js --base-url http://127.0.0.1:8000 --email admin@example.go.id
+//   INOVASI_PASSWORD=inovasi-demo-2026 node dist/program.js --base-url http://127.0.0.1:8000 \
+//     --email sekretariat@demo.inovasi.id
 //
 // It prints one line per step and exits 1 at the first answer that is not the one expected.
 import createClient from "openapi-fetch";
