@@ -12,6 +12,7 @@ is not the one expected. The TypeScript one is skipped without Node.js or npm's 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -208,5 +210,95 @@ def typescript_program() -> Path:
 
 
 def test_typescript_client_program(server: Server, typescript_program: Path) -> None:
-    stdout = _run(["node", str(typescript_program)], server, TYPESCRIPT)
+    node = shutil.which("node")
+    assert node is not None
+    stdout = _run([node, str(typescript_program)], server, TYPESCRIPT)
     _assert_walkthrough(stdout, server)
+
+
+# --- the warning check ----------------------------------------------------------------------
+
+
+def _document(*, duplicate_title: bool) -> dict[str, Any]:
+    """A one-operation document; with `duplicate_title`, two components share a title, as the
+    evaluation and maturity AnswerRead once did (the generator drops one, with a warning)."""
+    answer = {
+        "type": "object",
+        "required": ["code"],
+        "properties": {"code": {"type": "string"}},
+    }
+    other = {**answer, "title": "AnswerRead" if duplicate_title else "MaturityAnswerRead"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Inovasi", "version": "0.1.0"},
+        "paths": {
+            "/answers/{code}": {
+                "get": {
+                    "operationId": "get_answer",
+                    "parameters": [
+                        {
+                            "name": "code",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The answer.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/MaturityAnswerRead"}
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "AnswerRead": {**answer, "title": "AnswerRead"},
+                "MaturityAnswerRead": other,
+            }
+        },
+    }
+
+
+def _check_python_client(
+    document: dict[str, Any], tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(document))
+    bash = shutil.which("bash")
+    assert bash is not None
+    return subprocess.run(
+        [bash, str(PROJECT_ROOT / "scripts" / "check_python_client.sh")],
+        env={
+            **os.environ,
+            "OPENAPI_DOCUMENT": str(path),
+            "PYTHON_CLIENT_DIR": str(tmp_path / "client"),
+            "PYTHON_CLIENT_PROGRAM": "0",
+            "VENV_BIN": str(Path(sys.executable).parent),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_python_client_check_fails_on_a_generator_warning(tmp_path: Path) -> None:
+    result = _check_python_client(_document(duplicate_title=True), tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED: openapi-python-client exited 1 with 2 warning(s):" in result.stdout
+    assert "  - WARNING parsing GET /answers/{code} within default." in result.stdout
+    assert "  - Unable to parse schema /components/schemas/MaturityAnswerRead" in result.stdout
+    assert 'duplicate models with name "AnswerRead"' in result.stdout
+
+
+def test_python_client_check_passes_a_document_without_warnings(tmp_path: Path) -> None:
+    result = _check_python_client(_document(duplicate_title=False), tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK (no generator warnings)" in result.stdout
+    assert (tmp_path / "client" / "inovasi_client" / "api" / "default" / "get_answer.py").is_file()
