@@ -31,7 +31,17 @@ else
 fi
 
 echo "client-check: openapi-typescript openapi.json -> clients/typescript/schema.d.ts"
-npx --no -- openapi-typescript ../../openapi.json -o schema.d.ts
+# openapi-typescript prints its warnings as " ⚠  ..." and its errors as " ✘  ...": any is a failure.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+npx --no -- openapi-typescript ../../openapi.json -o schema.d.ts >"$log" 2>&1 || status=$?
+cat "$log"
+if [ "$status" -ne 0 ] || grep -q -e '⚠' -e '✘' "$log"; then
+    echo "client-check: FAILED: openapi-typescript exited $status with these warning(s):"
+    grep -e '⚠' -e '✘' "$log" || true
+    exit 1
+fi
 
 rm -rf dist
 echo "client-check: tsc -p clients/typescript (check.ts, program.ts)"
