@@ -162,16 +162,16 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
     warnings are that script's to report)."""
     out = tmp_path_factory.mktemp("python-client") / "client"
     bin_dir = Path(sys.executable).parent
-    subprocess.run(
+    generated = subprocess.run(
         [str(bin_dir / "openapi-python-client"), "generate",
          "--path", "openapi.json",
          "--config", "clients/python/openapi-python-client.json",
          "--custom-template-path", "clients/python/templates",
          "--output-path", str(out), "--overwrite"],
         cwd=PROJECT_ROOT, env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
-        capture_output=True, check=False, timeout=300,
+        capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
-    assert (out / "inovasi_client" / "__init__.py").is_file()
+    assert (out / "inovasi_client" / "__init__.py").is_file(), generated.stdout + generated.stderr
     return out
 
 
@@ -201,11 +201,11 @@ def typescript_program() -> Path:
     )  # fmt: skip
     program = TYPESCRIPT / "dist" / "program.js"
     program.unlink(missing_ok=True)
-    subprocess.run(
+    compiled = subprocess.run(
         [npx, "--no", "--", "tsc", "-p", "."],
-        cwd=TYPESCRIPT, capture_output=True, check=False, timeout=300,
+        cwd=TYPESCRIPT, capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
-    assert program.is_file()
+    assert program.is_file(), compiled.stdout + compiled.stderr
     return program
 
 
