@@ -7,15 +7,18 @@ Domain code raises an `AppError` subclass with a stable machine `code`; the hand
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
 from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,42 +32,147 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:inovasi:problem:"
 
 
+class EntryShortOfEvaluators(BaseModel):
+    """An entry that cannot get the evaluators asked for without a conflict of interest."""
+
+    submission_id: uuid.UUID
+    eligible: int = Field(description="The panel's evaluators it may get.")
+
+
+Absent = SkipJsonSchema[None]
+"""The type of an optional member's absence: with `optional()`, the member is left out of the
+JSON when it has no value, and the document says so (not required, no `null`, no default)."""
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def _closed(schema: dict[str, Any]) -> None:
+    schema.pop("additionalProperties", None)
+
+
+def _is_absent(value: object) -> bool:
+    return value is None
+
+
+def optional(description: str | None = None) -> Any:
+    """An optional member, left out of the JSON when it has no value, wherever the model is
+    serialized (a `ProblemFieldError` in a sync item's result too), and never `null`:
+    generators then type it as optional (`T | undefined`), not as present and nullable."""
+    return Field(
+        default=None,
+        description=description,
+        exclude_if=_is_absent,
+        json_schema_extra=_no_default,
+    )
+
+
 class ProblemFieldError(BaseModel):
     """One invalid input: where it is and what is wrong with it."""
 
-    pointer: str | None = Field(
-        default=None, description="JSON pointer into the request body (RFC 6901), for body errors."
+    pointer: str | Absent = optional(
+        "JSON pointer into the request body (RFC 6901), for body errors."
     )
-    parameter: str | None = Field(
-        default=None, description="Name of the query, path or header parameter, for those errors."
+    parameter: str | Absent = optional(
+        "Name of the query, path or header parameter, for those errors."
     )
     location: str = Field(description="body, query, path or header.")
     code: str = Field(description="Stable machine code of the failed rule, e.g. `missing`.")
     message: str
 
 
+class BrokenRule(BaseModel):
+    """One rule a refused request broke (`Problem.problems`), with where it applies."""
+
+    code: str = Field(
+        description="Stable machine code of the rule, e.g. `competition.weights_not_100`.",
+        examples=["competition.weights_not_100"],
+    )
+    message: str
+    round_id: uuid.UUID | Absent = optional(
+        "`competition.weights_not_100`: the round whose criteria weights are wrong."
+    )
+    group_id: uuid.UUID | Absent = optional(
+        "`competition.weights_not_100`: the group whose criteria weights are wrong."
+    )
+    weight_sum: int | Absent = optional(
+        "`competition.weights_not_100`: what the weights sum to (0: no criteria)."
+    )
+    missing: list[uuid.UUID] | Absent = optional(
+        "`submission.answers_missing`: the criteria not answered."
+    )
+    cap: int | Absent = optional(
+        "`submission.over_cap`: the group's cap of entries per institution."
+    )
+    taken: int | Absent = optional(
+        "`submission.over_cap`: the institution's entries that count against it."
+    )
+
+
 class Problem(BaseModel):
-    """An error, as RFC 9457 problem details with a stable `code`."""
+    """An error, as RFC 9457 problem details with a stable `code`. `type`, `title`, `status`
+    and `code` are always there; every other member only where its description says, and
+    absent (never `null`) otherwise."""
+
+    # RFC 9457 lets a problem type add members: one not declared here would be kept, not
+    # refused (tests/contract checks that every one the code adds is declared, so the document
+    # does not promise undeclared members to clients: no `additionalProperties`).
+    model_config = ConfigDict(extra="allow", json_schema_extra=_closed)
 
     type: str = Field(description="URI naming the problem type: `urn:inovasi:problem:<code>`.")
     title: str
     status: int
-    detail: str | None = None
-    instance: str | None = Field(default=None, description="The request path.")
+    detail: str | Absent = optional("What went wrong, for a person to read.")
+    instance: str | Absent = optional("The request path.")
     code: str = Field(description="Stable machine code, e.g. `institution.not_found`.")
-    request_id: str | None = None
-    errors: list[ProblemFieldError] | None = None
-    problems: list[dict[str, Any]] | None = Field(
-        default=None,
-        description="A refusal that checks several rules at once (an entry's rules, an "
-        "edition's readiness) lists every rule broken, each `{code, message}` and where it "
-        "applies; `code` above is the first one's.",
+    request_id: str | Absent = optional("The request's `X-Request-ID`, as in the logs.")
+    errors: list[ProblemFieldError] | Absent = optional(
+        "Invalid input (422, and a sync item's refusal): each invalid field or parameter, "
+        "with where it is."
     )
-    current_status: str | None = Field(
-        default=None, description="A step the record's status does not allow: that status."
+    problems: list[BrokenRule] | Absent = optional(
+        "A refusal that checks several rules at once (an entry's rules, an edition's "
+        "readiness, a decree) lists every rule broken, each with its own `code`."
     )
-    allowed_actions: list[str] | None = Field(
-        default=None, description="A step the record's status does not allow: those it does."
+    current_status: str | Absent = optional(
+        "A step the record's status does not allow: that status."
+    )
+    allowed_actions: list[str] | Absent = optional(
+        "A step the record's status does not allow: those it does."
+    )
+    current_version: int | Absent = optional(
+        "412 `*.version_mismatch`: the record's current version."
+    )
+    competition_status: str | Absent = optional(
+        "A step the competition's status does not allow now: that status."
+    )
+    active_hub_id: uuid.UUID | Absent = optional(
+        "`hub.host_has_active_hub`: the host's hub that is active."
+    )
+    member_id: uuid.UUID | Absent = optional("`hub_member.already_member`: the current membership.")
+    replication_id: uuid.UUID | Absent = optional(
+        "`replication.already_active`, `replication.replica_taken`: the replication in the way."
+    )
+    conflict: str | Absent = optional("`assignment.conflict_of_interest`: the kind of conflict.")
+    entries: list[EntryShortOfEvaluators] | Absent = optional(
+        "`assignment.not_enough_evaluators`: the entries that cannot get enough evaluators."
+    )
+    unscored_assignments: list[uuid.UUID] | Absent = optional(
+        "`round.unscored`: the assignments not submitted."
+    )
+    unassigned_submissions: list[uuid.UUID] | Absent = optional(
+        "`round.unscored`: the entries without an evaluator."
+    )
+    objections_close_at: datetime | Absent = optional(
+        "`objection.window_closed`: when the window closed."
+    )
+    missing: list[uuid.UUID] | Absent = optional(
+        "`submission.answers_missing` (the first rule broken): the criteria not answered."
+    )
+    cap: int | Absent = optional("`submission.over_cap` (the first rule broken): the cap.")
+    taken: int | Absent = optional(
+        "`submission.over_cap` (the first rule broken): the entries that count against it."
     )
 
 
@@ -215,18 +323,20 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     instance: str | None = None,
 ) -> JSONResponse:
-    body = Problem(
-        type=PROBLEM_TYPE_PREFIX + code,
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        instance=request.url.path if request is not None else instance,
-        code=code,
-        request_id=correlation_id.get(),
-        errors=list(errors) if errors is not None else None,
-    ).model_dump(exclude_none=True)
-    if extra:
-        body.update(extra)
+    # The extension members go through the model too: the body is what the document says.
+    body = Problem.model_validate(
+        {
+            **(extra or {}),
+            "type": PROBLEM_TYPE_PREFIX + code,
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "instance": request.url.path if request is not None else instance,
+            "code": code,
+            "request_id": correlation_id.get(),
+            "errors": list(errors) if errors is not None else None,
+        }
+    ).model_dump(mode="json", exclude_none=True)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 

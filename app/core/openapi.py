@@ -11,11 +11,19 @@ from typing import Any
 from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from app.core.errors import PROBLEM_MEDIA_TYPE, Problem, ProblemFieldError
 from app.core.security import Access
 
-_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+_COMPONENTS = "#/components/schemas/"
+_PROBLEM_REF = {"$ref": _COMPONENTS + "Problem"}
+
+# A relative URL: the API is at the address the document was fetched from, whatever the load
+# balancer, host name or port in front of it (FastAPI puts a proxy's `root_path` first).
+DEFAULT_SERVERS = [
+    {"url": "/", "description": "This service, where this document was fetched from."}
+]
 
 _DESCRIPTIONS = {
     400: "Bad request: malformed JSON, or an invalid or foreign cursor.",
@@ -28,17 +36,32 @@ _DESCRIPTIONS = {
     413: "The request body is larger than allowed.",
     415: "The request body is not `application/json`.",
     422: "The request is invalid; `errors` lists each problem with a JSON pointer.",
-    429: "Too many requests or failed logins; retry after `Retry-After` seconds.",
+    429: "Too many requests (`rate_limit.exceeded`) or failed sign-ins; retry after "
+    "`Retry-After` seconds.",
     500: "Unexpected error.",
-    503: "A dependency (the database) is unavailable.",
+    503: "The database is unavailable: the connection was lost (`database.unavailable`, "
+    "`Retry-After: 1`), every connection is busy (`database.busy`, `Retry-After`), or it took "
+    "too long to answer (`database.timeout`). Retry later.",
+}
+
+_RETRY_AFTER = {
+    "description": "Seconds to wait before retrying.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    429: {"Retry-After": {**_RETRY_AFTER, "required": True}},
+    503: {"Retry-After": _RETRY_AFTER},
 }
 
 
-def problem_response_spec(status: int) -> dict[str, Any]:
-    return {
-        "description": _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
+def problem_response_spec(status: int, description: str | None = None) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "description": description or _DESCRIPTIONS.get(status, HTTPStatus(status).phrase),
         "content": {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}},
     }
+    if status in _HEADERS:
+        spec["headers"] = _HEADERS[status]
+    return spec
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -48,6 +71,37 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def not_modified() -> dict[int | str, dict[str, Any]]:
     return {304: {"description": "Not modified: the `If-None-Match` ETag is current."}}
+
+
+_NAMED_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def component(model: type[BaseModel]) -> dict[str, str]:
+    """A reference to `model` as a named component, for a schema written by hand (a request
+    body the route reads itself): the document then names it, as it names FastAPI's."""
+    known = _NAMED_MODELS.setdefault(model.__name__, model)
+    if known is not model:
+        raise RuntimeError(f"two models are named {model.__name__}")
+    return {"$ref": _COMPONENTS + model.__name__}
+
+
+def _add_components(schemas: dict[str, Any], models: list[type[BaseModel]]) -> None:
+    for model in models:
+        schema = model.model_json_schema(ref_template=_COMPONENTS + "{model}")
+        for name, sub in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+            if schemas.setdefault(name, sub) != sub:
+                raise RuntimeError(f"two different schemas are named {name}")
+
+
+def _named_bodies(operation: dict[str, Any]) -> None:
+    """An optional body (`X | None = None`) is the component itself, not `anyOf [X, null]`
+    under a made-up title: the body may be left out (`required` is false) but, when sent, is X."""
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        schema = media.get("schema", {})
+        variants = schema.get("anyOf", [])
+        refs = [v for v in variants if "$ref" in v]
+        if len(variants) == 2 and len(refs) == 1 and {"type": "null"} in variants:
+            media["schema"] = refs[0]
 
 
 def route_policy(dependant: Dependant) -> Access | None:
@@ -96,18 +150,14 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
         tags=app.openapi_tags,
-        servers=app.servers,
+        servers=app.servers or DEFAULT_SERVERS,
     )
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
-    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(problem_schema.pop("$defs", {}))
-    schemas["Problem"] = problem_schema
-    schemas["ProblemFieldError"] = ProblemFieldError.model_json_schema(
-        ref_template="#/components/schemas/{model}"
-    )
+    _add_components(schemas, [Problem, ProblemFieldError, *_NAMED_MODELS.values()])
+    components["schemas"] = dict(sorted(schemas.items()))
     components["securitySchemes"] = {
         "bearerAuth": {
             "type": "http",
@@ -128,6 +178,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            _named_bodies(operation)
             responses: dict[str, Any] = operation["responses"]
             if "422" in responses or _has_body(operation) or operation.get("parameters"):
                 responses["422"] = problem_response_spec(422)
@@ -143,14 +194,18 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 "roles": {role.value: scope.value for role, scope in sorted(policy.rules.items())},
                 "out_of_scope": policy.out_of_scope if policy.scoped else None,
             }
+            # Every operation with a policy reads the database (the caller's key or account, or
+            # its records) and is rate-limited; /livez and /readyz have none (app/domains/ops).
             responses.setdefault("429", problem_response_spec(429))
+            responses.setdefault("503", problem_response_spec(503))
             operation["description"] = (
                 (operation.get("description") or operation.get("summary") or "").rstrip()
                 + "\n\n"
                 + policy.describe()
             ).strip()
             if policy.anonymous:
-                operation["security"] = [{}, {"bearerAuth": []}, {"passwordLogin": []}]
+                # `{}`: anonymous calls are allowed; a credential, when sent, is used.
+                operation["security"] = [{"bearerAuth": []}, {"passwordLogin": []}, {}]
                 # A credential is optional, but one that is sent must be valid.
                 responses.setdefault("401", problem_response_spec(401))
             else:

@@ -160,7 +160,8 @@ async def test_an_edition_walks_the_whole_machine(w: World) -> None:
         if action == "publish_results":
             refused = await step(w, competition, action=action)
             problem = assert_problem(refused, 409, "competition.results_not_ready")
-            assert "Rounds still open" in problem["problems"][0]
+            assert problem["problems"][0]["code"] == "competition.rounds_open"
+            assert "Rounds still open" in problem["problems"][0]["message"]
             await close_rounds(w, competition, w.admin)
         response = await step(w, competition, action=action)
         assert response.status_code == 200, f"{action}: {response.text}"

@@ -134,11 +134,18 @@ async def test_the_decree_waits_for_the_amended_announcements_window(ew: EvalWor
 
     await end_window(ew, final["id"])
     body = problem(await decree(ew), 409, "competition.results_not_ready")
-    assert body["problems"] == ["An announcement's objection window is still open."]
+    assert body["problems"] == [
+        {
+            "code": "competition.objection_window_open",
+            "message": "An announcement's objection window is still open.",
+        }
+    ]
     objection = await filed(ew, amendment["id"], e[0])
     await end_window(ew, amendment["id"])
     body = problem(await decree(ew), 409, "competition.results_not_ready")
-    assert body["problems"] == ["1 objections are not decided."]
+    assert body["problems"] == [
+        {"code": "competition.objections_pending", "message": "1 objections are not decided."}
+    ]
     ok(await review(ew, objection["id"], "dismissed"))
     ok(await decree(ew))
     tiers = {a["submission_id"]: a["tier"] for a in await awards_of(ew)}

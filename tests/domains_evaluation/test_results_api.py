@@ -591,23 +591,42 @@ async def test_the_decree_waits_for_the_rounds_the_windows_and_the_objections(
 
     body = problem(await decree(ew), 409, "competition.results_not_ready")
     assert body["problems"] == [
-        "Rounds still open: 2 (Presentasi dan Wawancara).",
-        "An announcement's objection window is still open.",
+        {
+            "code": "competition.rounds_open",
+            "message": "Rounds still open: 2 (Presentasi dan Wawancara).",
+        },
+        {
+            "code": "competition.objection_window_open",
+            "message": "An announcement's objection window is still open.",
+        },
     ]
     ok(await ew.close(ew.round2))
     objection = await filed(ew, outcome["id"], edition.entries[0])
     await end_window(ew, outcome["id"])
     body = problem(await decree(ew), 409, "competition.results_not_ready")
     assert body["problems"] == [
-        "1 objections are not decided.",
-        "The final results have not been announced.",
+        {"code": "competition.objections_pending", "message": "1 objections are not decided."},
+        {
+            "code": "competition.final_results_missing",
+            "message": "The final results have not been announced.",
+        },
     ]
     ok(await review(ew, objection["id"], "dismissed"))
     body = problem(await decree(ew), 409, "competition.results_not_ready")
-    assert body["problems"] == ["The final results have not been announced."]
+    assert body["problems"] == [
+        {
+            "code": "competition.final_results_missing",
+            "message": "The final results have not been announced.",
+        }
+    ]
     final = await announced(ew, "final_results")
     body = problem(await decree(ew), 409, "competition.results_not_ready")
-    assert body["problems"] == ["An announcement's objection window is still open."]
+    assert body["problems"] == [
+        {
+            "code": "competition.objection_window_open",
+            "message": "An announcement's objection window is still open.",
+        }
+    ]
     competition = ok(await ew.client.get(f"/v1/competitions/{ew.competition.id}"))
     assert competition["status"] == "evaluation"
     assert await awards_of(ew, competition_id=str(ew.competition.id)) == []

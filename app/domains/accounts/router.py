@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from app.core.concurrency import IfMatchDep, IfNoneMatchDep, etag
 from app.core.errors import BadRequest
-from app.core.openapi import not_modified, problems
+from app.core.openapi import component, not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.query import BLANK_SEARCH, SearchText
@@ -43,7 +43,7 @@ router = APIRouter(tags=["identity"], route_class=PolicyRoute)
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 
-class TokenForm(BaseModel):
+class PasswordGrantForm(BaseModel):
     """The OAuth 2 password grant (RFC 6749 section 4.3), as Swagger UI's Authorize sends it."""
 
     model_config = ConfigDict(extra="ignore")
@@ -67,8 +67,8 @@ _TOKEN_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TokenRequest.model_json_schema()},
-            FORM_MEDIA_TYPE: {"schema": TokenForm.model_json_schema()},
+            "application/json": {"schema": component(TokenRequest)},
+            FORM_MEDIA_TYPE: {"schema": component(PasswordGrantForm)},
         },
     }
 }
@@ -85,7 +85,7 @@ async def _token_request(request: Request) -> TokenRequest:
                 raise BadRequest(
                     "auth.unsupported_grant_type", "Only the password grant is supported."
                 )
-            grant = TokenForm.model_validate(form)
+            grant = PasswordGrantForm.model_validate(form)
             return TokenRequest(email=grant.username, password=grant.password)
         if not raw:
             raise RequestValidationError(

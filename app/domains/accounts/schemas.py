@@ -159,6 +159,8 @@ class PasswordChange(BaseModel):
 
 
 class TokenRequest(BaseModel):
+    """Sign in with an account's email and password (JSON)."""
+
     model_config = ConfigDict(extra="forbid")
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]

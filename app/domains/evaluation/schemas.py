@@ -93,7 +93,7 @@ class ScoreRead(BaseModel):
     comment: str | None
 
 
-class AnswerRead(BaseModel):
+class SubmissionAnswerRead(BaseModel):
     """The entry's answer to one criterion of its edition's first round."""
 
     criterion_id: uuid.UUID
@@ -121,7 +121,9 @@ class AssignmentRead(BaseModel):
     ended_at: datetime | None
     replaced_by_id: uuid.UUID | None
     scores: list[ScoreRead]
-    answers: list[AnswerRead] = Field(description="The entry's answers, for the evaluator.")
+    answers: list[SubmissionAnswerRead] = Field(
+        description="The entry's answers, for the evaluator."
+    )
     created_at: datetime
     updated_at: datetime
     version: int

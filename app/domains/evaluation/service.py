@@ -37,7 +37,6 @@ from app.domains.evaluation.repository import (
     conflict_of_interest,
 )
 from app.domains.evaluation.schemas import (
-    AnswerRead,
     AssignmentCreate,
     AssignmentRead,
     AssignmentSummary,
@@ -53,6 +52,7 @@ from app.domains.evaluation.schemas import (
     RoundRanking,
     ScoreRead,
     ScoresPut,
+    SubmissionAnswerRead,
 )
 from app.domains.submissions.repository import SubmissionRepository
 from app.models.competitions import Competition, CompetitionRound
@@ -204,7 +204,9 @@ async def read_model(session: AsyncSession, assignment: Assignment) -> Assignmen
         replaced_by_id=assignment.replaced_by_id,
         scores=[ScoreRead.model_validate(score) for score in scores],
         answers=[
-            AnswerRead(criterion_id=a.criterion_id, text=a.text, evidence_links=a.evidence_links)
+            SubmissionAnswerRead(
+                criterion_id=a.criterion_id, text=a.text, evidence_links=a.evidence_links
+            )
             for a in answers
         ],
         created_at=assignment.created_at,

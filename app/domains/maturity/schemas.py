@@ -262,7 +262,9 @@ class AssessmentReview(BaseModel):
     ]
 
 
-class AnswerRead(BaseModel):
+class AssessmentAnswerRead(BaseModel):
+    """The hub's answer to one question of its assessment, with the verifier's re-score."""
+
     question_code: str
     option_code: str
     self_score: float
@@ -303,7 +305,7 @@ class AssessmentRead(AssessmentSummary):
     questions_total: int
     questions_answered: int
     aspects: list[AspectScore]
-    answers: list[AnswerRead]
+    answers: list[AssessmentAnswerRead]
 
 
 class AssessmentPage(Page[AssessmentSummary]):

@@ -39,9 +39,9 @@ from app.domains.audit import service as audit
 from app.domains.hubs.service import get_hub, manages, writable_hub
 from app.domains.maturity.repository import AssessmentRepository, InstrumentRepository
 from app.domains.maturity.schemas import (
-    AnswerRead,
     AnswersPut,
     AspectScore,
+    AssessmentAnswerRead,
     AssessmentCreate,
     AssessmentFilter,
     AssessmentRead,
@@ -415,7 +415,7 @@ async def view(session: AsyncSession, assessment: MaturityAssessment) -> Assessm
                 for aspect, weight in structure.aspects
             ],
             "answers": [
-                AnswerRead(
+                AssessmentAnswerRead(
                     question_code=a.question_code,
                     option_code=a.option_code,
                     self_score=_score_of(structure, a.question_code, a.option_code),

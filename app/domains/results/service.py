@@ -686,14 +686,19 @@ async def review_objection(
 # --- decree and awards ----------------------------------------------------------------------
 
 
-async def decree_problems(session: AsyncSession, competition: Competition) -> list[str]:
-    """Why the results cannot be decreed yet (empty: they can)."""
-    problems: list[str] = []
+async def decree_problems(session: AsyncSession, competition: Competition) -> list[dict[str, str]]:
+    """Why the results cannot be decreed yet, each `{code, message}` (empty: they can)."""
+    problems: list[dict[str, str]] = []
+
+    def problem(code: str, message: str) -> None:
+        problems.append({"code": code, "message": message})
+
     rounds = await CompetitionRepository(session).rounds(competition.id)
     still_open = [r for r in rounds if r.status is RoundStatus.open]
     if still_open:
-        problems.append(
-            "Rounds still open: " + ", ".join(f"{r.position} ({r.name})" for r in still_open) + "."
+        problem(
+            "competition.rounds_open",
+            "Rounds still open: " + ", ".join(f"{r.position} ({r.name})" for r in still_open) + ".",
         )
     now = dates.now()
     announcements = list(
@@ -702,7 +707,10 @@ async def decree_problems(session: AsyncSession, competition: Competition) -> li
         )
     )
     if any(a.objection_days > 0 and now <= a.objections_close_at for a in announcements):
-        problems.append("An announcement's objection window is still open.")
+        problem(
+            "competition.objection_window_open",
+            "An announcement's objection window is still open.",
+        )
     pending = await session.scalar(
         select(func.count())
         .select_from(Objection)
@@ -713,7 +721,7 @@ async def decree_problems(session: AsyncSession, competition: Competition) -> li
         )
     )
     if pending:
-        problems.append(f"{pending} objections are not decided.")
+        problem("competition.objections_pending", f"{pending} objections are not decided.")
     tiered = await session.scalar(
         select(func.count()).where(
             Submission.competition_id == competition.id,
@@ -723,7 +731,7 @@ async def decree_problems(session: AsyncSession, competition: Competition) -> li
     )
     finals = [a for a in announcements if a.kind is AnnouncementKind.final_results]
     if tiered and not finals:
-        problems.append("The final results have not been announced.")
+        problem("competition.final_results_missing", "The final results have not been announced.")
     return problems
 
 
@@ -734,7 +742,7 @@ async def decree(session: AsyncSession, principal: Principal, competition: Compe
     if problems:
         raise Conflict(
             "competition.results_not_ready",
-            "The results cannot be decreed: " + " ".join(problems),
+            "The results cannot be decreed: " + " ".join(p["message"] for p in problems),
             extra={"problems": problems},
         )
     holders = list(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints
 
 from app.core.errors import ProblemFieldError
 from app.core.pagination import Page
@@ -193,12 +193,21 @@ MixedSyncItem = Annotated[
 ]
 
 
-# Items are validated one by one by the service (a bad item fails alone), so the body's model
-# only describes them: `SkipValidation` keeps each item's schema in the OpenAPI document.
+def _as_sent(item: Any) -> Any:
+    return item
+
+
+def described_as(item_type: Any) -> Any:
+    """An item taken as sent, described in the document as `item_type`: items are validated
+    one by one by the service (a bad item fails alone), so the body's model only describes
+    them. (`SkipValidation` would copy the item's schema inline; this references it.)"""
+    return PlainValidator(_as_sent, json_schema_input_type=item_type)
+
+
 class UnitSyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[SkipValidation[UnitSyncItem]] = Field(
+    items: list[Annotated[Any, described_as(UnitSyncItem)]] = Field(
         description="Units, parents before their sub-units or in any order."
     )
 
@@ -206,25 +215,25 @@ class UnitSyncBatch(BaseModel):
 class InnovationSyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[SkipValidation[InnovationSyncItem]]
+    items: list[Annotated[Any, described_as(InnovationSyncItem)]]
 
 
 class ReplicationSyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[SkipValidation[ReplicationSyncItem]]
+    items: list[Annotated[Any, described_as(ReplicationSyncItem)]]
 
 
 class HubActivitySyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[SkipValidation[HubActivitySyncItem]]
+    items: list[Annotated[Any, described_as(HubActivitySyncItem)]]
 
 
 class MixedSyncBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    items: list[SkipValidation[MixedSyncItem]] = Field(
+    items: list[Annotated[Any, described_as(MixedSyncItem)]] = Field(
         description="Items of several resources, each naming its `resource`; applied units "
         "first, then innovations, replications and hub activities, so an item can name a "
         "record of the same batch."
