@@ -25,7 +25,6 @@ from inovasi_client.api.identity import create_access_token, get_me
 from inovasi_client.api.institutions import create_institution, get_institution
 from inovasi_client.api.regions import get_region, list_regions
 from inovasi_client.models import (
-    CreateAccessTokenJsonTokenRequest,
     InstitutionCreate,
     InstitutionKind,
     InstitutionRead,
@@ -33,6 +32,7 @@ from inovasi_client.models import (
     Problem,
     RegionPage,
     RegionRead,
+    TokenRequest,
     TokenResponse,
 )
 from inovasi_client.types import Unset
@@ -58,7 +58,7 @@ def describe(problem: Problem) -> str:
 def sign_in(base_url: str, email: str, password: str) -> str:
     """An access token for the account (the token endpoint's JSON body)."""
     with Client(base_url=base_url, raise_on_unexpected_status=True) as anonymous:
-        body = CreateAccessTokenJsonTokenRequest(email=email, password=password)
+        body = TokenRequest(email=email, password=password)
         token = create_access_token.sync(client=anonymous, body=body)
     if not isinstance(token, TokenResponse):
         fail("sign in", token)
