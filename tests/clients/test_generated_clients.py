@@ -172,6 +172,10 @@ def python_client(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True, text=True, check=False, timeout=300,
     )  # fmt: skip
     assert (out / "inovasi_client" / "__init__.py").is_file(), generated.stdout + generated.stderr
+    subprocess.run(
+        [sys.executable, "clients/python/allow_anonymous.py", "openapi.json", str(out)],
+        cwd=PROJECT_ROOT, check=True, timeout=60,
+    )  # fmt: skip
     return out
 
 
