@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck openapi openapi-check client-check pytest migrate seed demo clean
+.PHONY: run test install lint typecheck openapi openapi-check client-check python-client-check pytest migrate seed demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,8 @@ run: $(STAMP)
 	$(BIN)/inovasi demo
 	$(BIN)/inovasi serve
 
-## Set up and run every check: lint, types, OpenAPI drift, tests, TypeScript client.
-test: $(STAMP) lint typecheck openapi-check pytest client-check
+## Set up and run every check: lint, types, OpenAPI drift, both generated clients, tests.
+test: $(STAMP) lint typecheck openapi-check python-client-check client-check pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -43,11 +43,16 @@ PYTEST_WORKERS ?= 2
 pytest: $(STAMP)
 	$(BIN)/python -m scripts.run_pytest -n $(PYTEST_WORKERS) --dist loadfile
 
+# The TypeScript client (openapi-typescript, openapi-fetch): skipped without Node.js.
 client-check: $(STAMP)
 	bash scripts/check_typescript_client.sh
+
+# The Python client (openapi-python-client): fails on any generator warning.
+python-client-check: $(STAMP)
+	bash scripts/check_python_client.sh
 
 migrate seed demo: $(STAMP)
 	$(BIN)/inovasi $@
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .build

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Generate a TypeScript client from the committed openapi.json (openapi-typescript) and
-# type-check clients/typescript/check.ts against it (tsc). Skipped, with exit 0, without Node.js.
+# Generate a TypeScript client from the committed openapi.json (openapi-typescript) and compile
+# clients/typescript/check.ts (the document's contract, as types) and program.ts (a program on
+# openapi-fetch that signs in, lists, reads, creates and handles problems) against it with tsc
+# (strict; output in clients/typescript/dist, not committed; tests/clients runs the program).
+# Skipped, with exit 0, without Node.js.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,9 +31,20 @@ else
 fi
 
 echo "client-check: openapi-typescript openapi.json -> clients/typescript/schema.d.ts"
-npx --no -- openapi-typescript ../../openapi.json -o schema.d.ts
+# openapi-typescript prints its warnings as " ⚠  ..." and its errors as " ✘  ...": any is a failure.
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+status=0
+npx --no -- openapi-typescript ../../openapi.json -o schema.d.ts >"$log" 2>&1 || status=$?
+cat "$log"
+if [ "$status" -ne 0 ] || grep -q -e '⚠' -e '✘' "$log"; then
+    echo "client-check: FAILED: openapi-typescript exited $status with these warning(s):"
+    grep -e '⚠' -e '✘' "$log" || true
+    exit 1
+fi
 
-echo "client-check: tsc -p clients/typescript"
+rm -rf dist
+echo "client-check: tsc -p clients/typescript (check.ts, program.ts)"
 npx --no -- tsc -p .
 
-echo "client-check: OK (TypeScript client generated from openapi.json type-checks)"
+echo "client-check: OK (TypeScript client generated from openapi.json; check.ts and program.ts compile)"

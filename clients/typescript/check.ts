@@ -27,6 +27,13 @@ type ErrorStatus<R> = {
 
 type ProblemResponse = { content: { "application/problem+json": Problem } };
 
+/** The keys of T that may be left out. */
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+
+/** Problem members the server sends only when they apply: optional, and never null (a strict
+ * program that reads `problem.errors.length` without looking first must not compile). */
+type ProblemOptionalMembers = "errors" | "problems" | "current_status" | "allowed_actions";
+
 // --- operations ------------------------------------------------------------------------------
 
 /** Operation ids are the route function names (clients read them as listInstitutions, ...). */
@@ -301,6 +308,10 @@ export type Assertions = [
       Schemas["TokenRequest"]
     >
   >,
+  Expect<Equals<NonNullable<Problem["errors"]>, Schemas["ProblemFieldError"][]>>,
+  Expect<Equals<Exclude<ProblemOptionalMembers, OptionalKeys<Problem>>, never>>,
+  Expect<Equals<Extract<Problem[ProblemOptionalMembers], null>, never>>,
+  Expect<Equals<OptionalKeys<Schemas["ProblemFieldError"]>, "pointer" | "parameter">>,
   Expect<Equals<Institution, Schemas["InstitutionRead"]>>,
   Expect<Equals<Innovation, Schemas["InnovationRead"]>>,
   Expect<Equals<InnovationPage["items"], Schemas["InnovationSummary"][]>>,
