@@ -51,6 +51,15 @@ _RETRY_AFTER = {
     "schema": {"type": "integer", "minimum": 1},
 }
 _HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The bearer challenge (RFC 6750): `Bearer`, or `Bearer "
+            'error="invalid_token"` for a bad, revoked or expired credential, `Bearer '
+            'error="invalid_request"` for a malformed header.',
+            "schema": {"type": "string"},
+            "required": True,
+        }
+    },
     429: {"Retry-After": {**_RETRY_AFTER, "required": True}},
     503: {"Retry-After": _RETRY_AFTER},
 }

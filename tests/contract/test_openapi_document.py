@@ -267,6 +267,16 @@ def test_every_operation_that_reads_the_database_declares_503_and_429() -> None:
     assert checked > 100
 
 
+def test_every_401_declares_its_bearer_challenge() -> None:
+    checked = 0
+    for _, _, operation in operations():
+        if "401" in operation["responses"]:
+            header = _problem_response(operation, "401")["headers"]["WWW-Authenticate"]
+            assert header["required"] is True
+            checked += 1
+    assert checked > 100
+
+
 def test_the_probes_declare_what_they_can_answer() -> None:
     liveness = DOC["paths"]["/livez"]["get"]["responses"]
     assert "503" not in liveness
