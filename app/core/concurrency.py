@@ -10,9 +10,10 @@ it satisfies the requirement: a client that sends it says, on purpose, "whatever
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
+from pydantic import BaseModel
 
 from app.core.errors import AppError, PreconditionFailed, PreconditionRequired
 
@@ -126,3 +127,26 @@ async def if_none_match_header(if_none_match: IfNoneMatchHeader = None) -> Preco
 IfMatchDep = Annotated[Preconditions, Depends(if_match_header)]
 IfMatchRequiredDep = Annotated[Preconditions, Depends(if_match_required_header)]
 IfNoneMatchDep = Annotated[Preconditions, Depends(if_none_match_header)]
+
+
+class Versioned(Protocol):
+    """A record with a version: its ETag."""
+
+    @property
+    def version(self) -> int: ...
+
+
+BodyT = TypeVar("BodyT")
+ReadT = TypeVar("ReadT", bound=BaseModel)
+
+
+def versioned(response: Response, record: Versioned, body: BodyT) -> BodyT:
+    """`body` with the record's ETag set on the response: every read and write of a versioned
+    record answers with the version it reached."""
+    response.headers["ETag"] = etag(record.version)
+    return body
+
+
+def read_versioned(schema: type[ReadT], record: Versioned, response: Response) -> ReadT:
+    """The record read as `schema`, with its ETag."""
+    return versioned(response, record, schema.model_validate(record))

@@ -144,3 +144,29 @@ async def keyset_rows(
         lambda last: [last[n] for n in labels],
         count_stmt if count_stmt is not None else stmt,
     )
+
+
+ModelT = TypeVar("ModelT")
+
+
+class RepositoryBase(Generic[ModelT]):
+    """What every repository of one table does alike: read one row by id (optionally locked
+    for the write that follows), add, delete. Subclasses set `model` and add their queries."""
+
+    model: type[ModelT]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, record_id: Any, *, for_update: bool = False) -> ModelT | None:
+        """The row by primary key, or None; `for_update` locks it and re-reads it from the
+        database (never a stale copy from the session)."""
+        return await self.session.get(
+            self.model, record_id, with_for_update=for_update, populate_existing=for_update
+        )
+
+    def add(self, record: ModelT) -> None:
+        self.session.add(record)
+
+    async def delete(self, record: ModelT) -> None:
+        await self.session.delete(record)
