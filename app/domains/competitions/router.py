@@ -12,7 +12,7 @@ from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
-from app.domains.competitions import service
+from app.domains.competitions import access, service, structure
 from app.domains.competitions.schemas import (
     CategoryCreate,
     CategoryPage,
@@ -94,7 +94,7 @@ async def get_competition(
     cond: IfNoneMatchDep,
 ) -> CompetitionRead:
     """Get one edition; a draft only within the caller's reach."""
-    competition = await service.get_competition(session, principal, competition_id)
+    competition = await access.get_competition(session, principal, competition_id)
     cond.check_not_modified(competition.version)
     return _read(CompetitionRead, competition, response)
 
@@ -134,9 +134,9 @@ async def get_competition_readiness(
     session: SessionDep, principal: CurrentPrincipal, competition_id: uuid.UUID
 ) -> CompetitionReadiness:
     """What still stops registration from opening: the checks `open_registration` makes."""
-    competition = await service.get_competition(session, principal, competition_id)
-    if not service.runs(principal, competition):
-        raise service.out_of_scope()
+    competition = await access.get_competition(session, principal, competition_id)
+    if not access.runs(principal, competition):
+        raise access.out_of_scope()
     found = await service.readiness_problems(session, competition)
     return CompetitionReadiness.model_validate({"ready": not found, "problems": found})
 
@@ -168,7 +168,7 @@ async def list_competition_groups(
     session: SessionDep, principal: MaybePrincipal, competition_id: uuid.UUID, page: PageDep
 ) -> GroupPage:
     """The edition's groups and their entry rules, by code."""
-    result = await service.list_parts(session, principal, competition_id, CompetitionGroup, page)
+    result = await structure.list_parts(session, principal, competition_id, CompetitionGroup, page)
     return GroupPage.model_validate(result, from_attributes=True)
 
 
@@ -185,7 +185,7 @@ async def create_competition_group(
     response: Response,
 ) -> GroupRead:
     """Add a group with its rules (the edition must be a draft)."""
-    group = await service.create_group(session, principal, competition_id, body)
+    group = await structure.create_group(session, principal, competition_id, body)
     response.headers["Location"] = f"/v1/competitions/{competition_id}/groups/{group.id}"
     return _read(GroupRead, group, response)
 
@@ -203,7 +203,7 @@ async def get_competition_group(
     cond: IfNoneMatchDep,
 ) -> GroupRead:
     """Get one group."""
-    group = await service.get_part(session, principal, service.GROUP, group_id, competition_id)
+    group = await structure.get_part(session, principal, structure.GROUP, group_id, competition_id)
     cond.check_not_modified(group.version)
     return _read(GroupRead, group, response)
 
@@ -221,8 +221,8 @@ async def update_competition_group(
     cond: IfMatchRequiredDep,
 ) -> GroupRead:
     """Change a group or its rules (the edition must be a draft)."""
-    group = await service.update_part(
-        session, principal, service.GROUP, group_id, competition_id, body, cond
+    group = await structure.update_part(
+        session, principal, structure.GROUP, group_id, competition_id, body, cond
     )
     return _read(GroupRead, group, response)
 
@@ -240,7 +240,7 @@ async def delete_competition_group(
     cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a group and its criteria (the edition must be a draft)."""
-    await service.delete_part(session, principal, service.GROUP, group_id, competition_id, cond)
+    await structure.delete_part(session, principal, structure.GROUP, group_id, competition_id, cond)
 
 
 # --- categories -----------------------------------------------------------------------------
@@ -251,7 +251,9 @@ async def list_competition_categories(
     session: SessionDep, principal: MaybePrincipal, competition_id: uuid.UUID, page: PageDep
 ) -> CategoryPage:
     """The edition's categories, by code."""
-    result = await service.list_parts(session, principal, competition_id, CompetitionCategory, page)
+    result = await structure.list_parts(
+        session, principal, competition_id, CompetitionCategory, page
+    )
     return CategoryPage.model_validate(result, from_attributes=True)
 
 
@@ -268,7 +270,7 @@ async def create_competition_category(
     response: Response,
 ) -> CategoryRead:
     """Add a category (the edition must be a draft)."""
-    category = await service.create_category(session, principal, competition_id, body)
+    category = await structure.create_category(session, principal, competition_id, body)
     response.headers["Location"] = f"/v1/competitions/{competition_id}/categories/{category.id}"
     return _read(CategoryRead, category, response)
 
@@ -286,8 +288,8 @@ async def get_competition_category(
     cond: IfNoneMatchDep,
 ) -> CategoryRead:
     """Get one category."""
-    category = await service.get_part(
-        session, principal, service.CATEGORY, category_id, competition_id
+    category = await structure.get_part(
+        session, principal, structure.CATEGORY, category_id, competition_id
     )
     cond.check_not_modified(category.version)
     return _read(CategoryRead, category, response)
@@ -307,8 +309,8 @@ async def update_competition_category(
     cond: IfMatchRequiredDep,
 ) -> CategoryRead:
     """Change a category (the edition must be a draft)."""
-    category = await service.update_part(
-        session, principal, service.CATEGORY, category_id, competition_id, body, cond
+    category = await structure.update_part(
+        session, principal, structure.CATEGORY, category_id, competition_id, body, cond
     )
     return _read(CategoryRead, category, response)
 
@@ -326,8 +328,8 @@ async def delete_competition_category(
     cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a category (the edition must be a draft)."""
-    await service.delete_part(
-        session, principal, service.CATEGORY, category_id, competition_id, cond
+    await structure.delete_part(
+        session, principal, structure.CATEGORY, category_id, competition_id, cond
     )
 
 
@@ -339,7 +341,7 @@ async def list_competition_rounds(
     session: SessionDep, principal: MaybePrincipal, competition_id: uuid.UUID, page: PageDep
 ) -> RoundPage:
     """The edition's rounds, in order."""
-    result = await service.list_parts(session, principal, competition_id, CompetitionRound, page)
+    result = await structure.list_parts(session, principal, competition_id, CompetitionRound, page)
     return RoundPage.model_validate(result, from_attributes=True)
 
 
@@ -356,7 +358,7 @@ async def create_competition_round(
     response: Response,
 ) -> RoundRead:
     """Add a round, after the last unless a position is given (the edition must be a draft)."""
-    round_ = await service.create_round(session, principal, competition_id, body)
+    round_ = await structure.create_round(session, principal, competition_id, body)
     response.headers["Location"] = f"/v1/rounds/{round_.id}"
     return _read(RoundRead, round_, response)
 
@@ -370,7 +372,7 @@ async def get_round(
     cond: IfNoneMatchDep,
 ) -> RoundRead:
     """Get one round."""
-    round_ = await service.get_part(session, principal, service.ROUND, round_id)
+    round_ = await structure.get_part(session, principal, structure.ROUND, round_id)
     cond.check_not_modified(round_.version)
     return _read(RoundRead, round_, response)
 
@@ -385,8 +387,8 @@ async def update_round(
     cond: IfMatchRequiredDep,
 ) -> RoundRead:
     """Change a round (the edition must be a draft)."""
-    round_ = await service.update_part(
-        session, principal, service.ROUND, round_id, None, body, cond
+    round_ = await structure.update_part(
+        session, principal, structure.ROUND, round_id, None, body, cond
     )
     return _read(RoundRead, round_, response)
 
@@ -400,7 +402,7 @@ async def delete_round(
     session: SessionDep, principal: CurrentPrincipal, round_id: uuid.UUID, cond: IfMatchRequiredDep
 ) -> None:
     """Remove a round and its criteria (the edition must be a draft)."""
-    await service.delete_part(session, principal, service.ROUND, round_id, None, cond)
+    await structure.delete_part(session, principal, structure.ROUND, round_id, None, cond)
 
 
 # --- criteria -------------------------------------------------------------------------------
@@ -415,7 +417,7 @@ async def list_round_criteria(
     group_id: Annotated[uuid.UUID | None, Query(description="One group's criteria.")] = None,
 ) -> CriterionPage:
     """The round's weighted criteria, by group and position."""
-    result = await service.list_criteria(session, principal, round_id, group_id, page)
+    result = await structure.list_criteria(session, principal, round_id, group_id, page)
     return CriterionPage.model_validate(result, from_attributes=True)
 
 
@@ -432,7 +434,7 @@ async def create_round_criterion(
     response: Response,
 ) -> CriterionRead:
     """Add a criterion for one group (the edition must be a draft)."""
-    criterion = await service.create_criterion(session, principal, round_id, body)
+    criterion = await structure.create_criterion(session, principal, round_id, body)
     response.headers["Location"] = f"/v1/rounds/{round_id}/criteria/{criterion.id}"
     return _read(CriterionRead, criterion, response)
 
@@ -449,8 +451,8 @@ async def get_round_criterion(
     cond: IfNoneMatchDep,
 ) -> CriterionRead:
     """Get one criterion."""
-    criterion = await service.get_part(
-        session, principal, service.CRITERION, criterion_id, round_id
+    criterion = await structure.get_part(
+        session, principal, structure.CRITERION, criterion_id, round_id
     )
     cond.check_not_modified(criterion.version)
     return _read(CriterionRead, criterion, response)
@@ -467,8 +469,8 @@ async def update_round_criterion(
     cond: IfMatchRequiredDep,
 ) -> CriterionRead:
     """Change a criterion (the edition must be a draft)."""
-    criterion = await service.update_part(
-        session, principal, service.CRITERION, criterion_id, round_id, body, cond
+    criterion = await structure.update_part(
+        session, principal, structure.CRITERION, criterion_id, round_id, body, cond
     )
     return _read(CriterionRead, criterion, response)
 
@@ -486,4 +488,6 @@ async def delete_round_criterion(
     cond: IfMatchRequiredDep,
 ) -> None:
     """Remove a criterion (the edition must be a draft)."""
-    await service.delete_part(session, principal, service.CRITERION, criterion_id, round_id, cond)
+    await structure.delete_part(
+        session, principal, structure.CRITERION, criterion_id, round_id, cond
+    )

@@ -27,7 +27,8 @@ from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
-from app.domains.competitions import service as competitions
+from app.domains.competitions import access as competitions
+from app.domains.competitions import structure
 from app.domains.competitions.repository import CompetitionRepository
 from app.domains.evaluation import ranking
 from app.domains.evaluation.repository import (
@@ -86,7 +87,7 @@ async def _round(
     session: AsyncSession, principal: Principal | None, round_id: uuid.UUID
 ) -> tuple[CompetitionRound, Competition]:
     """The round and its edition if the caller may see them; 404 otherwise."""
-    round_ = await competitions.get_part(session, principal, competitions.ROUND, round_id)
+    round_ = await structure.get_part(session, principal, structure.ROUND, round_id)
     competition = await CompetitionRepository(session).get(round_.competition_id)
     assert competition is not None  # foreign key
     return round_, competition

@@ -30,7 +30,7 @@ from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult, SortKey, keyset_page
 from app.domains.audit import service as audit
-from app.domains.competitions import service as competitions
+from app.domains.competitions import access as competitions
 from app.domains.competitions.repository import CompetitionRepository
 from app.domains.evaluation.repository import EvaluationRepository
 from app.domains.innovations.service import visibility_for as catalogue_visibility

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden
 from app.core.security import Principal
-from app.domains.competitions import service as competitions
+from app.domains.competitions import access as competitions
 from app.domains.competitions.repository import CompetitionRepository
 from app.models.competitions import CompetitionGroup
 from app.models.enums import CompetitionStatus, RoundOutcome, ScreeningOutcome, SubmissionStatus

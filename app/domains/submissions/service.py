@@ -38,7 +38,7 @@ from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
-from app.domains.competitions import service as competitions
+from app.domains.competitions import access as competitions
 from app.domains.submissions.repository import (
     RESULTS_OUT,
     SubmissionRepository,
