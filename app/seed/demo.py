@@ -12,12 +12,13 @@ from app.core.security import API_KEY_PREFIX, hash_api_key
 from app.models.accounts import ApiKey, User
 from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit
-
-DEMO_NAMESPACE = uuid.UUID("5b0f4a55-8d0e-4a43-9a57-6f1d3c2b7e10")
-
-
-def demo_id(kind: str, name: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{name}")
+from app.seed.demo_competitions import load_demo_competitions
+from app.seed.demo_evaluation import load_demo_evaluation
+from app.seed.demo_hubs import load_demo_hubs
+from app.seed.demo_innovations import load_demo_innovations
+from app.seed.demo_network import load_demo_network
+from app.seed.demo_replications import load_demo_replications
+from app.seed.ids import demo_id
 
 
 @dataclass(frozen=True)
@@ -245,14 +246,6 @@ async def load_demo(session: AsyncSession) -> int:
             await session.flush()
             added += 1
         added += await _add_units(session, institution_id, spec.units, None)
-    # These modules import demo_id from here.
-    from app.seed.demo_competitions import load_demo_competitions
-    from app.seed.demo_evaluation import load_demo_evaluation
-    from app.seed.demo_hubs import load_demo_hubs
-    from app.seed.demo_innovations import load_demo_innovations
-    from app.seed.demo_network import load_demo_network
-    from app.seed.demo_replications import load_demo_replications
-
     added += await load_demo_hubs(session)  # before the accounts: the hub admin names its hub
     added += await _add_accounts(session)
     added += await load_demo_innovations(session)

@@ -28,7 +28,7 @@ from app.models.enums import (
 )
 from app.models.innovations import Innovation
 from app.models.submissions import Submission, SubmissionAnswer
-from app.seed.demo import demo_id
+from app.seed.ids import demo_id
 
 KEMENPAN = "Kementerian Pendayagunaan Aparatur Negara dan Reformasi Birokrasi"
 LEGAL_BASIS = ["Peraturan Menteri PANRB Nomor 91 Tahun 2021"]

@@ -53,9 +53,9 @@ from app.models.evaluation import Assignment, AssignmentScore, RoundResult
 from app.models.innovations import Innovation
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
-from app.seed.demo import demo_id
 from app.seed.demo_competitions import KEMENPAN, KIPP_2023_WEIGHTS
 from app.seed.demo_innovations import DEMI_SEPEDA_BAGUS
+from app.seed.ids import demo_id
 
 CODE = "KIPP-2022"
 ROUND2 = (("Presentasi", 40), ("Wawancara", 60))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import HubKind, HubStatus
 from app.models.hubs import Hub, HubMember
-from app.seed.demo import demo_id
+from app.seed.ids import demo_id
 
 PILOT_DECREE_2020 = "Keputusan Menteri PANRB Nomor 94 Tahun 2020"
 

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models.enums import InnovationStage, InnovationStatus, SustainabilityStatus
 from app.models.innovations import Innovation
 from app.models.institutions import Unit
-from app.seed.demo import demo_id
+from app.seed.ids import demo_id
 
 ILLUSTRATIVE = "[Ilustrasi] "  # the start of every section text the record does not give
 

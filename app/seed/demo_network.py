@@ -25,8 +25,8 @@ from app.models.enums import (
 )
 from app.models.hubs import HubActivity, HubActivityInnovation, HubActivityParticipant
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
-from app.seed.demo import demo_id
 from app.seed.demo_innovations import DEMI_SEPEDA_BAGUS
+from app.seed.ids import demo_id
 
 _SUMUT = "JIPP Provinsi Sumatera Utara"
 _JATIM = "JIPP Provinsi Jawa Timur"

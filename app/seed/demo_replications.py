@@ -30,13 +30,13 @@ from app.models.innovations import Innovation
 from app.models.institutions import Unit
 from app.models.replications import Replication
 from app.models.submissions import Award
-from app.seed.demo import demo_id
 from app.seed.demo_innovations import (
     DELI_SERDANG_EDUCATION,
     DEMI_SEPEDA_BAGUS,
     SMPN2,
     SMPN13,
 )
+from app.seed.ids import demo_id
 
 St = ReplicationStatus
 MEDAN_ORGANISASI = "Bagian Organisasi Sekretariat Daerah Kota Medan"

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.enums import Role
-from app.seed.demo import demo_id, load_demo
+from app.seed.demo import load_demo
+from app.seed.ids import demo_id
 from tests.conftest import KeyFactory
 
 
