@@ -17,8 +17,8 @@ The database is a copy (`CREATE DATABASE ... TEMPLATE`) of the one `bench.catalo
 the same `--rows` (built first if missing), made afresh every run, to which this run adds what
 the catalogue lacks: 38 provincial governments with an active regional hub each (the hub's
 members are the province's regencies and cities), a national competition open for
-registration, a secretariat API key and, per checkout, a city with one unit and a
-regional_system key of its own: each checkout pushes into its own institution, so the two
+registration, a secretariat API key and, per checkout, an institution (a lembaga) with one
+unit and a regional_system key of its own: each checkout pushes into its own institution, so the two
 write alike and neither sees the other's writes in what it reads (the feed's first page is the
 oldest changes). These are created through the API of the checkout this file runs in.
 
@@ -196,7 +196,7 @@ async def _worker(spec_file: str, side: str) -> None:
     from app.core.config import Settings
     from app.main import create_app
 
-    spec = json.loads(Path(spec_file).read_text())
+    spec = json.loads(Path(spec_file).read_text())  # noqa: ASYNC240 - before any request
     spec["keys"] = {**spec["keys"], "regional": spec["keys"][f"regional_{side}"]}
     settings = Settings(
         environment="production",
@@ -237,20 +237,24 @@ async def _worker(spec_file: str, side: str) -> None:
             scenario = scenarios[order["scenario"]]
             requests = int(order["requests"])
             statuses = Counter()
+            body = b""
             wall, cpu = time.perf_counter(), time.process_time()
             for _ in range(requests):
-                status, _body = await call(*scenario.next())
+                status, body = await call(*scenario.next())
                 statuses[status] += 1
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            _reply(
-                {
-                    "scenario": scenario.name,
-                    "requests": requests,
-                    "cpu_ms": cpu / requests * 1000,
-                    "wall_ms": wall / requests * 1000,
-                    "statuses": {str(k): v for k, v in statuses.items()},
-                }
-            )
+            reply: dict[str, Any] = {
+                "scenario": scenario.name,
+                "requests": requests,
+                "cpu_ms": cpu / requests * 1000,
+                "wall_ms": wall / requests * 1000,
+                "cpu_s": cpu,
+                "statuses": {str(k): v for k, v in statuses.items()},
+            }
+            if scenario.method == "POST":
+                # What the last push did: every push must write (`updated` = its items).
+                reply["last_totals"] = json.loads(body).get("totals")
+            _reply(reply)
 
 
 # --- the database and what the scenarios need ----------------------------------------------
@@ -266,7 +270,8 @@ async def _copy_database(rows: int) -> dict[str, Any]:
     """The catalogue database of `rows` (built if missing), copied afresh."""
     import asyncpg
 
-    from bench.catalogue import DB_NAME as CATALOGUE, database_url, dsn, prepare
+    from bench.catalogue import DB_NAME as CATALOGUE
+    from bench.catalogue import database_url, dsn, prepare
 
     catalogue = database_url()
     record = await prepare(catalogue, rows, reload=False, keep_indexes=False)
@@ -299,7 +304,9 @@ def _api_key(url: Any, role: str, institution: uuid.UUID | None = None) -> str:
     command = [str(BIN / "inovasi"), "create-api-key", "--role", role, "--name", f"compare {role}"]
     if institution is not None:
         command += ["--institution", str(institution)]
-    out = subprocess.run(command, env=_cli_env(url), capture_output=True, text=True, check=True)
+    out = subprocess.run(  # noqa: S603 - this checkout's own CLI
+        command, env=_cli_env(url), capture_output=True, text=True, check=True
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -330,14 +337,13 @@ async def _setup(url: Any) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn(url))
     try:
         sides: dict[str, str] = {}
-        for side, region in (("A", "12.71"), ("B", "12.72")):
+        for side in ("A", "B"):
             institution, unit = uuid.uuid4(), uuid.uuid4()
             await conn.execute(
                 "INSERT INTO institutions (id, name, kind, region_code, version) "
-                "VALUES ($1, $2, 'pemkot', $3, 1)",
+                "VALUES ($1, $2, 'lembaga', NULL, 1)",
                 institution,
-                f"Pemerintah Kota Bench Compare {side}",
-                region,
+                f"Lembaga Bench Compare {side}",
             )
             await conn.execute(
                 "INSERT INTO units (id, institution_id, name, external_id, version) "
@@ -346,12 +352,10 @@ async def _setup(url: Any) -> dict[str, Any]:
                 institution,
             )
             sides[side] = str(institution)
-        provinces = await conn.fetch(
-            "SELECT code, name FROM regions WHERE level = 1 ORDER BY code"
-        )
+        provinces = await conn.fetch("SELECT code, name FROM regions WHERE level = 1 ORDER BY code")
         members = await conn.fetch(
             "SELECT id, split_part(region_code, '.', 1) AS province FROM institutions "
-            "WHERE kind IN ('pemkab', 'pemkot') AND name NOT LIKE '%Bench Compare%' "
+            "WHERE kind IN ('pemkab', 'pemkot') "
             "ORDER BY region_code"
         )
         ministry = await conn.fetchval(
@@ -404,7 +408,7 @@ async def _setup(url: Any) -> dict[str, Any]:
                         "kind": "regional",
                         "host_institution_id": host.json()["id"],
                         "candidate_date": "2024-01-02",
-                        "contacts": [{"name": "Sekretariat JIPP", "role": "koordinator"}],
+                        "contacts": [{"name": "Sekretariat JIPP", "email": "jipp@example.go.id"}],
                     },
                 )
                 hub_id, etag = hub.json()["id"], hub.headers["etag"]
@@ -547,7 +551,7 @@ def _busy() -> tuple[float, float]:
 
 
 def _commit(checkout: Path) -> str:
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - git on a path given by the caller
         ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],  # noqa: S607
         capture_output=True,
         text=True,
@@ -613,7 +617,7 @@ def table(rows: Sequence[dict[str, Any]], warmup: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--base", type=Path, required=True, help="checkout A (before)")
+    parser.add_argument("--base", type=Path, help="checkout A (before); required")
     parser.add_argument(
         "--head", type=Path, default=None, help="checkout B (after); default this one"
     )
@@ -630,6 +634,8 @@ def main() -> None:
         asyncio.run(_worker(args.worker, args.side))
         return
 
+    if args.base is None:
+        parser.error("--base is required")
     from app.core.config import PROJECT_ROOT
 
     head = (args.head or PROJECT_ROOT).resolve()
@@ -656,7 +662,7 @@ def main() -> None:
             if hello["app"] != expected:
                 raise SystemExit(f"worker {side} imported {hello['app']}, not {expected}")
             for name, seen in hello["warmup"].items():
-                if set(seen["statuses"]) != {200}:
+                if set(seen["statuses"]) != {"200"}:
                     raise SystemExit(f"worker {side}, {name} warm-up: {seen}")
         print(f"workers ready: {json.dumps(ready)}", file=sys.stderr)
         for n in range(args.rounds):
@@ -668,22 +674,29 @@ def main() -> None:
                     started = time.perf_counter()
                     result = workers[side].run(name, requests)
                     busy2, total2 = _busy()
+                    seconds = time.perf_counter() - started
                     cores = (busy2 - busy) / (total2 - total) * (os.cpu_count() or 1)
+                    # Busy cores on the machine besides the measured process.
+                    others = max(0.0, cores - result["cpu_s"] / seconds)
                     load.append(os.getloadavg()[0])
                     sample = {
                         **result,
                         "side": side,
                         "round": n,
-                        "seconds": round(time.perf_counter() - started, 2),
+                        "seconds": round(seconds, 2),
                         "machine_busy_cores": round(cores, 2),
+                        "other_busy_cores": round(others, 2),
                         "loadavg_1m": load[-1],
                     }
                     if set(result["statuses"]) != {"200"}:
                         raise SystemExit(f"{side} {name}: statuses {result['statuses']}")
+                    totals = result.get("last_totals")
+                    if totals is not None and totals.get("updated") != PUSH_ITEMS:
+                        raise SystemExit(f"{side} {name}: a push wrote {totals}, not an update")
                     samples.append(sample)
                     print(
                         f"round {n + 1} {name} {side}: {result['cpu_ms']:.3f} ms CPU, "
-                        f"{result['wall_ms']:.3f} ms wall, machine {cores:.2f} cores busy",
+                        f"{result['wall_ms']:.3f} ms wall, {others:.2f} other cores busy",
                         file=sys.stderr,
                     )
     finally:
@@ -694,7 +707,7 @@ def main() -> None:
     rows = summarise(samples, scenarios)
     warmup = {side: hello["warmup"] for side, hello in ready.items()}
     today = date.today().isoformat()
-    busy_cores = [s["machine_busy_cores"] for s in samples]
+    busy_cores = [s["other_busy_cores"] for s in samples]
     report = {
         "date": today,
         "rows": args.rows,
@@ -707,7 +720,9 @@ def main() -> None:
         "push_items": PUSH_ITEMS,
         "hub_members": spec["hub_members"],
         "hubs": spec["hubs"],
-        "checkouts": {side: {"path": str(p), "commit": _commit(p)} for side, p in checkouts.items()},
+        "checkouts": {
+            side: {"path": str(p), "commit": _commit(p)} for side, p in checkouts.items()
+        },
         "machine": {
             "cpus": os.cpu_count(),
             "loadavg_1m_median": statistics.median(load),
@@ -731,8 +746,9 @@ def main() -> None:
         f"{args.rows:,} catalogue rows, {args.rounds} rounds, requests a round: "
         f"{report['requests_per_round']}; machine: {os.cpu_count()} CPUs, load average "
         f"(1 min) median {report['machine']['loadavg_1m_median']:.1f}, max "
-        f"{report['machine']['loadavg_1m_max']:.1f}; busy cores while measuring median "
-        f"{report['machine']['busy_cores_median']:.2f}\n"
+        f"{report['machine']['loadavg_1m_max']:.1f}; cores busy besides the measured process: "
+        f"median {report['machine']['busy_cores_median']:.2f}, max "
+        f"{report['machine']['busy_cores_max']:.2f}\n"
     )
     print(table(rows, warmup))
     print(f"\nwritten to {out}; run took {report['run_seconds']} s")
