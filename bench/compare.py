@@ -627,6 +627,12 @@ def main() -> None:
         "--scale", type=float, default=1.0, help="multiply every scenario's requests a round"
     )
     parser.add_argument("--only", default="", help="comma-separated scenarios")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results file; default .data/bench/compare-<date>.json",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--side", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -738,7 +744,7 @@ def main() -> None:
     from bench.catalogue import RESULTS_DIR
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"compare-{today}.json"
+    out = args.out or RESULTS_DIR / f"compare-{today}.json"
     out.write_text(json.dumps(report, indent=1))
 
     print(f"\n## {today}: A {_commit(base)} against B {_commit(head)}\n")
