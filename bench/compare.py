@@ -18,14 +18,15 @@ the same `--rows` (built first if missing), made afresh every run, to which this
 the catalogue lacks: 38 provincial governments with an active regional hub each (the hub's
 members are the province's regencies and cities), a national competition open for
 registration, a secretariat API key and, per checkout, an institution (a lembaga) with one
-unit and a regional_system key of its own: each checkout pushes into its own institution, so the two
-write alike and neither sees the other's writes in what it reads (the feed's first page is the
-oldest changes). These are created through the API of the checkout this file runs in.
+unit and a regional_system key of its own: each checkout pushes into its own institution, so
+the two write alike and neither sees the other's writes in what it reads (the feed's first
+page is the oldest changes). These are created through the API of the checkout this file runs in.
 
-Rounds interleave the two: in each round every scenario is measured on A then B (odd rounds B
-then A), so other load on the machine hits both alike. Per scenario it reports the median of
-the rounds' CPU ms per request for each checkout, B / A of those medians, the median and range
-of the rounds' paired ratios, and each side's spread ((max - min) / median of its rounds).
+Rounds interleave the two: in each round every scenario is measured on A then B (the second,
+fourth, ... round B then A), so other load on the machine hits both alike. Per scenario it
+reports the median of the rounds' CPU ms per request for each checkout, B / A of those
+medians, the median and range of the rounds' paired ratios, and each side's spread
+((max - min) / median of its rounds).
 The first response of each GET scenario is hashed on both sides: "same body" says whether the
 two checkouts answered byte for byte alike. Markdown to stdout, JSON to
 `.data/bench/compare-<date>.json`.
