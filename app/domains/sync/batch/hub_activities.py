@@ -38,6 +38,7 @@ def _activity_now(activity: HubActivity) -> dict[str, Any]:
 
 
 async def apply_hub_activities(batch: Batch, items: list[Item]) -> None:
+    """Apply the hub activity items one by one, each in a savepoint, the existing ones locked."""
     session = batch.session
     waiting = pending(items, HubActivitySyncItem)
     if not waiting:

@@ -54,6 +54,8 @@ def _target_status(
 
 
 async def apply_innovations(batch: Batch, items: list[Item]) -> None:
+    """Check every innovation item in Python, then write them and their audit events in one
+    savepoint: a refusal only the database makes fails them all."""
     session = batch.session
     waiting = pending(items, InnovationSyncItem)
     if not waiting:

@@ -59,6 +59,7 @@ def _replica_of(
 
 
 async def apply_replications(batch: Batch, items: list[Item]) -> None:
+    """Apply the replication items one by one, each in a savepoint, the existing ones locked."""
     session = batch.session
     waiting = pending(items, ReplicationSyncItem)
     if not waiting:

@@ -55,6 +55,8 @@ def _unit_order(items: list[tuple[Item, UnitSyncItem]]) -> list[tuple[Item, Unit
 
 
 async def apply_units(batch: Batch, items: list[Item]) -> None:
+    """Apply the unit items, parents before their sub-units, each in a savepoint, under the
+    lock the institution's unit writes take."""
     session = batch.session
     waiting = pending(items, UnitSyncItem)
     if not waiting:
