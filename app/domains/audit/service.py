@@ -7,6 +7,7 @@ fields that changed are kept, and secret columns are never copied (they are not 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from asgi_correlation_id import correlation_id
@@ -120,6 +121,14 @@ async def record(
     )
     AuditEventRepository(session).add(event)
     return event
+
+
+async def record_many(session: AsyncSession, events: Sequence[dict[str, Any]]) -> None:
+    """Append many events at once, each as `event_values` makes it: one INSERT run for all
+    (executemany), so a bulk writer (a sync batch) builds no ORM object per event. Written
+    with the transaction, like `record`'s."""
+    if events:
+        await AuditEventRepository(session).insert_many(events)
 
 
 async def list_audit_events(

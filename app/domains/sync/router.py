@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from app.domains.sync.schemas import (
     HubActivitySyncBatch,
     InnovationSyncBatch,
     MixedSyncBatch,
+    RawItem,
     ReplicationSyncBatch,
     SyncBatchResult,
     SyncChangePage,
@@ -82,7 +83,7 @@ async def _push(
     session: AsyncSession,
     principal: Principal,
     resource: SyncResource | None,
-    items: list[Any],
+    items: list[RawItem],
     idempotency_key: str | None,
 ) -> SyncBatchResult:
     result, replayed = await service.push_batch(

@@ -8,11 +8,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StringConstraints
+from pydantic import BaseModel, Field, PlainValidator, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.errors import ProblemFieldError
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.hub_activities.schemas import HubActivityCreate, HubActivityRead
 from app.domains.innovations.schemas import InnovationCreate, InnovationRead
 from app.domains.institutions.schemas import Name, RegionCodeIn, UnitRead
@@ -72,11 +73,9 @@ class SyncChangePage(BaseModel):
 # --- batches --------------------------------------------------------------------------------
 
 
-class SyncItem(BaseModel):
+class SyncItem(InputModel):
     """What every pushed item carries: the caller's id for the record, and the version of it
     the caller last saw, if any."""
-
-    model_config = ConfigDict(extra="forbid")
 
     external_id: ExternalId = Field(
         description="The caller's id for the record, unique per institution and resource: "
@@ -194,47 +193,42 @@ MixedSyncItem = Annotated[
 ]
 
 
-def _as_sent(item: Any) -> Any:
+# An item as sent: any JSON value. Items are validated one by one by the service (a bad item
+# fails alone), so a batch's model only describes them.
+RawItem = Any
+
+
+def _as_sent(item: RawItem) -> RawItem:
     return item
 
 
-def described_as(item_type: Any) -> Any:
+def described_as(item_type: object) -> PlainValidator:
     """An item taken as sent, described in the document as `item_type`: items are validated
     one by one by the service (a bad item fails alone), so the body's model only describes
     them. (`SkipValidation` would copy the item's schema inline; this references it.)"""
     return PlainValidator(_as_sent, json_schema_input_type=item_type)
 
 
-class UnitSyncBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Annotated[Any, described_as(UnitSyncItem)]] = Field(
+class UnitSyncBatch(InputModel):
+    items: list[Annotated[RawItem, described_as(UnitSyncItem)]] = Field(
         description="Units, parents before their sub-units or in any order."
     )
 
 
-class InnovationSyncBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Annotated[Any, described_as(InnovationSyncItem)]]
+class InnovationSyncBatch(InputModel):
+    items: list[Annotated[RawItem, described_as(InnovationSyncItem)]]
 
 
-class ReplicationSyncBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Annotated[Any, described_as(ReplicationSyncItem)]]
+class ReplicationSyncBatch(InputModel):
+    items: list[Annotated[RawItem, described_as(ReplicationSyncItem)]]
 
 
-class HubActivitySyncBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Annotated[Any, described_as(HubActivitySyncItem)]]
+class HubActivitySyncBatch(InputModel):
+    items: list[Annotated[RawItem, described_as(HubActivitySyncItem)]]
 
 
-class MixedSyncBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    items: list[Annotated[Any, described_as(MixedSyncItem)]] = Field(
+class MixedSyncBatch(InputModel):
+    items: list[Annotated[RawItem, described_as(MixedSyncItem)]] = Field(
         description="Items of several resources, each naming its `resource`; applied units "
         "first, then innovations, replications and hub activities, so an item can name a "
         "record of the same batch."
@@ -300,10 +294,8 @@ class SyncRunOutcome(StrEnum):
     failed = "failed"
 
 
-class SyncRunRead(BaseModel):
+class SyncRunRead(ReadModel):
     """A batch pushed: who, when, how long, and how it went."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     institution_id: uuid.UUID

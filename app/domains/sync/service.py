@@ -10,10 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +20,7 @@ from app.core.config import Settings
 from app.core.errors import AppError, BadRequest, Forbidden, Gone, integrity_problem
 from app.core.pagination import FEED_CURSOR, CursorSigner, InvalidCursor, PageRequest
 from app.core.security import Principal
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult
 from app.domains.hub_activities.schemas import HubActivityRead
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
@@ -33,18 +30,23 @@ from app.domains.replications import service as replications
 from app.domains.replications.repository import ReplicationRepository
 from app.domains.replications.schemas import ReplicationRead
 from app.domains.sync import batch
-from app.domains.sync.repository import START, ChangeRow, FeedPosition, SyncChangeRepository
+from app.domains.sync.repository import (
+    START,
+    ChangeRow,
+    FeedPosition,
+    SyncChangeRepository,
+    SyncRecordRepository,
+    SyncRunRepository,
+)
 from app.domains.sync.schemas import (
     ChangeOperation,
+    RawItem,
     SyncBatchResult,
     SyncChangePage,
     SyncChangeRead,
     SyncResource,
 )
 from app.models.enums import PUBLIC_HUB_STATUSES, HubActivityStatus, InnovationStatus, Role
-from app.models.hubs import Hub, HubActivity
-from app.models.institutions import Unit
-from app.models.replications import Replication
 from app.models.sync import SyncRun
 
 logger = logging.getLogger(__name__)
@@ -115,15 +117,19 @@ def _institution(principal: Principal) -> uuid.UUID | None:
     return None
 
 
-async def _units(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, BaseModel]:
+# A record as the feed shows it: as its read endpoint does.
+SyncRecord = UnitRead | InnovationRead | ReplicationRead | HubActivityRead
+
+
+async def _units(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, SyncRecord]:
     # Units are public records.
-    found = await session.scalars(select(Unit).where(Unit.id.in_(ids)))
+    found = await SyncRecordRepository(session).units(ids)
     return {unit.id: UnitRead.model_validate(unit) for unit in found}
 
 
 async def _innovations(
     session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, BaseModel]:
+) -> dict[uuid.UUID, SyncRecord]:
     visibility = innovations.visibility_for(principal)
     rows = await InnovationRepository(session).read_many(ids)
     return {
@@ -135,13 +141,13 @@ async def _innovations(
 
 async def _replications(
     session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, BaseModel]:
+) -> dict[uuid.UUID, SyncRecord]:
     visibility = replications.visibility_for(principal)
-    found = list(await session.scalars(select(Replication).where(Replication.id.in_(ids))))
+    found = await SyncRecordRepository(session).replications(ids)
     briefs = await ReplicationRepository(session).briefs(
         i for r in found for i in (r.source_innovation_id, r.replica_innovation_id)
     )
-    shown: dict[uuid.UUID, BaseModel] = {}
+    shown: dict[uuid.UUID, SyncRecord] = {}
     for replication in found:
         source = briefs.get(replication.source_innovation_id)
         published = source is not None and source.status is InnovationStatus.published
@@ -154,14 +160,10 @@ async def _replications(
 
 async def _hub_activities(
     session: AsyncSession, principal: Principal, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, BaseModel]:
-    rows = await session.execute(
-        select(HubActivity, Hub)
-        .join(Hub, Hub.id == HubActivity.hub_id)
-        .where(HubActivity.id.in_(ids))
-    )
+) -> dict[uuid.UUID, SyncRecord]:
+    rows = await SyncRecordRepository(session).hub_activities(ids)
     own = _institution(principal)
-    shown: dict[uuid.UUID, BaseModel] = {}
+    shown: dict[uuid.UUID, SyncRecord] = {}
     for activity, hub in rows:
         readable = (
             principal.is_secretariat
@@ -179,13 +181,13 @@ async def _hub_activities(
 
 async def _records(
     session: AsyncSession, principal: Principal, rows: Sequence[ChangeRow]
-) -> dict[tuple[str, uuid.UUID], BaseModel]:
+) -> dict[tuple[str, uuid.UUID], SyncRecord]:
     """The records of these changes that exist and the caller may read, read now."""
     wanted: dict[str, list[uuid.UUID]] = {}
     for row in rows:
         if row.operation == ChangeOperation.upsert:
             wanted.setdefault(row.resource, []).append(row.record_id)
-    found: dict[tuple[str, uuid.UUID], BaseModel] = {}
+    found: dict[tuple[str, uuid.UUID], SyncRecord] = {}
     for resource, ids in wanted.items():
         unique = list(dict.fromkeys(ids))
         if resource == SyncResource.units:
@@ -279,46 +281,6 @@ async def list_changes(
 
 # --- compaction -----------------------------------------------------------------------------
 
-_COMPACT = text(
-    """
-WITH removed AS (
-    DELETE FROM sync_changes c
-    WHERE c.changed_at < :cutoff
-        AND (
-            c.xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-            OR c.xid = (pg_current_xact_id_if_assigned()::text)::bigint
-        )
-        AND (
-            c.operation = 'delete'
-            OR EXISTS (
-                SELECT FROM sync_changes n
-                WHERE n.resource = c.resource AND n.record_id = c.record_id
-                    AND (n.xid, n.position) > (c.xid, c.position)
-            )
-        )
-    RETURNING c.xid, c.position
-), newest AS (
-    SELECT xid, position FROM removed ORDER BY xid DESC, position DESC LIMIT 1
-), horizon AS (
-    -- Every compaction that removed something is a new generation, whether or not its newest
-    -- removed change is newer than the last one's: it may have removed changes a reader that
-    -- started after the last compaction has not read yet.
-    INSERT INTO sync_horizon (id, xid, position, generation, compacted_at)
-    SELECT 1, xid, position, 1, now() FROM newest
-    ON CONFLICT (id) DO UPDATE
-        SET xid = CASE
-                WHEN (excluded.xid, excluded.position) > (sync_horizon.xid, sync_horizon.position)
-                THEN excluded.xid ELSE sync_horizon.xid END,
-            position = CASE
-                WHEN (excluded.xid, excluded.position) > (sync_horizon.xid, sync_horizon.position)
-                THEN excluded.position ELSE sync_horizon.position END,
-            generation = sync_horizon.generation + 1,
-            compacted_at = excluded.compacted_at
-)
-SELECT count(*) FROM removed
-"""
-)
-
 
 async def compact(session: AsyncSession, retention: timedelta) -> int:
     """Remove, among changes older than `retention`, the tombstones and the changes a later
@@ -327,8 +289,7 @@ async def compact(session: AsyncSession, retention: timedelta) -> int:
     newest change of every live record stays: reading from the beginning still yields every
     record. Returns how many changes were removed."""
     cutoff = datetime.now(UTC) - retention
-    removed: int = (await session.execute(_COMPACT, {"cutoff": cutoff})).scalar_one()
-    return removed
+    return await SyncChangeRepository(session).compact(cutoff)
 
 
 # --- batches --------------------------------------------------------------------------------
@@ -339,7 +300,7 @@ async def push_batch(
     principal: Principal,
     settings: Settings,
     resource: SyncResource | None,
-    items: Sequence[Any],
+    items: Sequence[RawItem],
     idempotency_key: str | None,
 ) -> tuple[SyncBatchResult, bool]:
     """Apply a batch (see `app.domains.sync.batch`), or replay the response an earlier
@@ -405,7 +366,7 @@ async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Ex
         run = batch.failed_run(attempt, code)
         if run is None:
             return
-        session.add(run)
+        SyncRunRepository(session).add(run)
         await session.commit()
     except Exception:
         logger.exception("the failed sync batch's run could not be recorded")
@@ -427,11 +388,4 @@ async def list_runs(
                 "sync.out_of_scope", "An institution's caller sees its own institution's runs."
             )
         institution_id = own
-    stmt = select(SyncRun)
-    if institution_id is not None:
-        stmt = stmt.where(SyncRun.institution_id == institution_id)
-    scope = f"sync-runs:{institution_id}"
-    return await keyset_page(session, stmt, _RUNS_NEWEST_FIRST, page, scope)
-
-
-_RUNS_NEWEST_FIRST = SortKey((SyncRun.started_at, SyncRun.id), descending=True)
+    return await SyncRunRepository(session).page(institution_id, page)
