@@ -28,11 +28,11 @@ from app.core.errors import (
 from app.core.pagination import PageRequest
 from app.core.passwords import hash_password, verify_password
 from app.core.ratelimit import RateLimiter
-from app.core.security import Principal, generate_api_key
-from app.core.tokens import AccessToken, decode_access_token, issue_access_token, password_epoch
-from app.db.reads import Reader
+from app.core.security import Principal
+from app.core.tokens import AccessToken, issue_access_token
 from app.db.repository import PageResult
-from app.domains.accounts.repository import ApiKeyRepository, UserRepository, user_for_caller
+from app.domains.accounts.credentials import generate_api_key
+from app.domains.accounts.repository import ApiKeyRepository, UserRepository
 from app.domains.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyFilter,
@@ -490,21 +490,3 @@ async def create_access_token(
         ),
     )
     return issue_access_token(settings, user.id, user.password_changed_at, now)
-
-
-async def principal_from_access_token(
-    reader: Reader, settings: Settings, token: str
-) -> Principal | None:
-    """The person an access token stands for, if the token is valid and the account still
-    active with the same password; None otherwise."""
-    claims = decode_access_token(settings, token)
-    if claims is None:
-        return None
-    user = await user_for_caller(reader, claims.user_id)
-    if (
-        user is None
-        or not user["is_active"]
-        or password_epoch(user["password_changed_at"]) != claims.password_epoch
-    ):
-        return None
-    return Principal.of_caller("user", user)
