@@ -25,6 +25,7 @@ from app.core.errors import (
     invalid_field,
     register_constraint_errors,
 )
+from app.core.lifecycle import visible_or_404
 from app.core.pagination import PageRequest
 from app.core.passwords import hash_password, verify_password
 from app.core.ratelimit import RateLimiter
@@ -230,10 +231,11 @@ async def list_api_keys(
 
 
 async def get_api_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> ApiKey:
-    key = await ApiKeyRepository(session).get(key_id)
-    if key is None or not _key_in_scope(principal, key):
-        raise NotFound("api_key.not_found", f"No API key has the id {key_id}.")
-    return key
+    return visible_or_404(
+        await ApiKeyRepository(session).get(key_id),
+        lambda key: _key_in_scope(principal, key),
+        lambda: NotFound("api_key.not_found", f"No API key has the id {key_id}."),
+    )
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> None:
@@ -319,10 +321,11 @@ async def list_users(
 async def get_user(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, *, for_update: bool = False
 ) -> User:
-    user = await UserRepository(session).get(user_id, for_update=for_update)
-    if user is None or not principal.reaches_institution(user.institution_id):
-        raise NotFound("user.not_found", f"No account has the id {user_id}.")
-    return user
+    return visible_or_404(
+        await UserRepository(session).get(user_id, for_update=for_update),
+        lambda user: principal.reaches_institution(user.institution_id),
+        lambda: NotFound("user.not_found", f"No account has the id {user_id}."),
+    )
 
 
 async def update_user(

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.audit.schemas import AuditEventFilter, AuditEventSort
 from app.models.audit import AuditEvent
 
@@ -16,12 +15,8 @@ SORTS = {
 }
 
 
-class AuditEventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, event: AuditEvent) -> None:
-        self.session.add(event)
+class AuditEventRepository(RepositoryBase[AuditEvent]):
+    model = AuditEvent
 
     async def list(
         self, filters: AuditEventFilter, sort: AuditEventSort, page: PageRequest
