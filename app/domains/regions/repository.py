@@ -8,8 +8,11 @@ from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.regions.schemas import RegionFilter, RegionSort
 from app.models.regions import Region
 
+# A region code column: a model's attribute (`Institution.region_code`) or an expression.
+RegionCodeColumn = QueryableAttribute[str | None] | ColumnElement[str] | ColumnElement[str | None]
 
-def within(column: QueryableAttribute[str | None], code: str) -> ColumnElement[bool]:
+
+def within(column: RegionCodeColumn, code: str) -> ColumnElement[bool]:
     """The region `code` or any region under it: a province takes its regencies and cities,
     a regency its districts (codes nest as `35`, `35.73`, `35.73.01`)."""
     return or_(column == code, column.startswith(code + ".", autoescape=True))
