@@ -27,6 +27,7 @@ test: $(STAMP) lint typecheck openapi-check python-client-check client-check pyt
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -36,6 +36,7 @@ from app.core.middleware import (
 from app.core.openapi import build_openapi
 from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
+from app.core.security import install_credentials
 from app.core.shared_results import SharedResults
 from app.db.reads import PoolReader
 from app.db.session import (
@@ -45,6 +46,7 @@ from app.db.session import (
     create_sessionmaker,
 )
 from app.db.url import resolve_database_url
+from app.domains.accounts.credentials import Credentials
 from app.domains.ops.router import router as ops_router
 
 logger = logging.getLogger(__name__)
@@ -189,6 +191,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
     app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)
     app.state.rate_limiter = build_rate_limiter(settings, lambda: app.state.engine)
+    install_credentials(app, Credentials(settings))
     if engine is not None:
         attach_database(app, engine)
 

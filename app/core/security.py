@@ -1,5 +1,9 @@
-"""Who is calling: API keys and access tokens, the principal they resolve to, and the access
-policy every operation carries.
+"""Who is calling: the principal a bearer credential resolves to, and the access policy every
+operation carries.
+
+Which credentials there are (API keys, access tokens) and how they are looked up is the
+accounts domain's (`app.domains.accounts.credentials`): the app factory installs its resolver
+(`install_credentials`), and the policy asks it once a request sends a bearer credential.
 
 Policies live in one table (`app.core.policies.POLICIES`, keyed by operation id) and are attached
 to routes by `PolicyRoute`, so the OpenAPI document and the authorization matrix test are
@@ -8,47 +12,21 @@ generated from the route table and a route without a policy cannot even be mount
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 
 from app.core.errors import Forbidden, Unauthorized
 from app.core.headers import request_header
 from app.core.texts import check_json_body, route_checks_text
-from app.core.tokens import TokenExpired
-from app.db.reads import Reader, reader_of
 from app.models.enums import Role
 
-API_KEY_PREFIX = "inv_"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-_DISPLAY_PREFIX_LEN = 12
-
-
-@dataclass(frozen=True)
-class NewApiKey:
-    secret: str
-    prefix: str
-    secret_hash: bytes
-
-
-def hash_api_key(secret: str) -> bytes:
-    """SHA-256 suffices: keys carry 256 random bits, so there is nothing to brute-force."""
-    return hashlib.sha256(secret.encode()).digest()
-
-
-def generate_api_key() -> NewApiKey:
-    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    return NewApiKey(
-        secret=secret, prefix=secret[:_DISPLAY_PREFIX_LEN], secret_hash=hash_api_key(secret)
-    )
 
 
 @dataclass(frozen=True)
@@ -63,20 +41,6 @@ class Principal:
     unit_id: uuid.UUID | None = None
     hub_id: uuid.UUID | None = None
     email: str | None = None
-
-    @classmethod
-    def of_caller(cls, kind: Literal["user", "api_key"], row: Mapping[str, Any]) -> Principal:
-        """From a caller lookup's row (`accounts.repository.KEY_BY_HASH` / `USER_FOR_TOKEN`)."""
-        return cls(
-            kind=kind,
-            id=row["id"],
-            role=Role(row["role"]),
-            name=row["name"],
-            email=row.get("email"),
-            institution_id=row["institution_id"],
-            unit_id=row["unit_id"],
-            hub_id=row["hub_id"],
-        )
 
     @property
     def is_secretariat(self) -> bool:
@@ -139,58 +103,19 @@ def _bearer_token(request: Request) -> str | None:
     return token
 
 
-async def current_principal(request: Request) -> Principal | None:
-    """Resolve the bearer credential to a principal; None for anonymous callers.
+class CredentialResolver(Protocol):
+    """Turns a bearer credential into the principal it stands for, or raises the 401 that says
+    why not (`Unauthorized` with `bearer_error="invalid_token"`).
 
-    Unknown and revoked keys, bad tokens and disabled accounts all get the same 401
-    `auth.invalid_credentials`: there is nothing to learn by probing. A genuine access token or
-    API key past its expiry gets `auth.token_expired`, so its holder knows to sign in again (or
-    to ask for a new key); both send `WWW-Authenticate: Bearer error="invalid_token"`.
-    """
-    token = _bearer_token(request)
-    if token is None:
-        return None
-    reader = reader_of(request)
-    if token.startswith(API_KEY_PREFIX):
-        return await _api_key_principal(request, reader, token)
-    from app.domains.accounts.service import principal_from_access_token
+    The accounts domain provides it (`app.domains.accounts.credentials.Credentials`); the app
+    factory installs it with `install_credentials`, so core names no domain."""
 
-    try:
-        principal = await principal_from_access_token(reader, request.app.state.settings, token)
-    except TokenExpired:
-        raise _expired("The access token has expired; sign in again.") from None
-    if principal is None:
-        raise _invalid_credentials()
-    return principal
+    async def __call__(self, request: Request, credential: str) -> Principal: ...
 
 
-def _invalid_credentials() -> Unauthorized:
-    return Unauthorized(
-        "auth.invalid_credentials", "The credentials are not valid.", bearer_error="invalid_token"
-    )
-
-
-def _expired(detail: str) -> Unauthorized:
-    return Unauthorized("auth.token_expired", detail, bearer_error="invalid_token")
-
-
-async def _api_key_principal(request: Request, reader: Reader, secret: str) -> Principal:
-    from app.domains.accounts.repository import key_for_caller, touch_last_used
-
-    key = await key_for_caller(reader, hash_api_key(secret))
-    now = datetime.now(UTC)
-    if key is None or key["revoked_at"] is not None:
-        raise _invalid_credentials()
-    if key["expires_at"] and key["expires_at"] <= now:
-        raise _expired("The API key has expired; ask for a new one.")
-    await touch_last_used(
-        request.app.state.engine,
-        key["id"],
-        key["last_used_at"],
-        now,
-        request.app.state.settings.api_key_last_used_resolution_seconds,
-    )
-    return Principal.of_caller("api_key", key)
+def install_credentials(app: FastAPI, resolver: CredentialResolver) -> None:
+    """The resolver every route's policy asks who a bearer credential belongs to."""
+    app.state.credentials = resolver
 
 
 class Scope(StrEnum):
@@ -251,7 +176,11 @@ class Access:
 
     async def __call__(self, request: Request) -> Principal | None:
         # One dependency, not a chain of them: each costs every request (bench/README.md).
-        principal = await current_principal(request)
+        credential = _bearer_token(request)
+        principal: Principal | None = None
+        if credential is not None:
+            resolve: CredentialResolver = request.app.state.credentials
+            principal = await resolve(request, credential)
         if principal is None:
             if not self.anonymous:
                 raise Unauthorized("auth.required", "This operation needs a bearer token.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.passwords import hash_password
-from app.core.security import API_KEY_PREFIX, hash_api_key
+from app.domains.accounts.credentials import API_KEY_PREFIX, hash_api_key
 from app.models.accounts import ApiKey, User
 from app.models.enums import InstitutionKind, Role
 from app.models.institutions import Institution, Unit

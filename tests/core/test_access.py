@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.openapi import RouteInfo, iter_api_routes
 from app.core.policies import ANONYMOUS_WRITES
-from app.core.security import Access, Scope, hash_api_key
+from app.core.security import Access, Scope
+from app.domains.accounts.credentials import hash_api_key
 from app.models.accounts import ApiKey
 from app.models.enums import Role
 from app.models.hubs import Hub

@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import LargeBinary, Select, Uuid, bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.reads import CompiledRead, Reader
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.accounts.schemas import ApiKeyFilter, ApiKeySort, UserFilter, UserSort
 from app.domains.regions.repository import escape_like
 from app.models.accounts import ApiKey, User
@@ -79,15 +79,8 @@ async def touch_last_used(
         )
 
 
-class ApiKeyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
-        return await self.session.get(ApiKey, key_id)
-
-    def add(self, key: ApiKey) -> None:
-        self.session.add(key)
+class ApiKeyRepository(RepositoryBase[ApiKey]):
+    model = ApiKey
 
     async def list(
         self, filters: ApiKeyFilter, sort: ApiKeySort, page: PageRequest
@@ -105,21 +98,12 @@ class ApiKeyRepository:
         return await keyset_page(self.session, stmt, SORTS[sort], page, scope)
 
 
-class UserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
-        return await self.session.get(
-            User, user_id, with_for_update=for_update, populate_existing=for_update
-        )
+class UserRepository(RepositoryBase[User]):
+    model = User
 
     async def get_by_email(self, email: str) -> User | None:
         stmt = select(User).where(func.lower(User.email) == email.strip().lower())
         return (await self.session.scalars(stmt)).one_or_none()
-
-    def add(self, user: User) -> None:
-        self.session.add(user)
 
     async def record_login(self, user_id: uuid.UUID, now: datetime) -> None:
         """Set `last_login_at` without bumping the version: signing in is not an edit."""

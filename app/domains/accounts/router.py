@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, read_versioned
 from app.core.errors import BadRequest
 from app.core.openapi import component, not_modified, problems
 from app.core.pagination import PageDep
@@ -151,9 +151,9 @@ async def create_user(
 ) -> UserRead:
     """Create a person's account (within the roles and scope the caller may grant)."""
     user = await service.create_user(session, principal, body)
-    response.headers["ETag"] = etag(user.version)
+    created = read_versioned(UserRead, user, response)
     response.headers["Location"] = f"/v1/users/{user.id}"
-    return UserRead.model_validate(user)
+    return created
 
 
 @router.get("/users", responses=problems(400))
@@ -190,8 +190,7 @@ async def get_user(
     """Get one account."""
     user = await service.get_user(session, principal, user_id)
     cond.check_not_modified(user.version)
-    response.headers["ETag"] = etag(user.version)
-    return UserRead.model_validate(user)
+    return read_versioned(UserRead, user, response)
 
 
 @router.patch("/users/{user_id}", responses=problems(404, 409, 412))
@@ -205,8 +204,7 @@ async def update_user(
 ) -> UserRead:
     """Change an account: name, email, unit, active flag, or set a new password."""
     user = await service.update_user(session, principal, user_id, body, cond)
-    response.headers["ETag"] = etag(user.version)
-    return UserRead.model_validate(user)
+    return read_versioned(UserRead, user, response)
 
 
 # --- API keys -------------------------------------------------------------------------------

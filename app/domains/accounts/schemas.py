@@ -4,10 +4,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.models.enums import Role
 
 Email = Annotated[
@@ -26,9 +27,7 @@ PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 # --- API keys -------------------------------------------------------------------------------
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(InputModel):
     name: PersonName = Field(examples=["SIPINTER sync, Pemkot Medan"])
     role: Role
     institution_id: uuid.UUID | None = Field(
@@ -40,9 +39,7 @@ class ApiKeyCreate(BaseModel):
     expires_at: AwareDatetime | None = Field(default=None, description="Optional expiry (UTC).")
 
 
-class ApiKeyRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ApiKeyRead(ReadModel):
     id: uuid.UUID
     name: str
     prefix: str = Field(description="The key's first characters, to recognise it; not a secret.")
@@ -80,9 +77,7 @@ class ApiKeyFilter(BaseModel):
 PersonRole = Literal["secretariat_admin", "local_admin", "unit_operator", "evaluator", "hub_admin"]
 
 
-class UserCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UserCreate(InputModel):
     email: Email = Field(examples=["organisasi@pemkomedan.go.id"])
     name: PersonName = Field(examples=["Rina Siregar"])
     role: PersonRole = Field(description="A person's role; machines get API keys instead.")
@@ -94,10 +89,8 @@ class UserCreate(BaseModel):
     password: Password = Field(description="12 to 128 characters. Never returned or logged.")
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(InputModel):
     """Fields to change; omitted fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: Email | None = None
     name: PersonName | None = None
@@ -112,9 +105,7 @@ class UserUpdate(BaseModel):
     )
 
 
-class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class UserRead(ReadModel):
     id: uuid.UUID
     email: str
     name: str
@@ -148,9 +139,7 @@ class UserFilter(BaseModel):
     q: str | None = None
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(InputModel):
     current_password: str = Field(max_length=128)
     new_password: Password
 
@@ -158,10 +147,8 @@ class PasswordChange(BaseModel):
 # --- sign-in and the caller -----------------------------------------------------------------
 
 
-class TokenRequest(BaseModel):
+class TokenRequest(InputModel):
     """Sign in with an account's email and password (JSON)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -175,10 +162,8 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
-class PrincipalRead(BaseModel):
+class PrincipalRead(ReadModel):
     """The caller as the service sees it."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     kind: Literal["user", "api_key"] = Field(description="A person's account or an API key.")
     id: uuid.UUID = Field(description="The user's or the API key's id.")

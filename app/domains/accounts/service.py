@@ -25,14 +25,15 @@ from app.core.errors import (
     invalid_field,
     register_constraint_errors,
 )
+from app.core.lifecycle import visible_or_404
 from app.core.pagination import PageRequest
 from app.core.passwords import hash_password, verify_password
 from app.core.ratelimit import RateLimiter
-from app.core.security import Principal, generate_api_key
-from app.core.tokens import AccessToken, decode_access_token, issue_access_token, password_epoch
-from app.db.reads import Reader
+from app.core.security import Principal
+from app.core.tokens import AccessToken, issue_access_token
 from app.db.repository import PageResult
-from app.domains.accounts.repository import ApiKeyRepository, UserRepository, user_for_caller
+from app.domains.accounts.credentials import generate_api_key
+from app.domains.accounts.repository import ApiKeyRepository, UserRepository
 from app.domains.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyFilter,
@@ -230,10 +231,11 @@ async def list_api_keys(
 
 
 async def get_api_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> ApiKey:
-    key = await ApiKeyRepository(session).get(key_id)
-    if key is None or not _key_in_scope(principal, key):
-        raise NotFound("api_key.not_found", f"No API key has the id {key_id}.")
-    return key
+    return visible_or_404(
+        await ApiKeyRepository(session).get(key_id),
+        lambda key: _key_in_scope(principal, key),
+        lambda: NotFound("api_key.not_found", f"No API key has the id {key_id}."),
+    )
 
 
 async def revoke_api_key(session: AsyncSession, principal: Principal, key_id: uuid.UUID) -> None:
@@ -319,10 +321,11 @@ async def list_users(
 async def get_user(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID, *, for_update: bool = False
 ) -> User:
-    user = await UserRepository(session).get(user_id, for_update=for_update)
-    if user is None or not principal.reaches_institution(user.institution_id):
-        raise NotFound("user.not_found", f"No account has the id {user_id}.")
-    return user
+    return visible_or_404(
+        await UserRepository(session).get(user_id, for_update=for_update),
+        lambda user: principal.reaches_institution(user.institution_id),
+        lambda: NotFound("user.not_found", f"No account has the id {user_id}."),
+    )
 
 
 async def update_user(
@@ -490,21 +493,3 @@ async def create_access_token(
         ),
     )
     return issue_access_token(settings, user.id, user.password_changed_at, now)
-
-
-async def principal_from_access_token(
-    reader: Reader, settings: Settings, token: str
-) -> Principal | None:
-    """The person an access token stands for, if the token is valid and the account still
-    active with the same password; None otherwise."""
-    claims = decode_access_token(settings, token)
-    if claims is None:
-        return None
-    user = await user_for_caller(reader, claims.user_id)
-    if (
-        user is None
-        or not user["is_active"]
-        or password_epoch(user["password_changed_at"]) != claims.password_epoch
-    ):
-        return None
-    return Principal.of_caller("user", user)

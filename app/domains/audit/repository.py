@@ -5,10 +5,9 @@ from typing import Any, cast
 
 from sqlalchemy import Select, Table, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.audit.schemas import AuditEventFilter, AuditEventSort
 from app.models.audit import AuditEvent
 
@@ -21,12 +20,8 @@ SORTS = {
 _INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
-class AuditEventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, event: AuditEvent) -> None:
-        self.session.add(event)
+class AuditEventRepository(RepositoryBase[AuditEvent]):
+    model = AuditEvent
 
     async def list(
         self, filters: AuditEventFilter, sort: AuditEventSort, page: PageRequest

@@ -5,10 +5,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import ReadModel
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -102,10 +103,8 @@ class AuditEntityType(StrEnum):
     replication = "replication"
 
 
-class AuditEventRead(BaseModel):
+class AuditEventRead(ReadModel):
     """One recorded write."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: int
     occurred_at: UtcDateTime

@@ -3,10 +3,9 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.institutions.schemas import (
     InstitutionFilter,
     InstitutionSort,
@@ -32,22 +31,8 @@ UNIT_SORTS = {
 }
 
 
-class InstitutionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(
-        self, institution_id: uuid.UUID, *, for_update: bool = False
-    ) -> Institution | None:
-        return await self.session.get(
-            Institution, institution_id, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, institution: Institution) -> None:
-        self.session.add(institution)
-
-    async def delete(self, institution: Institution) -> None:
-        await self.session.delete(institution)
+class InstitutionRepository(RepositoryBase[Institution]):
+    model = Institution
 
     async def owns_bumd(self, institution_id: uuid.UUID) -> bool:
         stmt = select(exists().where(Institution.owner_institution_id == institution_id))
@@ -103,18 +88,8 @@ class InstitutionRepository:
         return await keyset_page(self.session, stmt, INSTITUTION_SORTS[sort], page, scope)
 
 
-class UnitRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, unit_id: uuid.UUID) -> Unit | None:
-        return await self.session.get(Unit, unit_id)
-
-    def add(self, unit: Unit) -> None:
-        self.session.add(unit)
-
-    async def delete(self, unit: Unit) -> None:
-        await self.session.delete(unit)
+class UnitRepository(RepositoryBase[Unit]):
+    model = Unit
 
     async def has_sub_units(self, unit_id: uuid.UUID) -> bool:
         stmt = select(exists().where(Unit.parent_unit_id == unit_id))

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchRequiredDep, IfNoneMatchDep, read_versioned
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -70,9 +70,9 @@ async def create_institution(
 ) -> InstitutionRead:
     """Register an institution; its kind, region and owner must agree."""
     institution = await service.create_institution(session, principal, body)
-    response.headers["ETag"] = etag(institution.version)
+    created = read_versioned(InstitutionRead, institution, response)
     response.headers["Location"] = f"/v1/institutions/{institution.id}"
-    return InstitutionRead.model_validate(institution)
+    return created
 
 
 @router.get(
@@ -85,8 +85,7 @@ async def get_institution(
     """Get one institution."""
     institution = await service.get_institution(session, institution_id)
     cond.check_not_modified(institution.version)
-    response.headers["ETag"] = etag(institution.version)
-    return InstitutionRead.model_validate(institution)
+    return read_versioned(InstitutionRead, institution, response)
 
 
 @router.patch(
@@ -103,8 +102,7 @@ async def update_institution(
 ) -> InstitutionRead:
     """Change an institution; `If-Match` (its ETag) is required."""
     institution = await service.update_institution(session, principal, institution_id, body, cond)
-    response.headers["ETag"] = etag(institution.version)
-    return InstitutionRead.model_validate(institution)
+    return read_versioned(InstitutionRead, institution, response)
 
 
 @router.delete(
@@ -162,9 +160,9 @@ async def create_unit(
 ) -> UnitRead:
     """Add a unit to an institution, optionally under one of its units."""
     unit = await service.create_unit(session, principal, institution_id, body)
-    response.headers["ETag"] = etag(unit.version)
+    created = read_versioned(UnitRead, unit, response)
     response.headers["Location"] = f"/v1/units/{unit.id}"
-    return UnitRead.model_validate(unit)
+    return created
 
 
 @router.get(
@@ -177,8 +175,7 @@ async def get_unit(
     """Get one unit."""
     unit = await service.get_unit(session, unit_id)
     cond.check_not_modified(unit.version)
-    response.headers["ETag"] = etag(unit.version)
-    return UnitRead.model_validate(unit)
+    return read_versioned(UnitRead, unit, response)
 
 
 @router.patch("/units/{unit_id}", responses=problems(404, 409, 412))
@@ -192,8 +189,7 @@ async def update_unit(
 ) -> UnitRead:
     """Rename or move a unit inside its institution (never under itself or its sub-units)."""
     unit = await service.update_unit(session, principal, unit_id, body, cond)
-    response.headers["ETag"] = etag(unit.version)
-    return UnitRead.model_validate(unit)
+    return read_versioned(UnitRead, unit, response)
 
 
 @router.delete(

@@ -4,10 +4,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InstitutionKind
 
@@ -16,9 +17,7 @@ ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 RegionCodeIn = Annotated[str, StringConstraints(pattern=REGION_CODE_PATTERN, max_length=13)]
 
 
-class InstitutionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InstitutionCreate(InputModel):
     name: Name = Field(examples=["Pemerintah Kota Medan"])
     short_name: ShortName | None = Field(default=None, examples=["Pemkot Medan"])
     kind: InstitutionKind
@@ -33,10 +32,8 @@ class InstitutionCreate(BaseModel):
     )
 
 
-class InstitutionUpdate(BaseModel):
+class InstitutionUpdate(InputModel):
     """Only the fields sent are changed; the result must still satisfy every rule."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     short_name: ShortName | None = None
@@ -45,9 +42,7 @@ class InstitutionUpdate(BaseModel):
     owner_institution_id: uuid.UUID | None = None
 
 
-class InstitutionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class InstitutionRead(ReadModel):
     id: uuid.UUID
     name: str
     short_name: str | None
@@ -77,9 +72,7 @@ class InstitutionFilter(BaseModel):
     q: str | None = None
 
 
-class UnitCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UnitCreate(InputModel):
     name: Name = Field(examples=["Sekretariat DPRD Kota Medan"])
     parent_unit_id: uuid.UUID | None = Field(
         default=None, description="The unit this one sits under, in the same institution."
@@ -89,19 +82,15 @@ class UnitCreate(BaseModel):
     )
 
 
-class UnitUpdate(BaseModel):
+class UnitUpdate(InputModel):
     """Only the fields sent are changed; `parent_unit_id: null` moves a unit to the top level."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     parent_unit_id: uuid.UUID | None = None
     region_code: RegionCodeIn | None = None
 
 
-class UnitRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class UnitRead(ReadModel):
     id: uuid.UUID
     institution_id: uuid.UUID
     parent_unit_id: uuid.UUID | None

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.regions.schemas import RegionFilter, RegionSort
 from app.models.regions import Region
 
+# A region code column: a model's attribute (`Institution.region_code`) or an expression.
+RegionCodeColumn = QueryableAttribute[str | None] | ColumnElement[str] | ColumnElement[str | None]
 
-def within(column: Any, code: str) -> ColumnElement[bool]:
+
+def within(column: RegionCodeColumn, code: str) -> ColumnElement[bool]:
     """The region `code` or any region under it: a province takes its regencies and cities,
     a regency its districts (codes nest as `35`, `35.73`, `35.73.01`)."""
     return or_(column == code, column.startswith(code + ".", autoescape=True))
@@ -29,12 +30,8 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class RegionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, code: str) -> Region | None:
-        return await self.session.get(Region, code)
+class RegionRepository(RepositoryBase[Region]):
+    model = Region
 
     async def list(
         self, filters: RegionFilter, sort: RegionSort, page: PageRequest

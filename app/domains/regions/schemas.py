@@ -3,18 +3,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
+from app.core.schemas import ReadModel
 from app.models.enums import RegionType
 
 REGION_CODE_PATTERN = r"^\d{2}(\.\d{2}){0,3}$"  # Kemendagri: 12, 12.71, deeper levels
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["12.71"])]
 
 
-class RegionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RegionRead(ReadModel):
     code: str = Field(description="Dotted Kemendagri code: `12` province, `12.71` regency/city.")
     name: str
     level: int = Field(description="1 province, 2 regency (kabupaten) or city (kota).")
