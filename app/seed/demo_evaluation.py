@@ -23,7 +23,7 @@ from app.core.dates import WIB
 from app.core.security import Principal
 from app.domains.competitions import service as competitions
 from app.domains.competitions.schemas import CompetitionAction, CompetitionTransition
-from app.domains.evaluation import service as evaluation
+from app.domains.evaluation import assignments, closing, scoring
 from app.domains.evaluation.schemas import AutoAssign, RoundClose, ScoresPut
 from app.domains.results import service as results
 from app.domains.results.schemas import (
@@ -229,7 +229,7 @@ async def _evaluate(
     round_: CompetitionRound,
 ) -> None:
     """Two evaluators per entry from the panel, each scoring around the entry's base score."""
-    await evaluation.auto_assign(
+    await assignments.auto_assign(
         session,
         organiser,
         round_.id,
@@ -261,14 +261,14 @@ async def _evaluate(
                 "submit": True,
             }
         )
-        await evaluation.put_scores(
+        await scoring.put_scores(
             session,
             _principal(by_id[assignment.evaluator_id]),
             assignment.id,
             sheet,
             Preconditions(None, None),
         )
-    await evaluation.close_round(
+    await closing.close_round(
         session, organiser, round_.id, RoundClose(), Preconditions(None, None)
     )
 

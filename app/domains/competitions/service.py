@@ -48,7 +48,7 @@ from app.domains.competitions.schemas import (
 from app.domains.hubs.repository import HubRepository
 from app.domains.institutions.repository import InstitutionRepository
 from app.domains.results.service import decree
-from app.domains.submissions.service import expire_unsubmitted
+from app.domains.submissions.flow import expire_unsubmitted
 from app.models.competitions import (
     Competition,
 )

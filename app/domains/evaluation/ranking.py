@@ -33,8 +33,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
 SCORE_PLACES = Decimal("0.001")
-# (submission, evaluator)
-Any_key = tuple[uuid.UUID, uuid.UUID]
+# One evaluator's sheet for one entry: (submission, evaluator).
+SheetKey = tuple[uuid.UUID, uuid.UUID]
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _mean_and_deviation(values: list[Fraction]) -> tuple[Fraction, Decimal]:
     return mean, _decimal(variance).sqrt()
 
 
-def _normalised(raw: dict[Any_key, Fraction]) -> dict[Any_key, Decimal]:
+def _normalised(raw: dict[SheetKey, Fraction]) -> dict[SheetKey, Decimal]:
     """Each (submission, evaluator) total as the evaluator's z-score on the round's scale.
     Means and variances are exact; only the square roots and what follows them are 50-digit
     decimals, so the result does not depend on the order of the evaluations."""
@@ -133,7 +133,7 @@ def _normalised(raw: dict[Any_key, Fraction]) -> dict[Any_key, Decimal]:
         for (_, evaluator_id), value in raw.items():
             by_evaluator[evaluator_id].append(value)
         stats = {e: _mean_and_deviation(own) for e, own in by_evaluator.items()}
-        result: dict[Any_key, Decimal] = {}
+        result: dict[SheetKey, Decimal] = {}
         for key, value in raw.items():
             mean, sd = stats[key[1]]
             z = _decimal(value - mean) / sd if sd else Decimal(0)
@@ -152,8 +152,8 @@ def rank(
     for criterion in criteria:
         by_group[criterion.group_id].append(criterion)
     group_of = {entry.submission_id: entry.group_id for entry in entries}
-    raw: dict[Any_key, Fraction] = {}
-    assignment_of: dict[Any_key, uuid.UUID] = {}
+    raw: dict[SheetKey, Fraction] = {}
+    assignment_of: dict[SheetKey, uuid.UUID] = {}
     for evaluation in evaluations:
         group_id = group_of.get(evaluation.submission_id)
         if group_id is None:
@@ -162,7 +162,7 @@ def rank(
         raw[key] = total(by_group[group_id], evaluation.scores)
         assignment_of[key] = evaluation.assignment_id
     normalised = _normalised(raw) if settings.normalise and raw else {}
-    per_entry: dict[uuid.UUID, list[Any_key]] = defaultdict(list)
+    per_entry: dict[uuid.UUID, list[SheetKey]] = defaultdict(list)
     for key in sorted(raw, key=lambda k: (str(k[0]), str(k[1]))):
         per_entry[key[0]].append(key)
     ranked: list[Ranked] = []

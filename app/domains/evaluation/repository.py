@@ -9,11 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, and_, delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.core.pagination import PageRequest
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.models.accounts import User
 from app.models.competitions import CompetitionRound, RoundCriterion
 from app.models.enums import (
@@ -93,7 +93,7 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entries() -> Any:
+def _entries() -> Select[*tuple[Any, ...]]:
     return (
         select(*_ENTRY_COLUMNS)
         .join(Institution, Institution.id == Submission.institution_id)
@@ -101,13 +101,21 @@ def _entries() -> Any:
     )
 
 
-def _entry(row: Any) -> EntryRow:
+def _entry(row: Row[*tuple[Any, ...]]) -> EntryRow:
     return EntryRow(**row._mapping)
 
 
-class EvaluationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+@dataclass(frozen=True)
+class AssignmentFacts:
+    """What a list shows of an assignment beyond its row."""
+
+    innovation_title: str
+    evaluator_name: str
+    scored_criteria: int
+
+
+class EvaluationRepository(RepositoryBase[Assignment]):
+    model = Assignment
 
     async def evaluators(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EvaluatorRow]:
         rows = await self.session.execute(
@@ -184,13 +192,30 @@ class EvaluationRepository:
         )
         return list(rows)
 
-    async def get(self, assignment_id: uuid.UUID, *, for_update: bool = False) -> Assignment | None:
-        return await self.session.get(
-            Assignment, assignment_id, with_for_update=for_update, populate_existing=for_update
-        )
+    async def add_unique(self, assignment: Assignment) -> bool:
+        """Add the assignment and write it in a savepoint: False, and the savepoint rolled back,
+        when the evaluator already holds the entry in the round (the unique constraint)."""
+        self.session.add(assignment)
+        try:
+            async with self.session.begin_nested():
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
-    def add(self, record: Any) -> None:
-        self.session.add(record)
+    def add_result(self, result: RoundResult) -> None:
+        self.session.add(result)
+
+    def add_conflict(self, conflict: EvaluatorConflict) -> None:
+        """A declared conflict of interest: the evaluator is never assigned the entry again."""
+        self.session.add(conflict)
+
+    async def replace_scores(self, assignment_id: uuid.UUID, scores: list[AssignmentScore]) -> None:
+        """The assignment's score sheet, replaced whole."""
+        await self.session.execute(
+            delete(AssignmentScore).where(AssignmentScore.assignment_id == assignment_id)
+        )
+        self.session.add_all(scores)
 
     async def scores(self, assignment_id: uuid.UUID) -> list[AssignmentScore]:
         rows = await self.session.scalars(
@@ -271,7 +296,7 @@ class EvaluationRepository:
         submission_id: uuid.UUID | None,
         statuses: Sequence[AssignmentStatus],
     ) -> PageResult[Assignment]:
-        stmt: Select[Any] = select(Assignment).where(Assignment.round_id == round_id)
+        stmt: Select[Assignment] = select(Assignment).where(Assignment.round_id == round_id)
         if evaluator_id is not None:
             stmt = stmt.where(Assignment.evaluator_id == evaluator_id)
         if submission_id is not None:
@@ -283,7 +308,9 @@ class EvaluationRepository:
         )
         return await keyset_page(self.session, stmt, ASSIGNMENT_SORT, page, scope)
 
-    async def summaries(self, assignments: Sequence[Assignment]) -> dict[uuid.UUID, dict[str, Any]]:
+    async def summaries(
+        self, assignments: Sequence[Assignment]
+    ) -> dict[uuid.UUID, AssignmentFacts]:
         """Per assignment: the entry's title, the evaluator's name and the criteria scored."""
         ids = [a.id for a in assignments]
         if not ids:
@@ -307,7 +334,4 @@ class EvaluationRepository:
             .outerjoin(counts, and_(counts.c.assignment_id == Assignment.id))
             .where(Assignment.id.in_(ids))
         )
-        return {
-            row.id: {"innovation_title": row.title, "evaluator_name": row.name, "n": row.n}
-            for row in rows
-        }
+        return {row.id: AssignmentFacts(row.title, row.name, row.n) for row in rows}

@@ -6,14 +6,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, versioned
 from app.core.openapi import problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
-from app.domains.evaluation import service
+from app.domains.evaluation import assignments, closing, scoring
 from app.domains.evaluation.schemas import (
     AssignmentCreate,
     AssignmentPage,
@@ -33,9 +34,11 @@ from app.models.evaluation import Assignment
 router = APIRouter(tags=["evaluation"], route_class=PolicyRoute)
 
 
-async def _read(session: SessionDep, assignment: Assignment, response: Response) -> AssignmentRead:
-    response.headers["ETag"] = etag(assignment.version)
-    return await service.read_model(session, assignment)
+async def _read(
+    session: AsyncSession, assignment: Assignment, response: Response
+) -> AssignmentRead:
+    """The assignment as `AssignmentRead` shows it, with its ETag."""
+    return versioned(response, assignment, await assignments.read_model(session, assignment))
 
 
 @router.get("/rounds/{round_id}/assignments", responses=problems(400, 403, 404))
@@ -52,7 +55,7 @@ async def list_round_assignments(
 ) -> AssignmentPage:
     """List the round's assignments, oldest first: every one for the organiser, its own for an
     evaluator."""
-    result = await service.list_assignments(
+    result = await assignments.list_assignments(
         session,
         principal,
         round_id,
@@ -62,7 +65,7 @@ async def list_round_assignments(
         statuses=status_ or [],
     )
     return AssignmentPage(
-        items=await service.summaries(session, result.items),
+        items=await assignments.summaries(session, result.items),
         next_cursor=result.next_cursor,
         has_more=result.has_more,
         total=result.total,
@@ -84,7 +87,7 @@ async def create_assignment(
     """Assign one entry of the round to one evaluator. An evaluator of the entry's institution
     or, for a regional government's entry, of the same province, or one who recused from it,
     is a conflict of interest (409)."""
-    assignment = await service.create_assignment(session, principal, round_id, body)
+    assignment = await assignments.create_assignment(session, principal, round_id, body)
     response.headers["Location"] = f"/v1/assignments/{assignment.id}"
     return await _read(session, assignment, response)
 
@@ -112,7 +115,7 @@ async def auto_assign_round(
     """Give every entry of the round `evaluators_per_submission` evaluators from the panel,
     conflicts of interest excluded, balancing the evaluators' loads (all or nothing). 201 when
     it created assignments, 200 when there was nothing to create."""
-    result = await service.auto_assign(session, principal, round_id, body)
+    result = await assignments.auto_assign(session, principal, round_id, body)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return result
@@ -123,7 +126,7 @@ async def get_assignment(
     session: SessionDep, principal: CurrentPrincipal, assignment_id: uuid.UUID, response: Response
 ) -> AssignmentRead:
     """Get an assignment with the entry's answers and the evaluator's scores."""
-    assignment = await service.get_assignment(session, principal, assignment_id)
+    assignment = await assignments.get_assignment(session, principal, assignment_id)
     return await _read(session, assignment, response)
 
 
@@ -142,7 +145,7 @@ async def reassign_assignment(
 ) -> AssignmentRead:
     """Hand the assignment to another evaluator; returns the new assignment. Once scoring
     started a reason is required; the old assignment's scores are kept but no longer count."""
-    assignment = await service.reassign(session, principal, assignment_id, body, cond)
+    assignment = await assignments.reassign(session, principal, assignment_id, body, cond)
     response.headers["Location"] = f"/v1/assignments/{assignment.id}"
     return await _read(session, assignment, response)
 
@@ -158,7 +161,7 @@ async def recuse_assignment(
 ) -> AssignmentRead:
     """The evaluator declares a conflict of interest with the entry and steps down; it is
     never assigned the entry again."""
-    assignment = await service.recuse(session, principal, assignment_id, body, cond)
+    assignment = await assignments.recuse(session, principal, assignment_id, body, cond)
     return await _read(session, assignment, response)
 
 
@@ -174,7 +177,7 @@ async def put_assignment_scores(
     """Replace the evaluator's score sheet: one score per criterion of the round for the entry's
     group, each within the criterion's range. Editable until submitted (`submit: true`, every
     criterion scored) or the round closes."""
-    assignment = await service.put_scores(session, principal, assignment_id, body, cond)
+    assignment = await scoring.put_scores(session, principal, assignment_id, body, cond)
     return await _read(session, assignment, response)
 
 
@@ -185,7 +188,7 @@ async def get_round_ranking(
     """The round's entries in rank order, from submitted evaluations: each evaluator's weighted
     total, the mean, the spread and its flag, and whether the entry would advance (or, once
     closed, its recorded outcome). docs/evaluation.md gives every rule."""
-    return await service.get_ranking(session, principal, round_id)
+    return await closing.get_ranking(session, principal, round_id)
 
 
 @router.post("/rounds/{round_id}/close", responses=problems(403, 404, 409, 412))
@@ -199,4 +202,4 @@ async def close_round(
     """Close the round: the advancing entries move to the next round (after the last one they
     are finalists) with the round's tier, the rest are eliminated. Refused (409) while
     assignments are unscored or entries unassigned, unless `force` with a reason."""
-    return await service.close_round(session, principal, round_id, body, cond)
+    return await closing.close_round(session, principal, round_id, body, cond)

@@ -6,10 +6,11 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.models.enums import AssignmentStatus, RoundOutcome, RoundStatus
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
@@ -26,20 +27,16 @@ def _distinct(values: list[uuid.UUID]) -> list[uuid.UUID]:
     return values
 
 
-class AssignmentCreate(BaseModel):
+class AssignmentCreate(InputModel):
     """Assign one entry of the round to one evaluator."""
-
-    model_config = ConfigDict(extra="forbid")
 
     submission_id: uuid.UUID = Field(description="An entry in the round (screened in).")
     evaluator_id: uuid.UUID = Field(description="An active evaluator account.")
 
 
-class AutoAssign(BaseModel):
+class AutoAssign(InputModel):
     """Give every entry of the round `evaluators_per_submission` evaluators from the panel,
     balancing load and excluding conflicts of interest (docs/evaluation.md)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     evaluator_ids: Annotated[
         list[uuid.UUID], Field(min_length=1, max_length=200), AfterValidator(_distinct)
@@ -47,10 +44,8 @@ class AutoAssign(BaseModel):
     evaluators_per_submission: int = Field(ge=1, le=10, examples=[3])
 
 
-class Reassign(BaseModel):
+class Reassign(InputModel):
     """Hand the assignment to another evaluator; once scoring started, say why."""
-
-    model_config = ConfigDict(extra="forbid")
 
     evaluator_id: uuid.UUID
     reason: Reason | None = Field(
@@ -58,42 +53,34 @@ class Reassign(BaseModel):
     )
 
 
-class Recusal(BaseModel):
+class Recusal(InputModel):
     """The evaluator declares a conflict of interest with the entry and steps down."""
-
-    model_config = ConfigDict(extra="forbid")
 
     reason: Reason = Field(examples=["Saya pernah menjadi konsultan inovasi ini."])
 
 
-class ScoreIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ScoreIn(InputModel):
     criterion_id: uuid.UUID
     score: ScoreValue = Field(description="Within the criterion's range.")
     comment: Comment | None = None
 
 
-class ScoresPut(BaseModel):
+class ScoresPut(InputModel):
     """The evaluator's whole score sheet for the entry: criteria left out have no score.
     `submit` makes the sheet final (every criterion must then have a score)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     scores: Annotated[list[ScoreIn], Field(max_length=100)]
     comment: Comment | None = Field(default=None, description="An overall comment.")
     submit: bool = False
 
 
-class ScoreRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ScoreRead(ReadModel):
     criterion_id: uuid.UUID
     score: float
     comment: str | None
 
 
-class SubmissionAnswerRead(BaseModel):
+class SubmissionAnswerRead(ReadModel):
     """The entry's answer to one criterion of its edition's first round."""
 
     criterion_id: uuid.UUID
@@ -101,7 +88,7 @@ class SubmissionAnswerRead(BaseModel):
     evidence_links: list[str]
 
 
-class AssignmentRead(BaseModel):
+class AssignmentRead(ReadModel):
     """An assignment with the entry to evaluate and the evaluator's own scores."""
 
     id: uuid.UUID
@@ -129,7 +116,7 @@ class AssignmentRead(BaseModel):
     version: int
 
 
-class AssignmentSummary(BaseModel):
+class AssignmentSummary(ReadModel):
     id: uuid.UUID
     round_id: uuid.UUID
     submission_id: uuid.UUID
@@ -146,17 +133,17 @@ class AssignmentPage(Page[AssignmentSummary]):
     pass
 
 
-class EvaluatorLoad(BaseModel):
+class EvaluatorLoad(ReadModel):
     evaluator_id: uuid.UUID
     assignments: int = Field(description="Active assignments in the round after this call.")
 
 
-class AutoAssignResult(BaseModel):
+class AutoAssignResult(ReadModel):
     created: list[AssignmentSummary]
     loads: list[EvaluatorLoad]
 
 
-class EvaluatorTotalRead(BaseModel):
+class EvaluatorTotalRead(ReadModel):
     assignment_id: uuid.UUID
     evaluator_id: uuid.UUID
     evaluator_name: str
@@ -164,7 +151,7 @@ class EvaluatorTotalRead(BaseModel):
     counted: float = Field(description="What the score averages: the total, or normalised.")
 
 
-class RankingEntry(BaseModel):
+class RankingEntry(ReadModel):
     rank: int
     submission_id: uuid.UUID
     innovation_id: uuid.UUID
@@ -181,7 +168,7 @@ class RankingEntry(BaseModel):
     outcome: RoundOutcome | None = Field(description="The recorded outcome of a closed round.")
 
 
-class RoundRanking(BaseModel):
+class RoundRanking(ReadModel):
     round_id: uuid.UUID
     status: RoundStatus
     normalise_scores: bool
@@ -192,16 +179,14 @@ class RoundRanking(BaseModel):
     entries: list[RankingEntry]
 
 
-class RoundClose(BaseModel):
+class RoundClose(InputModel):
     """Close the round: advance those the ranking advances, eliminate the rest."""
-
-    model_config = ConfigDict(extra="forbid")
 
     force: bool = Field(default=False, description="Close although assignments are still unscored.")
     reason: Reason | None = Field(default=None, description="Required with `force`.")
 
 
-class RoundCloseResult(BaseModel):
+class RoundCloseResult(ReadModel):
     round_id: uuid.UUID
     status: RoundStatus
     closed_at: UtcDateTime

@@ -1,5 +1,5 @@
-"""Submissions in the database: reads within a caller's reach, the entry rules' lookups, the
-cap's lock and the export's stream."""
+"""Submissions in the database: reads within a caller's reach, the parts an entry names, the
+entry rules' lookups, the cap's lock and the export's stream."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     RowMapping,
     Select,
+    SQLColumnExpression,
     and_,
     func,
     literal,
@@ -20,10 +20,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.regions.repository import within
 from app.domains.submissions.schemas import SubmissionFilter, SubmissionSort
 from app.models.competitions import (
@@ -116,7 +115,7 @@ class SubmissionVisibility:
         return or_(*visible)
 
 
-def _normalised(title: Any) -> ColumnElement[str]:
+def _normalised(title: SQLColumnExpression[str]) -> ColumnElement[str]:
     """A title compared without case and with its whitespace collapsed."""
     return func.lower(func.btrim(func.regexp_replace(title, r"\s+", " ", "g")))
 
@@ -142,20 +141,26 @@ EXPORT_COLUMNS = (
 )
 
 
-class SubmissionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class SubmissionRepository(RepositoryBase[Submission]):
+    model = Submission
 
-    def add(self, record: object) -> None:
-        self.session.add(record)
-
-    async def delete(self, record: object) -> None:
-        await self.session.delete(record)
-
-    async def get(self, submission_id: uuid.UUID, *, for_update: bool = False) -> Submission | None:
+    async def edition(self, competition_id: uuid.UUID, *, lock: bool) -> Competition | None:
+        """The entry's edition; `lock` takes it shared (FOR SHARE), re-read: its status cannot
+        move under an entry's write, and closing registration waits for the write."""
+        if not lock:
+            return await self.session.get(Competition, competition_id)
         return await self.session.get(
-            Submission, submission_id, with_for_update=for_update, populate_existing=for_update
+            Competition, competition_id, with_for_update={"read": True}, populate_existing=True
         )
+
+    async def group(self, group_id: uuid.UUID) -> CompetitionGroup | None:
+        return await self.session.get(CompetitionGroup, group_id)
+
+    async def category(self, category_id: uuid.UUID) -> CompetitionCategory | None:
+        return await self.session.get(CompetitionCategory, category_id)
+
+    async def innovation(self, innovation_id: uuid.UUID) -> Innovation | None:
+        return await self.session.get(Innovation, innovation_id)
 
     async def page(
         self,
@@ -164,7 +169,7 @@ class SubmissionRepository:
         sort: SubmissionSort,
         page: PageRequest,
     ) -> PageResult[Submission]:
-        stmt: Select[Any] = select(Submission)
+        stmt: Select[Submission] = select(Submission)
         visible = visibility.condition()
         if visible is not None:
             stmt = stmt.where(visible)
@@ -226,6 +231,9 @@ class SubmissionRepository:
         await self.session.flush()
         self.session.add_all(answers)
 
+    def add_answers(self, answers: list[SubmissionAnswer]) -> None:
+        self.session.add_all(answers)
+
     async def first_round(self, competition_id: uuid.UUID) -> CompetitionRound | None:
         return await self.session.scalar(
             select(CompetitionRound)
@@ -241,6 +249,13 @@ class SubmissionRepository:
             .order_by(RoundCriterion.position, RoundCriterion.id)
         )
         return list(rows)
+
+    async def first_round_criteria(
+        self, competition_id: uuid.UUID, group_id: uuid.UUID
+    ) -> list[RoundCriterion]:
+        """The criteria of the edition's first round for the group: what an entry answers."""
+        first = await self.first_round(competition_id)
+        return [] if first is None else await self.criteria(first.id, group_id)
 
     async def other_entry(
         self, competition_id: uuid.UUID, innovation_id: uuid.UUID, submission_id: uuid.UUID | None

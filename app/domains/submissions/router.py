@@ -1,26 +1,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, versioned
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep, StreamSessionDep
 from app.domains.innovations import export
-from app.domains.submissions import service
+from app.domains.submissions import flow, service
 from app.domains.submissions.schemas import (
     SubmissionCreate,
     SubmissionFilter,
     SubmissionPage,
     SubmissionRead,
     SubmissionSort,
-    SubmissionSummary,
     SubmissionTransition,
     SubmissionUpdate,
 )
@@ -52,12 +52,11 @@ EXPORT_COLUMNS = (
 
 
 async def _read(
-    session: Any, submission: Submission, response: Response, *, insider: bool = True
+    session: AsyncSession, submission: Submission, response: Response, *, insider: bool = True
 ) -> SubmissionRead:
-    response.headers["ETag"] = etag(submission.version)
-    return SubmissionRead.model_validate(
-        await service.read_model(session, submission, insider=insider)
-    )
+    """The entry as this caller sees it, with its ETag."""
+    body = await service.read_model(session, submission, insider=insider)
+    return versioned(response, submission, body)
 
 
 @router.get("/submissions", responses=problems(400))
@@ -95,7 +94,7 @@ async def list_submissions(
     )
     result, shown = await service.list_submissions(session, principal, filters, sort, page)
     return SubmissionPage(
-        items=[SubmissionSummary.model_validate(item) for item in shown],
+        items=shown,
         next_cursor=result.next_cursor,
         has_more=result.has_more,
         total=result.total,
@@ -197,5 +196,5 @@ async def transition_submission(
     `return` (for revision, with a reason), `withdraw`, `screen` (`in`, or `out` with a
     screening reason). Sending, approving and screening in check the edition's entry rules: a
     refusal is a 409 or 422 with the first broken rule's code, and `problems` lists them all."""
-    submission = await service.transition_submission(session, principal, submission_id, body, cond)
+    submission = await flow.transition_submission(session, principal, submission_id, body, cond)
     return await _read(session, submission, response)

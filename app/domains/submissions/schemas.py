@@ -7,10 +7,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.innovations.schemas import Url
 from app.models.enums import ScreeningOutcome, ScreeningReason, SubmissionStatus
 
@@ -20,10 +21,11 @@ AnswerText = Annotated[
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
-class Answer(BaseModel):
+class Answer(InputModel):
     """The answer to one criterion of the edition's first round, with its evidence."""
 
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
+    # Sent in a body, and read back from its row.
+    model_config = ConfigDict(from_attributes=True)
 
     criterion_id: uuid.UUID
     text: AnswerText
@@ -35,10 +37,8 @@ class Answer(BaseModel):
 Answers = Annotated[list[Answer], Field(max_length=100)]
 
 
-class SubmissionCreate(BaseModel):
+class SubmissionCreate(InputModel):
     """Enter one of the caller's innovations in an open edition, as a draft."""
-
-    model_config = ConfigDict(extra="forbid")
 
     competition_id: uuid.UUID
     group_id: uuid.UUID
@@ -52,20 +52,16 @@ class SubmissionCreate(BaseModel):
     answers: Answers = Field(default_factory=list)
 
 
-class SubmissionUpdate(BaseModel):
+class SubmissionUpdate(InputModel):
     """Change a draft or a returned entry; `answers` replaces the whole set."""
-
-    model_config = ConfigDict(extra="forbid")
 
     category_id: uuid.UUID | None = None
     source_innovation_id: uuid.UUID | None = None
     answers: Answers | None = None
 
 
-class SubmissionSummary(BaseModel):
+class SubmissionSummary(ReadModel):
     """An entry as lists show it (its answers are on the single entry)."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     competition_id: uuid.UUID
@@ -116,7 +112,7 @@ class SubmissionSort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class SubmissionFilter(BaseModel):
+class SubmissionFilter(InputModel):
     competition_id: uuid.UUID | None = None
     group_id: uuid.UUID | None = None
     category_id: uuid.UUID | None = None
@@ -136,11 +132,9 @@ class SubmissionAction(StrEnum):
     screen = "screen"
 
 
-class SubmissionTransition(BaseModel):
+class SubmissionTransition(InputModel):
     """One step: `return` needs a reason; `screen` an outcome, and a screening reason when the
     outcome is `out`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: SubmissionAction = Field(examples=["submit"])
     reason: Reason | None = Field(
