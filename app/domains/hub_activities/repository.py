@@ -3,11 +3,10 @@ from __future__ import annotations
 import uuid
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import Select, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, exists, func, select
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.audit import service as audit
 from app.domains.hub_activities.schemas import HubActivityFilter, HubActivitySort
 from app.domains.regions.repository import escape_like, within
@@ -37,20 +36,14 @@ def snapshot(activity: HubActivity) -> audit.Snapshot:
     }
 
 
-class HubActivityRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class HubActivityRepository(RepositoryBase[HubActivity]):
+    model = HubActivity
 
-    async def get(self, activity_id: uuid.UUID, *, for_update: bool = False) -> HubActivity | None:
-        return await self.session.get(
-            HubActivity, activity_id, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, activity: HubActivity) -> None:
-        self.session.add(activity)
-
-    async def delete(self, activity: HubActivity) -> None:
-        await self.session.delete(activity)
+    @staticmethod
+    def touch(activity: HubActivity) -> None:
+        """Mark the activity's row changed (its lists live in their own tables): the UPDATE
+        sets `updated_at` to the transaction's time and moves its version."""
+        activity.updated_at = func.now()
 
     async def of_hub(self, hub_id: uuid.UUID) -> list[HubActivity]:
         found = await self.session.scalars(select(HubActivity).where(HubActivity.hub_id == hub_id))

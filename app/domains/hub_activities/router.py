@@ -6,7 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import (
+    IfMatchDep,
+    IfMatchRequiredDep,
+    IfNoneMatchDep,
+    read_versioned,
+)
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -25,14 +30,8 @@ from app.domains.hub_activities.schemas import (
 )
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import HubActivityKind, HubActivityStatus
-from app.models.hubs import HubActivity
 
 router = APIRouter(tags=["hubs"], route_class=PolicyRoute)
-
-
-def _activity(activity: HubActivity, response: Response) -> HubActivityRead:
-    response.headers["ETag"] = etag(activity.version)
-    return HubActivityRead.model_validate(activity)
 
 
 @router.get("/hubs/{hub_id}/activities", responses=problems(400, 404))
@@ -100,7 +99,7 @@ async def create_hub_activity(
     the innovations shown must be published (422 naming each one that is not)."""
     activity = await service.create_activity(session, principal, hub_id, body)
     response.headers["Location"] = f"/v1/hubs/{hub_id}/activities/{activity.id}"
-    return _activity(activity, response)
+    return read_versioned(HubActivityRead, activity, response)
 
 
 @router.get(
@@ -117,7 +116,7 @@ async def get_hub_activity(
     """Get one activity; a draft only for the hub's managers."""
     activity = await service.get_activity(session, principal, hub_id, activity_id)
     cond.check_not_modified(activity.version)
-    return _activity(activity, response)
+    return read_versioned(HubActivityRead, activity, response)
 
 
 @router.patch("/hubs/{hub_id}/activities/{activity_id}", responses=problems(403, 404, 412))
@@ -132,7 +131,7 @@ async def update_hub_activity(
 ) -> HubActivityRead:
     """Change an activity; lists (participants, innovations, documents) are replaced whole."""
     activity = await service.update_activity(session, principal, hub_id, activity_id, body, cond)
-    return _activity(activity, response)
+    return read_versioned(HubActivityRead, activity, response)
 
 
 @router.delete(
@@ -169,4 +168,4 @@ async def transition_hub_activity(
     activity = await service.transition_activity(
         session, principal, hub_id, activity_id, body, cond
     )
-    return _activity(activity, response)
+    return read_versioned(HubActivityRead, activity, response)

@@ -7,10 +7,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.innovations.schemas import ShortText, Url
 from app.domains.regions.schemas import RegionCode
 from app.models.enums import HubActivityKind, HubActivityStatus
@@ -32,10 +33,8 @@ Participants = Annotated[list[uuid.UUID], Field(max_length=500), AfterValidator(
 Innovations = Annotated[list[uuid.UUID], Field(max_length=100), AfterValidator(_distinct)]
 
 
-class DocumentLink(BaseModel):
+class DocumentLink(InputModel):
     """A link to a document of the activity: an agenda, a report, slides, photos."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: ShortText = Field(examples=["Laporan Klinik Inovasi Sumatera Utara 2023"])
     url: Url
@@ -44,10 +43,8 @@ class DocumentLink(BaseModel):
 Documents = Annotated[list[DocumentLink], Field(max_length=20)]
 
 
-class HubActivityCreate(BaseModel):
+class HubActivityCreate(InputModel):
     """A new activity of the hub, a draft until it is published."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: HubActivityKind = Field(examples=["coaching_clinic"])
     title: ActivityTitle = Field(examples=["Klinik Inovasi Pelayanan Publik Sumatera Utara"])
@@ -68,11 +65,9 @@ class HubActivityCreate(BaseModel):
     )
 
 
-class HubActivityUpdate(BaseModel):
+class HubActivityUpdate(InputModel):
     """Any field of the activity; lists are replaced whole. The status changes through
     `transitions`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: HubActivityKind | None = None
     title: ActivityTitle | None = None
@@ -87,9 +82,7 @@ class HubActivityUpdate(BaseModel):
     innovation_ids: Innovations | None = None
 
 
-class HubActivityRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class HubActivityRead(ReadModel):
     id: uuid.UUID
     hub_id: uuid.UUID
     kind: HubActivityKind
@@ -121,7 +114,7 @@ class HubActivitySort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class HubActivityFilter(BaseModel):
+class HubActivityFilter(InputModel):
     kind: list[HubActivityKind] = Field(default_factory=list)
     status: list[HubActivityStatus] = Field(default_factory=list)
     date_from: date | None = None
@@ -137,9 +130,7 @@ class HubActivityAction(StrEnum):
     unpublish = "unpublish"
 
 
-class HubActivityTransition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HubActivityTransition(InputModel):
     action: HubActivityAction = Field(
         description="`publish` makes the activity public; `unpublish` takes it back to draft."
     )

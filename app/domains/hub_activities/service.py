@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
@@ -20,9 +19,9 @@ from app.core.errors import (
     field_error,
     invalid_field,
     invalid_parameter,
-    invalid_transition,
     join_messages,
 )
+from app.core.lifecycle import Machine, Step, visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -41,11 +40,17 @@ from app.domains.regions.repository import RegionRepository
 from app.models.enums import HubActivityStatus, InnovationStatus
 from app.models.hubs import Hub, HubActivity, HubActivityInnovation, HubActivityParticipant
 
-# Each action: the status it leaves, the status it reaches.
-TRANSITIONS: dict[HubActivityAction, tuple[HubActivityStatus, HubActivityStatus]] = {
-    HubActivityAction.publish: (HubActivityStatus.draft, HubActivityStatus.published),
-    HubActivityAction.unpublish: (HubActivityStatus.published, HubActivityStatus.draft),
-}
+# Each action: the status it leaves, the status it reaches (a refusal names the allowed
+# actions only: each leads back to the other status).
+MACHINE: Machine[HubActivityAction, HubActivityStatus] = Machine(
+    "hub_activity.invalid_transition",
+    "the activity",
+    {
+        HubActivityAction.publish: Step.of(HubActivityStatus.draft, HubActivityStatus.published),
+        HubActivityAction.unpublish: Step.of(HubActivityStatus.published, HubActivityStatus.draft),
+    },
+    show_targets=False,
+)
 
 
 def _not_found(activity_id: uuid.UUID) -> NotFound:
@@ -64,7 +69,6 @@ async def audit_write(
 ) -> None:
     """One event; the lists of participants and innovations are part of the record."""
     after = None if action == "delete" else snapshot(activity)
-    changes: dict[str, dict[str, Any]] = audit.diff(before, after)
     await audit.record(
         session,
         actor,
@@ -72,7 +76,7 @@ async def audit_write(
         "hub_activity",
         activity.id,
         institution_id=hub.host_institution_id,
-        changes=changes,
+        changes=audit.diff(before, after),
         reason=reason,
     )
 
@@ -103,21 +107,26 @@ async def get_activity(
 ) -> HubActivity:
     """A published activity of a hub the caller sees; a draft only for the hub's managers."""
     hub = await get_hub(session, principal, hub_id)
-    activity = await HubActivityRepository(session).get(activity_id)
-    if activity is None or activity.hub_id != hub.id:
-        raise _not_found(activity_id)
-    if activity.status is HubActivityStatus.draft and not manages(principal, hub):
-        raise _not_found(activity_id)
-    return activity
+    drafts_too = manages(principal, hub)
+    return visible_or_404(
+        await HubActivityRepository(session).get(activity_id),
+        lambda activity: (
+            activity.hub_id == hub.id
+            and (drafts_too or activity.status is not HubActivityStatus.draft)
+        ),
+        lambda: _not_found(activity_id),
+    )
 
 
 async def _writable(
     session: AsyncSession, principal: Principal, hub_id: uuid.UUID, activity_id: uuid.UUID
 ) -> tuple[Hub, HubActivity]:
     hub = await writable_hub(session, principal, hub_id)
-    activity = await HubActivityRepository(session).get(activity_id, for_update=True)
-    if activity is None or activity.hub_id != hub.id:
-        raise _not_found(activity_id)
+    activity = visible_or_404(
+        await HubActivityRepository(session).get(activity_id, for_update=True),
+        lambda found: found.hub_id == hub.id,
+        lambda: _not_found(activity_id),
+    )
     return hub, activity
 
 
@@ -252,7 +261,7 @@ async def update_activity(
         return activity  # nothing changed: no new version, no event
     # The lists live in their own tables: the activity's row changes (and its version moves)
     # even when only they did.
-    activity.updated_at = func.now()
+    HubActivityRepository.touch(activity)
     await session.flush()
     await audit_write(session, principal, "update", hub, activity, before)
     return activity
@@ -269,16 +278,8 @@ async def transition_activity(
     """Publish a draft (it becomes public) or take a published activity back to draft."""
     hub, activity = await _writable(session, principal, hub_id, activity_id)
     preconditions.check_match(activity.version, entity="hub_activity")
-    source, target = TRANSITIONS[data.action]
-    if activity.status is not source:
-        allowed = [a.value for a, (s, _) in TRANSITIONS.items() if s is activity.status]
-        raise invalid_transition(
-            "hub_activity.invalid_transition",
-            data.action.value,
-            "the activity",
-            activity.status.value,
-            allowed,
-        )
+    target = MACHINE.step(data.action, activity.status).target
+    assert target is not None  # every step names the status it reaches
     before = snapshot(activity)
     activity.status = target
     activity.published_at = datetime.now(UTC) if target is HubActivityStatus.published else None
@@ -303,7 +304,10 @@ async def delete_activity(
         raise Conflict(
             "hub_activity.published",
             "A published activity is public record: unpublish it before deleting it.",
-            extra={"current_status": activity.status.value, "allowed_actions": ["unpublish"]},
+            extra={
+                "current_status": activity.status.value,
+                "allowed_actions": [action.value for action in MACHINE.allowed(activity.status)],
+            },
         )
     before = snapshot(activity)
     await HubActivityRepository(session).delete(activity)

@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.hubs.schemas import HubFilter, HubMemberFilter, HubMemberSort, HubSort
 from app.domains.regions.repository import escape_like
 from app.models.enums import PUBLIC_HUB_STATUSES, HubStatus
@@ -41,20 +40,8 @@ class HubVisibility:
         return self.everything or hub.status in PUBLIC_HUB_STATUSES or hub.id == self.hub_id
 
 
-class HubRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, hub_id: uuid.UUID, *, for_update: bool = False) -> Hub | None:
-        return await self.session.get(
-            Hub, hub_id, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, hub: Hub) -> None:
-        self.session.add(hub)
-
-    async def delete(self, hub: Hub) -> None:
-        await self.session.delete(hub)
+class HubRepository(RepositoryBase[Hub]):
+    model = Hub
 
     async def active_hub_of_host(self, host_institution_id: uuid.UUID) -> Hub | None:
         return await self.session.scalar(
@@ -96,17 +83,8 @@ class HubRepository:
         return await keyset_page(self.session, stmt, HUB_SORTS[sort], page, scope)
 
 
-class HubMemberRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, member_id: uuid.UUID, *, for_update: bool = False) -> HubMember | None:
-        return await self.session.get(
-            HubMember, member_id, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, member: HubMember) -> None:
-        self.session.add(member)
+class HubMemberRepository(RepositoryBase[HubMember]):
+    model = HubMember
 
     async def history(
         self, hub_id: uuid.UUID, institution_id: uuid.UUID, unit_id: uuid.UUID | None

@@ -5,7 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import (
+    IfMatchDep,
+    IfMatchRequiredDep,
+    IfNoneMatchDep,
+    read_versioned,
+)
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -30,19 +35,8 @@ from app.domains.hubs.schemas import (
     HubUpdate,
 )
 from app.models.enums import HubKind, HubStatus
-from app.models.hubs import Hub, HubMember
 
 router = APIRouter(tags=["hubs"], route_class=PolicyRoute)
-
-
-def _hub(hub: Hub, response: Response) -> HubRead:
-    response.headers["ETag"] = etag(hub.version)
-    return HubRead.model_validate(hub)
-
-
-def _member(member: HubMember, response: Response) -> HubMemberRead:
-    response.headers["ETag"] = etag(member.version)
-    return HubMemberRead.model_validate(member)
 
 
 @router.get("/hubs", responses=problems(400))
@@ -91,7 +85,7 @@ async def create_hub(
     """Register a candidate hub on a host institution whose kind fits the hub's."""
     hub = await service.create_hub(session, principal, body)
     response.headers["Location"] = f"/v1/hubs/{hub.id}"
-    return _hub(hub, response)
+    return read_versioned(HubRead, hub, response)
 
 
 @router.get("/hubs/{hub_id}", responses={**problems(404), **not_modified()})
@@ -105,7 +99,7 @@ async def get_hub(
     """Get one hub; a candidate or committed hub only within the caller's reach."""
     hub = await service.get_hub(session, principal, hub_id)
     cond.check_not_modified(hub.version)
-    return _hub(hub, response)
+    return read_versioned(HubRead, hub, response)
 
 
 @router.patch("/hubs/{hub_id}", responses=problems(403, 404, 409, 412))
@@ -119,7 +113,7 @@ async def update_hub(
 ) -> HubRead:
     """Change a hub's profile (not its status); `If-Match` required (428 without)."""
     hub = await service.update_hub(session, principal, hub_id, body, cond)
-    return _hub(hub, response)
+    return read_versioned(HubRead, hub, response)
 
 
 @router.delete(
@@ -144,7 +138,7 @@ async def transition_hub(
     """Move a hub one step: commit, designate (with the decree), activate, deactivate; a step
     the machine does not allow from the current status is a 409 naming the allowed ones."""
     hub = await service.transition_hub(session, principal, hub_id, body, cond)
-    return _hub(hub, response)
+    return read_versioned(HubRead, hub, response)
 
 
 @router.get("/hubs/{hub_id}/members", responses=problems(400, 404))
@@ -184,7 +178,7 @@ async def add_hub_member(
     own units; a member from outside is a 422 naming the rule."""
     member = await service.add_member(session, principal, hub_id, body)
     response.headers["Location"] = f"/v1/hubs/{hub_id}/members/{member.id}"
-    return _member(member, response)
+    return read_versioned(HubMemberRead, member, response)
 
 
 @router.get("/hubs/{hub_id}/members/{member_id}", responses={**problems(404), **not_modified()})
@@ -199,7 +193,7 @@ async def get_hub_member(
     """Get one membership record."""
     member = await service.get_member(session, principal, hub_id, member_id)
     cond.check_not_modified(member.version)
-    return _member(member, response)
+    return read_versioned(HubMemberRead, member, response)
 
 
 @router.post("/hubs/{hub_id}/members/{member_id}/leave", responses=problems(403, 404, 409, 412))
@@ -219,4 +213,4 @@ async def end_hub_membership(
     """
     data = body or HubMemberLeave()
     member = await service.end_membership(session, principal, hub_id, member_id, data, cond)
-    return _member(member, response)
+    return read_versioned(HubMemberRead, member, response)

@@ -7,10 +7,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.accounts.schemas import Email
 from app.models.enums import HubKind, HubStatus
 
@@ -28,10 +29,8 @@ DesignationYear = Annotated[int, Field(ge=2000, le=2100)]
 PROVINCE_CODE_PATTERN = r"^\d{2}$"
 
 
-class HubContact(BaseModel):
+class HubContact(InputModel):
     """A person to reach at the hub: an email, a phone number or both."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: ContactName = Field(examples=["Dra. Ratna Sari"])
     role: ContactRole | None = Field(default=None, examples=["Kepala Bagian Kelembagaan"])
@@ -48,10 +47,8 @@ class HubContact(BaseModel):
 Contacts = Annotated[list[HubContact], Field(max_length=10)]
 
 
-class HubCreate(BaseModel):
+class HubCreate(InputModel):
     """A new hub, always a candidate; the secretariat moves it on through `transitions`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: HubName = Field(examples=["JIPP Provinsi Sumatera Utara"])
     kind: HubKind = Field(
@@ -68,12 +65,10 @@ class HubCreate(BaseModel):
     contacts: Contacts = Field(default_factory=list)
 
 
-class HubUpdate(BaseModel):
+class HubUpdate(InputModel):
     """The profile: hub admins change the name, coordinating unit and contacts; the
     secretariat also the pilot flag and the designation. The status changes only through
     `transitions`."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: HubName | None = None
     coordinating_unit_id: uuid.UUID | None = None
@@ -83,9 +78,7 @@ class HubUpdate(BaseModel):
     designation_year: DesignationYear | None = None
 
 
-class HubRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class HubRead(ReadModel):
     id: uuid.UUID
     name: str
     kind: HubKind
@@ -117,7 +110,7 @@ class HubSort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class HubFilter(BaseModel):
+class HubFilter(InputModel):
     kind: list[HubKind] = Field(default_factory=list)
     status: list[HubStatus] = Field(default_factory=list)
     province: str | None = None
@@ -135,10 +128,8 @@ class HubAction(StrEnum):
     deactivate = "deactivate"
 
 
-class HubTransition(BaseModel):
+class HubTransition(InputModel):
     """One step of the machine, named by its action."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: HubAction = Field(examples=["designate"])
     effective_date: date | None = Field(
@@ -155,28 +146,22 @@ class HubTransition(BaseModel):
     reason: Reason | None = Field(default=None, description="Kept in the audit trail.")
 
 
-class HubMemberCreate(BaseModel):
+class HubMemberCreate(InputModel):
     """A member: an institution (regional hubs: a pemkab or pemkot of the province) or one of
     the host's own units; name exactly one."""
-
-    model_config = ConfigDict(extra="forbid")
 
     institution_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
     joined_date: date | None = Field(default=None, description="Default today (WIB).")
 
 
-class HubMemberLeave(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HubMemberLeave(InputModel):
     left_date: date | None = Field(default=None, description="Default today (WIB).")
     reason: Reason | None = Field(default=None, description="Kept in the audit trail.")
 
 
-class HubMemberRead(BaseModel):
+class HubMemberRead(ReadModel):
     """One period of membership; `left_date` is null while it lasts."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     hub_id: uuid.UUID
@@ -202,6 +187,6 @@ class HubMemberSort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class HubMemberFilter(BaseModel):
+class HubMemberFilter(InputModel):
     current: bool | None = None
     institution_id: uuid.UUID | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +17,9 @@ from app.core.errors import (
     Forbidden,
     NotFound,
     invalid_field,
-    invalid_transition,
     register_constraint_errors,
 )
+from app.core.lifecycle import Machine, Step, require_status, visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -61,13 +60,18 @@ register_constraint_errors(
 )
 
 ENTITY_TYPES = {Hub: "hub", HubMember: "hub_member", HubActivity: "hub_activity"}
-# Each step of the machine: the status it leaves, the status it reaches.
-TRANSITIONS: dict[HubAction, tuple[HubStatus, HubStatus]] = {
-    HubAction.commit: (HubStatus.candidate, HubStatus.committed),
-    HubAction.designate: (HubStatus.committed, HubStatus.designated),
-    HubAction.activate: (HubStatus.designated, HubStatus.active),
-    HubAction.deactivate: (HubStatus.active, HubStatus.inactive),
-}
+# Each step of the machine: the status it leaves, the status it reaches; a refusal names
+# where each allowed step leads.
+MACHINE: Machine[HubAction, HubStatus] = Machine(
+    "hub.invalid_transition",
+    "the hub",
+    {
+        HubAction.commit: Step.of(HubStatus.candidate, HubStatus.committed),
+        HubAction.designate: Step.of(HubStatus.committed, HubStatus.designated),
+        HubAction.activate: Step.of(HubStatus.designated, HubStatus.active),
+        HubAction.deactivate: Step.of(HubStatus.active, HubStatus.inactive),
+    },
+)
 # The column that keeps the date a hub reached each status.
 STATUS_DATE: dict[HubStatus, str] = {
     HubStatus.candidate: "candidate_date",
@@ -110,9 +114,7 @@ async def get_hub(
 ) -> Hub:
     """The hub if the caller may see it; 404 otherwise (a hidden hub does not exist for it)."""
     hub = await HubRepository(session).get(hub_id, for_update=for_update)
-    if hub is None or not visibility_for(principal).admits(hub):
-        raise _not_found(hub_id)
-    return hub
+    return visible_or_404(hub, visibility_for(principal).admits, lambda: _not_found(hub_id))
 
 
 def manages(principal: Principal | None, hub: Hub) -> bool:
@@ -145,7 +147,6 @@ async def _audit(
 ) -> None:
     """One event; a hub's records belong to its host institution."""
     after = None if action == "delete" else audit.snapshot(record)
-    changes: dict[str, dict[str, Any]] = audit.diff(before, after)
     await audit.record(
         session,
         actor,
@@ -153,7 +154,7 @@ async def _audit(
         ENTITY_TYPES[type(record)],
         record.id,
         institution_id=host_institution_id,
-        changes=changes,
+        changes=audit.diff(before, after),
         reason=reason,
     )
 
@@ -296,21 +297,6 @@ async def update_hub(
     return hub
 
 
-def _check_step(hub: Hub, action: HubAction) -> None:
-    """409 unless `action` is a step the machine allows from the hub's current status."""
-    if TRANSITIONS[action][0] is hub.status:
-        return
-    allowed = [a.value for a, (source, _) in TRANSITIONS.items() if source is hub.status]
-    raise invalid_transition(
-        "hub.invalid_transition",
-        action.value,
-        "the hub",
-        hub.status.value,
-        allowed,
-        targets={a.value: target.value for a, (_, target) in TRANSITIONS.items()},
-    )
-
-
 async def transition_hub(
     session: AsyncSession,
     principal: Principal,
@@ -324,8 +310,9 @@ async def transition_hub(
     hub = await writable_hub(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
     action = data.action
-    _check_step(hub, action)
-    source, target = TRANSITIONS[action]
+    step = MACHINE.step(action, hub.status)
+    source, target = hub.status, step.target
+    assert target is not None  # every step of the machine names the status it reaches
     if action is HubAction.designate:
         if data.designation_decree_reference is None:
             raise invalid_field(
@@ -385,14 +372,15 @@ async def delete_hub(
     """Delete a hub that is still a candidate (and its members); later it is deactivated."""
     hub = await writable_hub(session, principal, hub_id)
     preconditions.check_match(hub.version, entity="hub")
-    if hub.status is not HubStatus.candidate:
-        raise Conflict(
-            "hub.not_a_candidate",
-            f"Only candidate hubs can be deleted; this hub is {hub.status.value}.",
-            extra={"current_status": hub.status.value},
-        )
+    require_status(
+        hub.status,
+        HubStatus.candidate,
+        "hub.not_a_candidate",
+        f"Only candidate hubs can be deleted; this hub is {hub.status.value}.",
+    )
     # Its memberships and activities go with it: each gets its own delete event.
-    activities = await HubActivityRepository(session).of_hub(hub.id)
+    activity_repo = HubActivityRepository(session)
+    activities = await activity_repo.of_hub(hub.id)
     snapshots: list[tuple[HubMember | HubActivity, audit.Snapshot]] = [
         *((m, audit.snapshot(m)) for m in await HubMemberRepository(session).of_hub(hub.id)),
         *((a, activity_snapshot(a)) for a in activities),
@@ -401,7 +389,7 @@ async def delete_hub(
     # The activities are deleted before the hub (not by its ON DELETE CASCADE) so that the
     # change log's trigger still finds their host institution: it is shown their tombstones.
     for activity in activities:
-        await session.delete(activity)
+        await activity_repo.delete(activity)
     await session.flush()
     await HubRepository(session).delete(hub)
     await session.flush()
@@ -445,9 +433,11 @@ async def _member_of(
     session: AsyncSession, hub_id: uuid.UUID, member_id: uuid.UUID, *, for_update: bool = False
 ) -> HubMember:
     member = await HubMemberRepository(session).get(member_id, for_update=for_update)
-    if member is None or member.hub_id != hub_id:
-        raise NotFound("hub_member.not_found", f"The hub has no member record {member_id}.")
-    return member
+    return visible_or_404(
+        member,
+        lambda found: found.hub_id == hub_id,
+        lambda: NotFound("hub_member.not_found", f"The hub has no member record {member_id}."),
+    )
 
 
 async def _province_label(session: AsyncSession, code: str) -> str:

@@ -3,11 +3,10 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.maturity.schemas import (
     AssessmentFilter,
     AssessmentSort,
@@ -36,25 +35,8 @@ ASSESSMENT_SORTS = {
 }
 
 
-class InstrumentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(
-        self, instrument_id: uuid.UUID, *, for_update: bool = False
-    ) -> MaturityInstrument | None:
-        return await self.session.get(
-            MaturityInstrument,
-            instrument_id,
-            with_for_update=for_update,
-            populate_existing=for_update,
-        )
-
-    def add(self, instrument: MaturityInstrument) -> None:
-        self.session.add(instrument)
-
-    async def delete(self, instrument: MaturityInstrument) -> None:
-        await self.session.delete(instrument)
+class InstrumentRepository(RepositoryBase[MaturityInstrument]):
+    model = MaturityInstrument
 
     async def last_revision(self, code: str) -> int:
         found = await self.session.scalar(
@@ -90,25 +72,14 @@ class InstrumentRepository:
         return await keyset_page(self.session, stmt, INSTRUMENT_SORTS[sort], page, scope)
 
 
-class AssessmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class AssessmentRepository(RepositoryBase[MaturityAssessment]):
+    model = MaturityAssessment
 
-    async def get(
-        self, assessment_id: uuid.UUID, *, for_update: bool = False
-    ) -> MaturityAssessment | None:
-        return await self.session.get(
-            MaturityAssessment,
-            assessment_id,
-            with_for_update=for_update,
-            populate_existing=for_update,
-        )
-
-    def add(self, assessment: MaturityAssessment) -> None:
-        self.session.add(assessment)
-
-    async def delete(self, assessment: MaturityAssessment) -> None:
-        await self.session.delete(assessment)
+    @staticmethod
+    def touch(assessment: MaturityAssessment) -> None:
+        """Mark the assessment's row changed (its answers live in their own table): the UPDATE
+        sets `updated_at` to the transaction's time and moves its version."""
+        assessment.updated_at = func.now()
 
     async def list(
         self,

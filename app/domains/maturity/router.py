@@ -5,7 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import (
+    IfMatchDep,
+    IfMatchRequiredDep,
+    IfNoneMatchDep,
+    read_versioned,
+    versioned,
+)
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
@@ -30,21 +36,8 @@ from app.domains.maturity.schemas import (
     PeriodYear,
 )
 from app.models.enums import AssessmentStatus, MaturityInstrumentStatus
-from app.models.maturity import MaturityAssessment, MaturityInstrument
 
 router = APIRouter(tags=["maturity"], route_class=PolicyRoute)
-
-
-def _instrument(instrument: MaturityInstrument, response: Response) -> MaturityInstrumentRead:
-    response.headers["ETag"] = etag(instrument.version)
-    return MaturityInstrumentRead.model_validate(instrument)
-
-
-async def _assessment(
-    session: SessionDep, assessment: MaturityAssessment, response: Response
-) -> AssessmentRead:
-    response.headers["ETag"] = etag(assessment.version)
-    return await service.view(session, assessment)
 
 
 # --- instruments ----------------------------------------------------------------------------
@@ -79,7 +72,7 @@ async def create_maturity_instrument(
     aspects' weights sum to 1, and so do each aspect's questions' (422 naming the sum)."""
     instrument = await service.create_instrument(session, principal, body)
     response.headers["Location"] = f"/v1/maturity-instruments/{instrument.id}"
-    return _instrument(instrument, response)
+    return read_versioned(MaturityInstrumentRead, instrument, response)
 
 
 @router.get("/maturity-instruments/{instrument_id}", responses={**problems(404), **not_modified()})
@@ -93,7 +86,7 @@ async def get_maturity_instrument(
     """Get one revision with its aspects, questions and options."""
     instrument = await service.get_instrument(session, principal, instrument_id)
     cond.check_not_modified(instrument.version)
-    return _instrument(instrument, response)
+    return read_versioned(MaturityInstrumentRead, instrument, response)
 
 
 @router.patch("/maturity-instruments/{instrument_id}", responses=problems(404, 409, 412))
@@ -107,7 +100,7 @@ async def update_maturity_instrument(
 ) -> MaturityInstrumentRead:
     """Change a draft revision; a published or retired one is frozen (409)."""
     instrument = await service.update_instrument(session, principal, instrument_id, body, cond)
-    return _instrument(instrument, response)
+    return read_versioned(MaturityInstrumentRead, instrument, response)
 
 
 @router.delete(
@@ -137,7 +130,7 @@ async def transition_maturity_instrument(
     """`publish` a draft (the code's published revision is retired) or `retire` a published
     revision; another step is a 409 naming the allowed ones."""
     instrument = await service.transition_instrument(session, principal, instrument_id, body, cond)
-    return _instrument(instrument, response)
+    return read_versioned(MaturityInstrumentRead, instrument, response)
 
 
 # --- assessments ----------------------------------------------------------------------------
@@ -178,7 +171,7 @@ async def create_hub_assessment(
     per hub and year)."""
     assessment = await service.create_assessment(session, principal, hub_id, body)
     response.headers["Location"] = f"/v1/hubs/{hub_id}/assessments/{assessment.id}"
-    return await _assessment(session, assessment, response)
+    return versioned(response, assessment, await service.view(session, assessment))
 
 
 @router.get(
@@ -195,7 +188,7 @@ async def get_hub_assessment(
     """One assessment with its answers, scores and aspect subtotals."""
     assessment = await service.get_assessment(session, principal, hub_id, assessment_id)
     cond.check_not_modified(assessment.version)
-    return await _assessment(session, assessment, response)
+    return versioned(response, assessment, await service.view(session, assessment))
 
 
 @router.delete(
@@ -229,7 +222,7 @@ async def put_hub_assessment_answers(
 ) -> AssessmentRead:
     """Add or replace answers (draft or returned); other answers stay as they are."""
     assessment = await service.put_answers(session, principal, hub_id, assessment_id, body, cond)
-    return await _assessment(session, assessment, response)
+    return versioned(response, assessment, await service.view(session, assessment))
 
 
 @router.post(
@@ -247,7 +240,7 @@ async def submit_hub_assessment(
     """Submit for verification: every question answered and evidence attached where the
     chosen option needs it (a 422 lists each gap)."""
     assessment = await service.submit_assessment(session, principal, hub_id, assessment_id, cond)
-    return await _assessment(session, assessment, response)
+    return versioned(response, assessment, await service.view(session, assessment))
 
 
 @router.post(
@@ -268,4 +261,4 @@ async def review_hub_assessment(
     assessment = await service.review_assessment(
         session, principal, hub_id, assessment_id, body, cond
     )
-    return await _assessment(session, assessment, response)
+    return versioned(response, assessment, await service.view(session, assessment))

@@ -14,7 +14,6 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
@@ -22,6 +21,7 @@ from pydantic import (
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.hub_activities.schemas import DocumentLink
 from app.models.enums import AssessmentStatus, MaturityAspect, MaturityInstrumentStatus
 
@@ -67,10 +67,8 @@ def _sums_to_one(weights: list[float], what: str) -> None:
         raise ValueError(f"the weights of {what} sum to {total.normalize()}, not 1")
 
 
-class MaturityInstrumentOption(BaseModel):
+class MaturityInstrumentOption(InputModel):
     """One answer a question offers, with its score (0-100)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: ItemCode = Field(examples=["c"])
     label: Label = Field(examples=["Ada peta jalan inovasi daerah yang ditetapkan kepala daerah"])
@@ -80,9 +78,7 @@ class MaturityInstrumentOption(BaseModel):
     )
 
 
-class MaturityInstrumentQuestion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MaturityInstrumentQuestion(InputModel):
     code: ItemCode = Field(examples=["PLN-1"])
     text: LongText = Field(examples=["Apakah simpul memiliki rencana kerja tahunan JIPP?"])
     weight: Weight = Field(description="Its share of the aspect; an aspect's questions sum to 1.")
@@ -94,9 +90,7 @@ class MaturityInstrumentQuestion(BaseModel):
         return self
 
 
-class MaturityInstrumentAspect(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MaturityInstrumentAspect(InputModel):
     aspect: MaturityAspect
     name: Name = Field(examples=["Perencanaan"])
     weight: Weight = Field(description="Its share of the total; the aspects sum to 1.")
@@ -122,11 +116,9 @@ Aspects = Annotated[
 ]
 
 
-class MaturityInstrumentCreate(BaseModel):
+class MaturityInstrumentCreate(InputModel):
     """A new draft revision: revision 1 of a new `code`, or the next revision of an existing
     one (an instrument in use never changes; its successor is a new revision)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: InstrumentCode = Field(examples=["jipp-maturity"])
     name: Name = Field(examples=["Instrumen Kematangan Simpul JIPP"])
@@ -134,19 +126,15 @@ class MaturityInstrumentCreate(BaseModel):
     aspects: Aspects
 
 
-class MaturityInstrumentUpdate(BaseModel):
+class MaturityInstrumentUpdate(InputModel):
     """A draft's name, description or whole structure (`aspects` is replaced whole)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     description: LongText | None = None
     aspects: Aspects | None = None
 
 
-class MaturityInstrumentRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class MaturityInstrumentRead(ReadModel):
     id: uuid.UUID
     code: str
     revision: int
@@ -171,7 +159,7 @@ class MaturityInstrumentSort(StrEnum):
     created_at_desc = "-created_at"
 
 
-class MaturityInstrumentFilter(BaseModel):
+class MaturityInstrumentFilter(InputModel):
     code: str | None = None
     status: list[MaturityInstrumentStatus] = Field(default_factory=list)
 
@@ -181,9 +169,7 @@ class MaturityInstrumentAction(StrEnum):
     retire = "retire"
 
 
-class MaturityInstrumentTransition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MaturityInstrumentTransition(InputModel):
     action: MaturityInstrumentAction = Field(
         description="`publish` a draft (the code's published revision, if any, is retired); "
         "`retire` a published one (no new assessments)."
@@ -194,16 +180,12 @@ class MaturityInstrumentTransition(BaseModel):
 # --- assessments ----------------------------------------------------------------------------
 
 
-class AssessmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AssessmentCreate(InputModel):
     period_year: PeriodYear
     instrument_id: uuid.UUID = Field(description="A published instrument revision.")
 
 
-class AnswerInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AnswerInput(InputModel):
     question_code: ItemCode
     option_code: ItemCode
     evidence: list[DocumentLink] = Field(default_factory=list, max_length=10)
@@ -215,20 +197,16 @@ def _one_answer_each(answers: list[AnswerInput]) -> list[AnswerInput]:
     return answers
 
 
-class AnswersPut(BaseModel):
+class AnswersPut(InputModel):
     """Answers to add or replace (questions not named keep their answers)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     answers: Annotated[
         list[AnswerInput], Field(min_length=1, max_length=200), AfterValidator(_one_answer_each)
     ]
 
 
-class ReviewScore(BaseModel):
+class ReviewScore(InputModel):
     """The verifier's score of one answer: an option of the same question, and why."""
-
-    model_config = ConfigDict(extra="forbid")
 
     question_code: ItemCode
     option_code: ItemCode
@@ -245,10 +223,8 @@ def _one_score_each(scores: list[ReviewScore]) -> list[ReviewScore]:
     return scores
 
 
-class AssessmentReview(BaseModel):
+class AssessmentReview(InputModel):
     """The verifier's decision on a submitted assessment, with its re-scores."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: ReviewAction = Field(
         description="`verify`: the scores stand (answers not re-scored keep the hub's option) "
@@ -282,9 +258,7 @@ class AspectScore(BaseModel):
     verified_score: float | None = Field(description="Weighted sum of the verified scores.")
 
 
-class AssessmentSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AssessmentSummary(ReadModel):
     id: uuid.UUID
     hub_id: uuid.UUID
     instrument_id: uuid.UUID
@@ -317,6 +291,6 @@ class AssessmentSort(StrEnum):
     period_year_desc = "-period_year"
 
 
-class AssessmentFilter(BaseModel):
+class AssessmentFilter(InputModel):
     status: list[AssessmentStatus] = Field(default_factory=list)
     period_year: int | None = None

@@ -13,10 +13,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.concurrency import Preconditions
@@ -29,9 +29,9 @@ from app.core.errors import (
     Unprocessable,
     field_error,
     invalid_field,
-    invalid_transition,
     register_constraint_errors,
 )
+from app.core.lifecycle import Machine, Step, require_status, visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -206,22 +206,23 @@ async def get_instrument(
     *,
     for_update: bool = False,
 ) -> MaturityInstrument:
-    instrument = await InstrumentRepository(session).get(instrument_id, for_update=for_update)
-    if instrument is None or (
-        instrument.status is MaturityInstrumentStatus.draft
-        and not (principal is not None and principal.is_secretariat)
-    ):
-        raise _instrument_not_found(instrument_id)
-    return instrument
+    drafts_too = principal is not None and principal.is_secretariat
+    return visible_or_404(
+        await InstrumentRepository(session).get(instrument_id, for_update=for_update),
+        lambda instrument: drafts_too or instrument.status is not MaturityInstrumentStatus.draft,
+        lambda: _instrument_not_found(instrument_id),
+    )
 
 
-def _frozen(instrument: MaturityInstrument) -> Conflict:
-    return Conflict(
+def _require_draft(instrument: MaturityInstrument) -> None:
+    """409 unless the revision is a draft: one in use is frozen."""
+    require_status(
+        instrument.status,
+        MaturityInstrumentStatus.draft,
         "maturity_instrument.frozen",
         f"Revision {instrument.revision} of {instrument.code} is {instrument.status.value}: an "
         "instrument in use never changes. Create the next revision (POST "
         f"/v1/maturity-instruments with code {instrument.code}) instead.",
-        extra={"current_status": instrument.status.value},
     )
 
 
@@ -254,8 +255,7 @@ async def update_instrument(
     """Change a draft; a published or retired revision is frozen (409)."""
     instrument = await get_instrument(session, principal, instrument_id, for_update=True)
     preconditions.check_match(instrument.version, entity="maturity_instrument")
-    if instrument.status is not MaturityInstrumentStatus.draft:
-        raise _frozen(instrument)
+    _require_draft(instrument)
     changes = data.model_dump(exclude_unset=True)
     for required in ("name", "aspects"):
         if required in changes and changes[required] is None:
@@ -274,16 +274,26 @@ async def update_instrument(
     return instrument
 
 
-INSTRUMENT_TRANSITIONS = {
-    MaturityInstrumentAction.publish: (
-        MaturityInstrumentStatus.draft,
-        MaturityInstrumentStatus.published,
+INSTRUMENT_STEPS = {
+    MaturityInstrumentAction.publish: Step.of(
+        MaturityInstrumentStatus.draft, MaturityInstrumentStatus.published
     ),
-    MaturityInstrumentAction.retire: (
-        MaturityInstrumentStatus.published,
-        MaturityInstrumentStatus.retired,
+    MaturityInstrumentAction.retire: Step.of(
+        MaturityInstrumentStatus.published, MaturityInstrumentStatus.retired
     ),
 }
+
+
+def _instrument_machine(
+    instrument: MaturityInstrument,
+) -> Machine[MaturityInstrumentAction, MaturityInstrumentStatus]:
+    """The revisions' machine, its refusal naming this one ("revision 3 is retired")."""
+    return Machine(
+        "maturity_instrument.invalid_transition",
+        f"revision {instrument.revision}",
+        INSTRUMENT_STEPS,
+        show_targets=False,
+    )
 
 
 async def transition_instrument(
@@ -296,18 +306,8 @@ async def transition_instrument(
     """Publish a draft (retiring the code's published revision) or retire a published one."""
     instrument = await get_instrument(session, principal, instrument_id, for_update=True)
     preconditions.check_match(instrument.version, entity="maturity_instrument")
-    source, target = INSTRUMENT_TRANSITIONS[data.action]
-    if instrument.status is not source:
-        allowed = [
-            a.value for a, (s, _) in INSTRUMENT_TRANSITIONS.items() if s is instrument.status
-        ]
-        raise invalid_transition(
-            "maturity_instrument.invalid_transition",
-            data.action.value,
-            f"revision {instrument.revision}",
-            instrument.status.value,
-            allowed,
-        )
+    target = _instrument_machine(instrument).step(data.action, instrument.status).target
+    assert target is not None  # every step names the status it reaches
     now = _now()
     if data.action is MaturityInstrumentAction.publish:
         previous = await InstrumentRepository(session).published(instrument.code, for_update=True)
@@ -345,8 +345,7 @@ async def delete_instrument(
     """Delete a draft revision; a published or retired one stays (409)."""
     instrument = await get_instrument(session, principal, instrument_id, for_update=True)
     preconditions.check_match(instrument.version, entity="maturity_instrument")
-    if instrument.status is not MaturityInstrumentStatus.draft:
-        raise _frozen(instrument)
+    _require_draft(instrument)
     before = audit.snapshot(instrument)
     await InstrumentRepository(session).delete(instrument)
     await session.flush()
@@ -442,15 +441,22 @@ async def get_assessment(
     assessment_id: uuid.UUID,
 ) -> MaturityAssessment:
     hub = await get_hub(session, principal, hub_id)
-    assessment = await AssessmentRepository(session).get(assessment_id)
-    if assessment is None or assessment.hub_id != hub.id:
-        raise _assessment_not_found(assessment_id)
-    if assessment.status is not AssessmentStatus.verified and not manages(principal, hub):
-        raise _assessment_not_found(assessment_id)
-    return assessment
+    # The hub's managers see all its assessments; everyone else its verified ones.
+    all_of_them = manages(principal, hub)
+    return visible_or_404(
+        await AssessmentRepository(session).get(assessment_id),
+        lambda assessment: (
+            assessment.hub_id == hub.id
+            and (all_of_them or assessment.status is AssessmentStatus.verified)
+        ),
+        lambda: _assessment_not_found(assessment_id),
+    )
 
 
 # --- assessments: writing -------------------------------------------------------------------
+
+# How the trail keeps an answer's change: {"before": its state, "after": its state}.
+AnswerChange = dict[str, audit.Snapshot | None]
 
 
 async def _audit(
@@ -461,7 +467,7 @@ async def _audit(
     assessment: MaturityAssessment,
     before: audit.Snapshot | None,
     *,
-    answers: dict[str, dict[str, Any]] | None = None,
+    answers: dict[str, AnswerChange] | None = None,
     reason: str | None = None,
 ) -> None:
     """One event; `answers` holds the answer fields that changed, by question."""
@@ -480,7 +486,7 @@ async def _audit(
     )
 
 
-def _answer_state(answer: MaturityAnswer | None) -> dict[str, Any] | None:
+def _answer_state(answer: MaturityAnswer | None) -> audit.Snapshot | None:
     if answer is None:
         return None
     return {
@@ -492,16 +498,27 @@ def _answer_state(answer: MaturityAnswer | None) -> dict[str, Any] | None:
     }
 
 
-def _invalid_step(assessment: MaturityAssessment, action: str) -> Conflict:
-    allowed = {
-        AssessmentStatus.draft: ["submit"],
-        AssessmentStatus.returned: ["submit"],
-        AssessmentStatus.submitted: ["verify", "return"],
-        AssessmentStatus.verified: [],
-    }[assessment.status]
-    return invalid_transition(
-        "assessment.invalid_transition", action, "the assessment", assessment.status.value, allowed
-    )
+class AssessmentAction(StrEnum):
+    """The steps of an assessment: the hub submits it, the verifier verifies or returns it
+    (`submit` is its own route, the other two `review`'s actions)."""
+
+    submit = "submit"
+    verify = "verify"
+    return_ = "return"
+
+
+ASSESSMENT_MACHINE: Machine[AssessmentAction, AssessmentStatus] = Machine(
+    "assessment.invalid_transition",
+    "the assessment",
+    {
+        AssessmentAction.submit: Step.of(
+            (AssessmentStatus.draft, AssessmentStatus.returned), AssessmentStatus.submitted
+        ),
+        AssessmentAction.verify: Step.of(AssessmentStatus.submitted, AssessmentStatus.verified),
+        AssessmentAction.return_: Step.of(AssessmentStatus.submitted, AssessmentStatus.returned),
+    },
+    show_targets=False,
+)
 
 
 async def _hub_side(
@@ -509,10 +526,18 @@ async def _hub_side(
 ) -> tuple[Hub, MaturityAssessment]:
     """The hub (its own admin's: 403 for another visible hub) and its assessment, locked."""
     hub = await writable_hub(session, principal, hub_id)
-    assessment = await AssessmentRepository(session).get(assessment_id, for_update=True)
-    if assessment is None or assessment.hub_id != hub.id:
-        raise _assessment_not_found(assessment_id)
-    return hub, assessment
+    return hub, await _assessment_of(session, hub, assessment_id)
+
+
+async def _assessment_of(
+    session: AsyncSession, hub: Hub, assessment_id: uuid.UUID
+) -> MaturityAssessment:
+    """The hub's assessment, locked for a write; 404 if the hub has none of this id."""
+    return visible_or_404(
+        await AssessmentRepository(session).get(assessment_id, for_update=True),
+        lambda assessment: assessment.hub_id == hub.id,
+        lambda: _assessment_not_found(assessment_id),
+    )
 
 
 async def create_assessment(
@@ -585,7 +610,7 @@ async def put_answers(
     if errors:
         raise _invalid(errors, "Some answers do not fit the instrument.")
     existing = {a.question_code: a for a in assessment.answers}
-    changed: dict[str, dict[str, Any]] = {}
+    changed: dict[str, AnswerChange] = {}
     for given in data.answers:
         answer = existing.get(given.question_code)
         before = _answer_state(answer)
@@ -611,7 +636,7 @@ async def put_answers(
     if not changed:
         return assessment  # the same answers again: nothing to write, no new version
     before_assessment = audit.snapshot(assessment)
-    assessment.updated_at = func.now()  # the answers are the assessment's: its version moves
+    AssessmentRepository.touch(assessment)  # the answers are the assessment's: its version moves
     await session.flush()
     await _audit(session, principal, "answer", hub, assessment, before_assessment, answers=changed)
     return assessment
@@ -628,8 +653,7 @@ async def submit_assessment(
     the chosen option needs it (422 naming each gap). Sets the hub's own total."""
     hub, assessment = await _hub_side(session, principal, hub_id, assessment_id)
     preconditions.check_match(assessment.version, entity="assessment")
-    if assessment.status not in (AssessmentStatus.draft, AssessmentStatus.returned):
-        raise _invalid_step(assessment, "submit")
+    ASSESSMENT_MACHINE.step(AssessmentAction.submit, assessment.status)
     structure = await _instrument_of(session, assessment)
     answers = {a.question_code: a for a in assessment.answers}
     gaps = []
@@ -673,12 +697,9 @@ async def review_assessment(
     verifies (answers not re-scored keep the hub's option; the total is the weighted sum of
     the verified scores) or returns the assessment to the hub with a reason."""
     hub = await get_hub(session, principal, hub_id)
-    assessment = await AssessmentRepository(session).get(assessment_id, for_update=True)
-    if assessment is None or assessment.hub_id != hub.id:
-        raise _assessment_not_found(assessment_id)
+    assessment = await _assessment_of(session, hub, assessment_id)
     preconditions.check_match(assessment.version, entity="assessment")
-    if assessment.status is not AssessmentStatus.submitted:
-        raise _invalid_step(assessment, data.action.value)
+    ASSESSMENT_MACHINE.step(AssessmentAction(data.action.value), assessment.status)
     if data.action is ReviewAction.return_ and data.reason is None:
         raise invalid_field(
             "assessment.reason_required", "/reason", "Returning an assessment needs a reason."
@@ -747,12 +768,12 @@ async def delete_assessment(
     """Delete a draft (never submitted); later ones are the hub's record."""
     hub, assessment = await _hub_side(session, principal, hub_id, assessment_id)
     preconditions.check_match(assessment.version, entity="assessment")
-    if assessment.status is not AssessmentStatus.draft:
-        raise Conflict(
-            "assessment.not_draft",
-            f"The assessment is {assessment.status.value}; only a draft can be deleted.",
-            extra={"current_status": assessment.status.value},
-        )
+    require_status(
+        assessment.status,
+        AssessmentStatus.draft,
+        "assessment.not_draft",
+        f"The assessment is {assessment.status.value}; only a draft can be deleted.",
+    )
     before = audit.snapshot(assessment)
     await AssessmentRepository(session).delete(assessment)
     await session.flush()
