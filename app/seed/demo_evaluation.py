@@ -25,7 +25,7 @@ from app.domains.competitions import service as competitions
 from app.domains.competitions.schemas import CompetitionAction, CompetitionTransition
 from app.domains.evaluation import assignments, closing, scoring
 from app.domains.evaluation.schemas import AutoAssign, RoundClose, ScoresPut
-from app.domains.results import service as results
+from app.domains.results import announcements, objections
 from app.domains.results.schemas import (
     AnnouncementCreate,
     ObjectionCreate,
@@ -289,7 +289,7 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
     panel = [users[email] for email in EVALUATORS]
     competition, rounds = await _structure(session)
     await _evaluate(session, organiser, panel, rounds[0])
-    outcome = await results.create_announcement(
+    outcome = await announcements.create_announcement(
         session,
         organiser,
         competition.id,
@@ -301,7 +301,7 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
         ),
     )
     await _evaluate(session, organiser, panel, rounds[1])
-    final = await results.create_announcement(
+    final = await announcements.create_announcement(
         session,
         organiser,
         competition.id,
@@ -311,7 +311,7 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
             title="Pengumuman Top 45 Kompetisi Inovasi Pelayanan Publik 2022",
         ),
     )
-    objection = await results.file_objection(
+    objection = await objections.file_objection(
         session,
         None,
         final.id,
@@ -322,7 +322,7 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
             reason="[Ilustrasi] Layanan ini disebut belum menjangkau semua PKBM di kabupaten.",
         ),
     )
-    await results.review_objection(
+    await objections.review_objection(
         session,
         organiser,
         objection.id,
@@ -339,7 +339,7 @@ async def load_demo_evaluation(session: AsyncSession) -> int:
         (final, datetime(2022, 9, 20, 10, tzinfo=WIB)),
     ):
         announcement.published_at = published.astimezone(UTC)
-        announcement.objections_close_at = results.objections_close_at(
+        announcement.objections_close_at = announcements.objections_close_at(
             announcement.published_at, announcement.objection_days
         )
     await session.flush()

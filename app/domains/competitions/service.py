@@ -47,7 +47,7 @@ from app.domains.competitions.schemas import (
 )
 from app.domains.hubs.repository import HubRepository
 from app.domains.institutions.repository import InstitutionRepository
-from app.domains.results.service import decree
+from app.domains.results.awards import decree
 from app.domains.submissions.flow import expire_unsubmitted
 from app.models.competitions import (
     Competition,

@@ -7,14 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.core.concurrency import IfMatchDep, etag
+from app.core.concurrency import IfMatchDep, read_versioned
 from app.core.openapi import problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, MaybePrincipal
 from app.db.session import SessionDep
 from app.domains.competitions.schemas import AWARD_TIER_PATTERN
-from app.domains.results import service
+from app.domains.results import announcements, awards, objections
 from app.domains.results.schemas import (
     AnnouncementCreate,
     AnnouncementPage,
@@ -38,9 +38,13 @@ async def list_competition_announcements(
     session: SessionDep, principal: MaybePrincipal, competition_id: uuid.UUID, page: PageDep
 ) -> AnnouncementPage:
     """The edition's announcements, newest first."""
-    result, competition = await service.list_announcements(session, principal, competition_id, page)
+    result, competition = await announcements.list_announcements(
+        session, principal, competition_id, page
+    )
     return AnnouncementPage(
-        items=[await service.read_announcement(session, a, competition) for a in result.items],
+        items=[
+            await announcements.read_announcement(session, a, competition) for a in result.items
+        ],
         next_cursor=result.next_cursor,
         has_more=result.has_more,
         total=result.total,
@@ -61,10 +65,10 @@ async def create_announcement(
 ) -> AnnouncementRead:
     """Publish a numbered announcement of a closed round's outcome or of the final results
     (every round closed); it opens a public objection window (5 calendar days by default)."""
-    announcement = await service.create_announcement(session, principal, competition_id, body)
-    _, competition = await service.get_announcement(session, principal, announcement.id)
+    announcement = await announcements.create_announcement(session, principal, competition_id, body)
+    _, competition = await announcements.get_announcement(session, principal, announcement.id)
     response.headers["Location"] = f"/v1/announcements/{announcement.id}"
-    return await service.read_announcement(session, announcement, competition)
+    return await announcements.read_announcement(session, announcement, competition)
 
 
 @router.get("/announcements/{announcement_id}", responses=problems(404))
@@ -73,8 +77,10 @@ async def get_announcement(
 ) -> AnnouncementRead:
     """One announcement with the entries it announced (scores only where the edition publishes
     them)."""
-    announcement, competition = await service.get_announcement(session, principal, announcement_id)
-    return await service.read_announcement(session, announcement, competition)
+    announcement, competition = await announcements.get_announcement(
+        session, principal, announcement_id
+    )
+    return await announcements.read_announcement(session, announcement, competition)
 
 
 @router.get("/announcements/{announcement_id}/objections", responses=problems(400, 403, 404))
@@ -82,7 +88,7 @@ async def list_announcement_objections(
     session: SessionDep, principal: CurrentPrincipal, announcement_id: uuid.UUID, page: PageDep
 ) -> ObjectionPage:
     """The objections filed against the announcement, oldest first, with the filers' contacts."""
-    result = await service.list_objections(session, principal, announcement_id, page)
+    result = await objections.list_objections(session, principal, announcement_id, page)
     return ObjectionPage(
         items=[ObjectionRead.model_validate(o) for o in result.items],
         next_cursor=result.next_cursor,
@@ -104,7 +110,7 @@ async def file_objection(
     response: Response,
 ) -> ObjectionReceipt:
     """Object to an announced entry while the window is open (409 after it); anyone may."""
-    objection = await service.file_objection(session, principal, announcement_id, body)
+    objection = await objections.file_objection(session, principal, announcement_id, body)
     response.headers["Location"] = f"/v1/objections/{objection.id}"
     return ObjectionReceipt(
         id=objection.id,
@@ -120,9 +126,8 @@ async def get_objection(
     session: SessionDep, principal: CurrentPrincipal, objection_id: uuid.UUID, response: Response
 ) -> ObjectionRead:
     """One objection, for whoever runs the edition."""
-    objection = await service.get_objection(session, principal, objection_id)
-    response.headers["ETag"] = etag(objection.version)
-    return ObjectionRead.model_validate(objection)
+    objection = await objections.get_objection(session, principal, objection_id)
+    return read_versioned(ObjectionRead, objection, response)
 
 
 @router.post("/objections/{objection_id}/review", responses=problems(404, 409, 412))
@@ -137,9 +142,8 @@ async def review_objection(
     """Uphold (the entry is disqualified; `promote_next` advances the best-ranked eliminated
     entry of the round that decided it and publishes an amended announcement naming it, with
     its own objection window) or dismiss a filed objection. Whoever runs the edition."""
-    objection = await service.review_objection(session, principal, objection_id, body, cond)
-    response.headers["ETag"] = etag(objection.version)
-    return ObjectionRead.model_validate(objection)
+    objection = await objections.review_objection(session, principal, objection_id, body, cond)
+    return read_versioned(ObjectionRead, objection, response)
 
 
 @router.get("/awards", responses=problems(400))
@@ -155,7 +159,7 @@ async def list_awards(
     ] = None,
 ) -> AwardPage:
     """Awards, the permanent public record: newest year first."""
-    result = await service.list_awards(
+    result = await awards.list_awards(
         session,
         page,
         competition_id=competition_id,
@@ -177,14 +181,14 @@ async def create_award(
     session: SessionDep, principal: CurrentPrincipal, body: AwardCreate, response: Response
 ) -> AwardRead:
     """Record a historic award, won before this service (decreed results create their own)."""
-    award = await service.create_award(session, principal, body)
+    award = await awards.create_award(session, principal, body)
     response.headers["Location"] = f"/v1/awards/{award.id}"
     return AwardRead.model_validate(award)
 
 
 @router.get("/awards/{award_id}", responses=problems(404))
 async def get_award(session: SessionDep, award_id: uuid.UUID) -> AwardRead:
-    return AwardRead.model_validate(await service.get_award(session, award_id))
+    return AwardRead.model_validate(await awards.get_award(session, award_id))
 
 
 @router.get(
@@ -194,5 +198,5 @@ async def list_innovation_awards(
     session: SessionDep, principal: MaybePrincipal, innovation_id: uuid.UUID
 ) -> AwardList:
     """The innovation's awards, newest first (its award history)."""
-    awards = await service.innovation_awards(session, principal, innovation_id)
-    return AwardList(items=[AwardRead.model_validate(a) for a in awards])
+    history = await awards.innovation_awards(session, principal, innovation_id)
+    return AwardList(items=[AwardRead.model_validate(a) for a in history])

@@ -6,10 +6,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.competitions.schemas import AwardTier
 from app.models.enums import AnnouncementKind, ObjectionStatus
 
@@ -28,11 +29,9 @@ Number = Annotated[
 ]
 
 
-class AnnouncementCreate(BaseModel):
+class AnnouncementCreate(InputModel):
     """Publish a round's outcome (the entries that advanced) or the final results (every entry
     holding a tier); it opens a public objection window."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: AnnouncementKind
     round_id: uuid.UUID | None = Field(
@@ -99,10 +98,8 @@ class AnnouncementPage(Page[AnnouncementRead]):
     pass
 
 
-class ObjectionCreate(BaseModel):
+class ObjectionCreate(InputModel):
     """Object to one announced entry, while the announcement's window is open."""
-
-    model_config = ConfigDict(extra="forbid")
 
     submission_id: uuid.UUID = Field(description="An entry the announcement lists.")
     filer_name: Name = Field(examples=["Budi Santoso"])
@@ -118,11 +115,9 @@ class ObjectionDecision(StrEnum):
     dismissed = "dismissed"
 
 
-class AnnouncementAmendment(BaseModel):
+class AnnouncementAmendment(InputModel):
     """The amended announcement that names an entry promoted by an upheld objection; each field
     has a default."""
-
-    model_config = ConfigDict(extra="forbid")
 
     number: Number | None = Field(
         default=None,
@@ -144,12 +139,10 @@ class AnnouncementAmendment(BaseModel):
     )
 
 
-class ObjectionReview(BaseModel):
+class ObjectionReview(InputModel):
     """Decide a filed objection. Upholding disqualifies the entry; `promote_next` then advances
     the best-ranked eliminated entry of the round that decided it, and publishes an amended
     announcement naming it, with its own objection window."""
-
-    model_config = ConfigDict(extra="forbid")
 
     decision: ObjectionDecision
     note: Note = Field(description="The decision's grounds (the disqualification reason).")
@@ -171,9 +164,7 @@ class ObjectionReceipt(BaseModel):
     created_at: UtcDateTime
 
 
-class ObjectionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class ObjectionRead(ReadModel):
     id: uuid.UUID
     announcement_id: uuid.UUID
     submission_id: uuid.UUID
@@ -196,10 +187,8 @@ class ObjectionPage(Page[ObjectionRead]):
     pass
 
 
-class AwardCreate(BaseModel):
+class AwardCreate(InputModel):
     """A historic award, won before this service (decreed results create theirs)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     innovation_id: uuid.UUID
     tier: AwardTier = Field(examples=["top_99"])
@@ -207,9 +196,7 @@ class AwardCreate(BaseModel):
     title: Title = Field(examples=["Top 99 KIPP 2019"])
 
 
-class AwardRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class AwardRead(ReadModel):
     id: uuid.UUID
     innovation_id: uuid.UUID
     institution_id: uuid.UUID
