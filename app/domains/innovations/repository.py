@@ -383,6 +383,14 @@ class InnovationRepository(RepositoryBase[Innovation]):
             self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt
         )
 
+    async def similar(
+        self, innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int
+    ) -> list[RowMapping]:
+        """The published innovations most alike `innovation_id`, best first, with their
+        scores; `exclude`: an institution whose innovations are left out (the caller's own)."""
+        result = await self.session.execute(similarity.statement(innovation_id, exclude, limit))
+        return list(result.mappings().all())
+
     async def summaries(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RowMapping]:
         """The list's columns of these innovations (whatever their status: callers filter)."""
         if not ids:

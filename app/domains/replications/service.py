@@ -35,7 +35,6 @@ from app.domains.audit import service as audit
 from app.domains.hubs.repository import HubRepository
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
-from app.domains.innovations.similarity import similar
 from app.domains.institutions.repository import UnitRepository
 from app.domains.replications.repository import (
     LINEAGE_DEPTH,
@@ -758,8 +757,9 @@ async def similar_innovations(
     replications and awards, leaving out the caller's own institution's."""
     await innovations.read_innovation(session, principal, innovation_id)
     exclude = principal.institution_id if principal is not None else None
-    scored = await similar(session, innovation_id, exclude, limit)
-    rows = await InnovationRepository(session).summaries([r["id"] for r in scored])
+    catalogue = InnovationRepository(session)
+    scored = await catalogue.similar(innovation_id, exclude, limit)
+    rows = await catalogue.summaries([r["id"] for r in scored])
     items = []
     for score in scored:
         row = rows.get(score["id"])
