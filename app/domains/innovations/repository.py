@@ -36,11 +36,17 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, REGCONFIG, TSQUERY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.reads import CompiledRead, Reader
-from app.db.repository import PageResult, RowSortKey, SortKey, keyset_page, keyset_rows
+from app.db.repository import (
+    PageResult,
+    RepositoryBase,
+    RowSortKey,
+    SortKey,
+    keyset_page,
+    keyset_rows,
+)
 from app.domains.innovations import similarity
 from app.domains.innovations.schemas import InnovationFilter, InnovationSort
 from app.domains.regions.repository import within
@@ -80,6 +86,10 @@ class Visibility:
             or (self.unit_id is not None and self.unit_id == unit_id)
             or (self.institution_id is not None and self.institution_id == institution_id)
         )
+
+    def admits_row(self, row: Mapping[Any, Any]) -> bool:
+        """`admits` for a record read as a row (its `status`, `institution_id`, `unit_id`)."""
+        return self.admits(row["status"], row["institution_id"], row["unit_id"])
 
     @property
     def scope(self) -> str:
@@ -295,22 +305,20 @@ class Counts:
     by: dict[str, list[tuple[str, str | None, int]]]
 
 
-class InnovationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class InnovationRepository(RepositoryBase[Innovation]):
+    model = Innovation
 
-    # --- writes (ORM) -----------------------------------------------------------------------
+    # --- writes (ORM: `get`, `add`, `delete` of the base) -----------------------------------
 
-    async def get_for_update(self, innovation_id: uuid.UUID) -> Innovation | None:
+    async def get_key_shared(self, innovation_id: uuid.UUID) -> Innovation | None:
+        """The record, re-read and held FOR KEY SHARE until the transaction ends: a writer
+        that locks it for update (an archive) waits, then sees what this transaction wrote."""
         return await self.session.get(
-            Innovation, innovation_id, with_for_update=True, populate_existing=True
+            Innovation,
+            innovation_id,
+            with_for_update={"read": True, "key_share": True},
+            populate_existing=True,
         )
-
-    def add(self, innovation: Innovation) -> None:
-        self.session.add(innovation)
-
-    async def delete(self, innovation: Innovation) -> None:
-        await self.session.delete(innovation)
 
     # --- reads (Core) -----------------------------------------------------------------------
 
@@ -374,6 +382,14 @@ class InnovationRepository:
         return await keyset_rows(
             self.session, stmt, _sort_key(sort, filters), page, scope, count_stmt=count_stmt
         )
+
+    async def similar(
+        self, innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int
+    ) -> list[RowMapping]:
+        """The published innovations most alike `innovation_id`, best first, with their
+        scores; `exclude`: an institution whose innovations are left out (the caller's own)."""
+        result = await self.session.execute(similarity.statement(innovation_id, exclude, limit))
+        return list(result.mappings().all())
 
     async def summaries(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, RowMapping]:
         """The list's columns of these innovations (whatever their status: callers filter)."""
@@ -534,17 +550,8 @@ class InnovationRepository:
         return labels
 
 
-class CategoryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, code: str, *, for_update: bool = False) -> InnovationCategory | None:
-        return await self.session.get(
-            InnovationCategory, code, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, category: InnovationCategory) -> None:
-        self.session.add(category)
+class CategoryRepository(RepositoryBase[InnovationCategory]):
+    model = InnovationCategory
 
     async def unknown_codes(self, codes: Sequence[str]) -> list[str]:
         """The codes of `codes` that are not in the vocabulary, in the order given."""

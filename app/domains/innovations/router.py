@@ -15,6 +15,8 @@ from app.core.concurrency import (
     IfNoneMatchDep,
     Preconditions,
     etag,
+    read_versioned,
+    versioned,
 )
 from app.core.headers import request_header
 from app.core.openapi import not_modified, problems
@@ -41,6 +43,7 @@ from app.domains.innovations.schemas import (
     InnovationSummary,
     InnovationUpdate,
 )
+from app.domains.innovations.service import InnovationAction
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.models.enums import InnovationStage, InnovationStatus, InstitutionKind
 
@@ -155,8 +158,8 @@ def _sort(sort: InnovationSort | None, filters: InnovationFilter) -> InnovationS
 
 def _record(row: Mapping[Any, Any], response: Response) -> InnovationRead:
     """The whole record as a response, with its version as the ETag."""
-    response.headers["ETag"] = etag(row["version"])
-    return InnovationRead.model_validate(dict(row))
+    record = InnovationRead.model_validate(dict(row))
+    return versioned(response, record, record)
 
 
 def _with_status(
@@ -361,7 +364,9 @@ async def publish_innovation(
     cond: IfMatchDep,
 ) -> InnovationRead:
     """Publish a draft; 422 listing what is missing (required sections, an SDG, the date)."""
-    row = await service.transition_innovation(session, principal, innovation_id, "publish", cond)
+    row = await service.transition_innovation(
+        session, principal, innovation_id, InnovationAction.publish, cond
+    )
     return _record(row, response)
 
 
@@ -374,7 +379,9 @@ async def archive_innovation(
     cond: IfMatchDep,
 ) -> InnovationRead:
     """Archive a published innovation: it leaves the public catalogue, its owners keep it."""
-    row = await service.transition_innovation(session, principal, innovation_id, "archive", cond)
+    row = await service.transition_innovation(
+        session, principal, innovation_id, InnovationAction.archive, cond
+    )
     return _record(row, response)
 
 
@@ -397,9 +404,9 @@ async def create_innovation_category(
 ) -> InnovationCategoryRead:
     """Add a category to the vocabulary."""
     category = await service.create_category(session, principal, body)
-    response.headers["ETag"] = etag(category.version)
+    read = read_versioned(InnovationCategoryRead, category, response)
     response.headers["Location"] = f"/v1/innovation-categories/{category.code}"
-    return InnovationCategoryRead.model_validate(category)
+    return read
 
 
 @router.get("/innovation-categories/{category_code}", responses={**problems(404), **not_modified()})
@@ -409,8 +416,7 @@ async def get_innovation_category(
     """Get one category."""
     category = await service.get_category(session, category_code)
     cond.check_not_modified(category.version)
-    response.headers["ETag"] = etag(category.version)
-    return InnovationCategoryRead.model_validate(category)
+    return read_versioned(InnovationCategoryRead, category, response)
 
 
 @router.patch("/innovation-categories/{category_code}", responses=problems(404, 412))
@@ -424,5 +430,4 @@ async def update_innovation_category(
 ) -> InnovationCategoryRead:
     """Rename or describe a category (its code never changes)."""
     category = await service.update_category(session, principal, category_code, body, cond)
-    response.headers["ETag"] = etag(category.version)
-    return InnovationCategoryRead.model_validate(category)
+    return read_versioned(InnovationCategoryRead, category, response)

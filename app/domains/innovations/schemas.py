@@ -10,7 +10,6 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     HttpUrl,
     StringConstraints,
@@ -20,6 +19,7 @@ from pydantic import (
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.models.enums import (
     BudgetSource,
     InnovationStage,
@@ -79,10 +79,8 @@ SECTION_NAMES = (
 REQUIRED_SECTIONS = SECTION_NAMES[:5]
 
 
-class InnovationSections(BaseModel):
+class InnovationSections(InputModel):
     """The knowledge sections; an empty or absent section is simply not written yet."""
-
-    model_config = ConfigDict(extra="forbid")
 
     summary: SectionText | None = Field(default=None, description="Ringkasan.")
     background_and_aims: SectionText | None = Field(
@@ -102,10 +100,8 @@ class InnovationSections(BaseModel):
     )
 
 
-class Regulation(BaseModel):
+class Regulation(InputModel):
     """A regulation that institutionalises the innovation."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: RegulationType
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -114,10 +110,8 @@ class Regulation(BaseModel):
     url: Url | None = None
 
 
-class BudgetLine(BaseModel):
+class BudgetLine(InputModel):
     """A budget line that funds the innovation, in whole rupiah."""
-
-    model_config = ConfigDict(extra="forbid")
 
     year: Year
     source: BudgetSource
@@ -125,20 +119,16 @@ class BudgetLine(BaseModel):
     description: ShortText | None = None
 
 
-class Link(BaseModel):
+class Link(InputModel):
     """A link to media or a document about the innovation (http or https only)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: LinkKind
     url: Url
     title: ShortText | None = None
 
 
-class InnovationCreate(BaseModel):
+class InnovationCreate(InputModel):
     """A new innovation, always a draft; its institution is its unit's."""
-
-    model_config = ConfigDict(extra="forbid")
 
     unit_id: uuid.UUID = Field(description="The unit that owns it; a unit operator's own unit.")
     title: Title = Field(examples=["SIKULIN"])
@@ -168,10 +158,8 @@ class InnovationCreate(BaseModel):
     )
 
 
-class InnovationUpdate(BaseModel):
+class InnovationUpdate(InputModel):
     """Only the fields sent change; `sections` replaces only the sections it names."""
-
-    model_config = ConfigDict(extra="forbid")
 
     unit_id: uuid.UUID | None = None
     title: Title | None = None
@@ -297,9 +285,7 @@ class InnovationFacets(BaseModel):
     category: list[FacetCount]
 
 
-class InnovationCategoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InnovationCategoryCreate(InputModel):
     code: CategoryCode = Field(examples=["kesehatan"])
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = (
@@ -307,10 +293,8 @@ class InnovationCategoryCreate(BaseModel):
     )
 
 
-class InnovationCategoryUpdate(BaseModel):
+class InnovationCategoryUpdate(InputModel):
     """Rename or describe a category; codes never change (records refer to them)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=120)]
@@ -321,9 +305,7 @@ class InnovationCategoryUpdate(BaseModel):
     )
 
 
-class InnovationCategoryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class InnovationCategoryRead(ReadModel):
     code: str
     name: str
     description: str | None

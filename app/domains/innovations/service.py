@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.concurrency import Preconditions
 from app.core.dates import today_wib
 from app.core.errors import (
-    Conflict,
     ConstraintError,
     Forbidden,
     NotFound,
@@ -24,9 +24,9 @@ from app.core.errors import (
     field_error,
     invalid_field,
     invalid_parameter,
-    invalid_transition,
     register_constraint_errors,
 )
+from app.core.lifecycle import Machine, Step, require_status, visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.core.shared_results import SharedResults
@@ -70,11 +70,24 @@ register_constraint_errors(
     }
 )
 
-# Which action leads from which state.
-TRANSITIONS: dict[str, tuple[InnovationStatus, InnovationStatus]] = {
-    "publish": (InnovationStatus.draft, InnovationStatus.published),
-    "archive": (InnovationStatus.published, InnovationStatus.archived),
-}
+
+class InnovationAction(StrEnum):
+    """The steps of an innovation's lifecycle (each a route of its own)."""
+
+    publish = "publish"
+    archive = "archive"
+
+
+# Which action leads from which state; a refusal names the allowed actions only.
+MACHINE: Machine[InnovationAction, InnovationStatus] = Machine(
+    "innovation.invalid_transition",
+    "the innovation",
+    {
+        InnovationAction.publish: Step.of(InnovationStatus.draft, InnovationStatus.published),
+        InnovationAction.archive: Step.of(InnovationStatus.published, InnovationStatus.archived),
+    },
+    show_targets=False,
+)
 
 
 # --- who sees and who writes ----------------------------------------------------------------
@@ -113,11 +126,12 @@ async def _writable(
 ) -> Innovation:
     """Lock the record for a write: 404 if the caller may not even see it, 403 if it may see
     it (it is published) but it is not the caller's to change."""
-    innovation = await InnovationRepository(session).get_for_update(innovation_id)
-    if innovation is None or not visibility_for(principal).admits(
-        innovation.status, innovation.institution_id, innovation.unit_id
-    ):
-        raise _not_found(innovation_id)
+    visibility = visibility_for(principal)
+    innovation = visible_or_404(
+        await InnovationRepository(session).get(innovation_id, for_update=True),
+        lambda found: visibility.admits(found.status, found.institution_id, found.unit_id),
+        lambda: _not_found(innovation_id),
+    )
     if not _writes(principal, innovation.institution_id, innovation.unit_id):
         raise Forbidden(
             "innovation.out_of_scope", "This innovation belongs to another unit or institution."
@@ -259,24 +273,22 @@ async def read_innovation(
     session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
 ) -> RowMapping:
     """The record as the caller may see it; 404 for a draft or archived one outside its scope."""
-    row = await InnovationRepository(session).read(innovation_id)
-    if row is None or not visibility_for(principal).admits(
-        row["status"], row["institution_id"], row["unit_id"]
-    ):
-        raise _not_found(innovation_id)
-    return row
+    return visible_or_404(
+        await InnovationRepository(session).read(innovation_id),
+        visibility_for(principal).admits_row,
+        lambda: _not_found(innovation_id),
+    )
 
 
 async def get_innovation(
     reader: Reader, principal: Principal | None, innovation_id: uuid.UUID
 ) -> Mapping[str, Any]:
     """`read_innovation` for a GET: the hot path, without a session (app/db/reads.py)."""
-    row = await InnovationRepository.read_by(reader, innovation_id)
-    if row is None or not visibility_for(principal).admits(
-        row["status"], row["institution_id"], row["unit_id"]
-    ):
-        raise _not_found(innovation_id)
-    return row
+    return visible_or_404(
+        await InnovationRepository.read_by(reader, innovation_id),
+        visibility_for(principal).admits_row,
+        lambda: _not_found(innovation_id),
+    )
 
 
 async def create_innovation(
@@ -356,23 +368,15 @@ async def transition_innovation(
     session: AsyncSession,
     principal: Principal,
     innovation_id: uuid.UUID,
-    action: str,
+    action: InnovationAction,
     preconditions: Preconditions,
 ) -> RowMapping:
     """Publish a complete draft, or archive a published innovation."""
     innovation = await _writable(session, principal, innovation_id)
     preconditions.check_match(innovation.version, entity="innovation")
-    source, target = TRANSITIONS[action]
-    if innovation.status is not source:
-        allowed = [name for name, (frm, _) in TRANSITIONS.items() if frm is innovation.status]
-        raise invalid_transition(
-            "innovation.invalid_transition",
-            action,
-            "the innovation",
-            innovation.status.value,
-            allowed,
-        )
-    if action == "publish":
+    target = MACHINE.step(action, innovation.status).target
+    assert target is not None  # every step of the machine names the status it reaches
+    if action is InnovationAction.publish:
         _check_publishable(
             innovation,
             code="innovation.not_publishable",
@@ -386,7 +390,7 @@ async def transition_innovation(
     else:
         innovation.archived_at = now
     await session.flush()
-    await _audit(session, principal, action, innovation, before)
+    await _audit(session, principal, action.value, innovation, before)
     return await read_innovation(session, principal, innovation.id)
 
 
@@ -399,13 +403,13 @@ async def delete_innovation(
     """Drafts can be deleted; a published innovation is archived instead (409)."""
     innovation = await _writable(session, principal, innovation_id)
     preconditions.check_match(innovation.version, entity="innovation")
-    if innovation.status is not InnovationStatus.draft:
-        raise Conflict(
-            "innovation.not_a_draft",
-            f"Only drafts can be deleted; this innovation is {innovation.status.value} "
-            "(archive it instead).",
-            extra={"current_status": innovation.status.value},
-        )
+    require_status(
+        innovation.status,
+        InnovationStatus.draft,
+        "innovation.not_a_draft",
+        f"Only drafts can be deleted; this innovation is {innovation.status.value} "
+        "(archive it instead).",
+    )
     before = audit.snapshot(innovation)
     await InnovationRepository(session).delete(innovation)
     await session.flush()

@@ -11,16 +11,15 @@ to the best candidate's (0-1); `categories` and `SDGs` are the Jaccard overlaps 
 sets (0-1); `awarded` is 1 when it holds an award; `proven` counts the adopter institutions
 that implemented a replication of it. Every score is rounded to 4 decimals; equal scores go
 to the larger id (the catalogue's keyset order).
-README: "How similarity is computed".
+README: "How similarity is computed". The statements of the catalogue's repository.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Float, Integer, RowMapping, Subquery, TextClause, bindparam, text
+from sqlalchemy import Float, Integer, Subquery, TextClause, bindparam, text
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.ext.asyncio import AsyncSession
 
 CANDIDATES = 1000  # per candidate set (shared words, shared categories)
 WORDS = 64  # its title words first, then its most frequent summary words
@@ -92,7 +91,9 @@ SELECT id, round(text_score::numeric, 4)::float8 AS text_score,
 """
 
 
-def _statement(innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int) -> TextClause:
+def statement(innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int) -> TextClause:
+    """The `limit` published innovations most alike `innovation_id`, best first, with their
+    scores; `exclude`: an institution whose innovations are left out (the caller's own)."""
     return text(_SQL).bindparams(
         bindparam("innovation_id", innovation_id, type_=UUID(as_uuid=True)),
         bindparam("exclude", exclude, type_=UUID(as_uuid=True)),
@@ -102,19 +103,10 @@ def _statement(innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int) 
     )
 
 
-async def similar(
-    session: AsyncSession, innovation_id: uuid.UUID, exclude: uuid.UUID | None, limit: int
-) -> list[RowMapping]:
-    """The published innovations most alike `innovation_id`, best first, with their scores;
-    `exclude`: an institution whose innovations are left out (the caller's own)."""
-    result = await session.execute(_statement(innovation_id, exclude, limit))
-    return list(result.mappings().all())
-
-
 def ranked(innovation_id: uuid.UUID, exclude: uuid.UUID | None) -> Subquery:
     """The `LIST_LIMIT` most alike as a subquery `(id, score)`, for the catalogue's filters."""
     return (
-        _statement(innovation_id, exclude, LIST_LIMIT)
+        statement(innovation_id, exclude, LIST_LIMIT)
         .columns(id=UUID(as_uuid=True), score=Float())
         .subquery("similar")
     )

@@ -20,10 +20,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import UUID, array
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.regions.repository import within
 from app.domains.replications.schemas import ReplicationFilter, ReplicationSort
 from app.models.enums import InnovationStatus
@@ -102,22 +101,8 @@ class InnovationBrief:
     unit_id: uuid.UUID
 
 
-class ReplicationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, record: object) -> None:
-        self.session.add(record)
-
-    async def delete(self, record: object) -> None:
-        await self.session.delete(record)
-
-    async def get(
-        self, replication_id: uuid.UUID, *, for_update: bool = False
-    ) -> Replication | None:
-        return await self.session.get(
-            Replication, replication_id, with_for_update=for_update, populate_existing=for_update
-        )
+class ReplicationRepository(RepositoryBase[Replication]):
+    model = Replication
 
     async def page(
         self,

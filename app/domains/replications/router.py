@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, etag
+from app.core.concurrency import IfMatchDep, IfMatchRequiredDep, IfNoneMatchDep, versioned
 from app.core.openapi import not_modified, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
-from app.core.security import CurrentPrincipal, MaybePrincipal
+from app.core.security import CurrentPrincipal, MaybePrincipal, Principal
 from app.db.session import SessionDep
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.domains.replications import service
@@ -31,10 +32,14 @@ router = APIRouter(tags=["replications"], route_class=PolicyRoute)
 
 
 async def _read(
-    session: Any, principal: Any, replication: Replication, response: Response
+    session: AsyncSession,
+    principal: Principal | None,
+    replication: Replication,
+    response: Response,
 ) -> ReplicationRead:
-    response.headers["ETag"] = etag(replication.version)
-    return ReplicationRead.model_validate(await service.read_model(session, principal, replication))
+    """The replication as the caller sees it, with its ETag."""
+    shown = await service.read_model(session, principal, replication)
+    return versioned(response, replication, shown)
 
 
 @router.get("/replications", responses=problems(400))
@@ -80,7 +85,7 @@ async def list_replications(
     )
     result, shown = await service.list_replications(session, principal, filters, sort, page)
     return ReplicationPage(
-        items=[ReplicationRead.model_validate(item) for item in shown],
+        items=shown,
         next_cursor=result.next_cursor,
         has_more=result.has_more,
         total=result.total,
@@ -171,7 +176,7 @@ async def get_innovation_lineage(
 ) -> Lineage:
     """Where an innovation came from (up to the original) and every replication of it and of
     its replicas, with depth, adopters and states, as far as the caller may see them."""
-    return Lineage.model_validate(await service.lineage(session, principal, innovation_id))
+    return await service.lineage(session, principal, innovation_id)
 
 
 @router.get(
@@ -186,6 +191,4 @@ async def list_similar_innovations(
     """Published innovations most alike this one in text, categories and SDGs, boosted by
     proven replications and awards, leaving out the caller's own institution's: what an
     adopter might copy (README: "How similarity is computed")."""
-    return SimilarInnovations.model_validate(
-        await service.similar_innovations(session, principal, innovation_id, limit)
-    )
+    return await service.similar_innovations(session, principal, innovation_id, limit)

@@ -8,10 +8,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.domains.innovations.schemas import InnovationOwner, Url
 from app.models.enums import (
     ReplicationDocumentKind,
@@ -25,20 +26,16 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Adaptation = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
-class ReplicationDocument(BaseModel):
+class ReplicationDocument(InputModel, ReadModel):
     """A link to one of the replication's documents (http or https only)."""
-
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     kind: ReplicationDocumentKind
     url: Url
     title: Title | None = None
 
 
-class BenefitMeasure(BaseModel):
+class BenefitMeasure(InputModel, ReadModel):
     """One measure of what the replication brought: an indicator before and after."""
-
-    model_config = ConfigDict(extra="forbid", from_attributes=True)
 
     indicator: Title = Field(examples=["Rata-rata waktu layanan (menit)"])
     before: float | None = Field(default=None, allow_inf_nan=False)
@@ -51,10 +48,8 @@ Documents = Annotated[list[ReplicationDocument], Field(max_length=20)]
 Measures = Annotated[list[BenefitMeasure], Field(max_length=20)]
 
 
-class ReplicationCreate(BaseModel):
+class ReplicationCreate(InputModel):
     """A request to replicate a published innovation in one of the caller's units."""
-
-    model_config = ConfigDict(extra="forbid")
 
     source_innovation_id: uuid.UUID
     adopter_unit_id: uuid.UUID = Field(description="The unit that adopts it (its institution's).")
@@ -74,10 +69,8 @@ class ReplicationCreate(BaseModel):
     )
 
 
-class ReplicationUpdate(BaseModel):
+class ReplicationUpdate(InputModel):
     """Change a replication's plan, facilitator, documents or replica (unset fields stay)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     scope: ReplicationScope | None = None
     adaptation: Adaptation | None = None
@@ -87,10 +80,8 @@ class ReplicationUpdate(BaseModel):
     replica_innovation_id: uuid.UUID | None = None
 
 
-class ReplicationRead(BaseModel):
+class ReplicationRead(ReadModel):
     """A replication with the date of every step it reached."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
     source_innovation_id: uuid.UUID
@@ -157,10 +148,8 @@ class ReplicationAction(StrEnum):
     discontinue = "discontinue"
 
 
-class ReplicationTransition(BaseModel):
+class ReplicationTransition(InputModel):
     """One step: `reject` and `discontinue` need a reason, `evaluate` the benefit measures."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: ReplicationAction = Field(examples=["approve"])
     reason: Reason | None = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,16 +25,17 @@ from app.core.errors import (
     NotFound,
     field_error,
     invalid_field,
-    invalid_transition,
     register_constraint_errors,
 )
+from app.core.lifecycle import Machine, Step, require_status, visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
 from app.domains.audit import service as audit
+from app.domains.hubs.repository import HubRepository
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
-from app.domains.innovations.similarity import similar
+from app.domains.institutions.repository import UnitRepository
 from app.domains.replications.repository import (
     LINEAGE_DEPTH,
     LINEAGE_NODES,
@@ -43,12 +44,17 @@ from app.domains.replications.repository import (
     ReplicationVisibility,
 )
 from app.domains.replications.schemas import (
+    Lineage,
+    LineageNode,
     ReplicationAction,
     ReplicationCreate,
     ReplicationFilter,
+    ReplicationRead,
     ReplicationSort,
     ReplicationTransition,
     ReplicationUpdate,
+    SimilarInnovation,
+    SimilarInnovations,
 )
 from app.models.enums import (
     PUBLIC_HUB_STATUSES,
@@ -57,7 +63,6 @@ from app.models.enums import (
     ReplicationStatus,
     Role,
 )
-from app.models.hubs import Hub
 from app.models.innovations import Innovation
 from app.models.institutions import Unit
 from app.models.replications import Replication
@@ -88,33 +93,71 @@ register_constraint_errors(
 )
 
 ENTITY = "replication"
-St = ReplicationStatus
-A = ReplicationAction
 ACTIVE = frozenset(
-    {St.requested, St.approved, St.agreement_signed, St.implementing, St.implemented, St.evaluated}
+    {
+        ReplicationStatus.requested,
+        ReplicationStatus.approved,
+        ReplicationStatus.agreement_signed,
+        ReplicationStatus.implementing,
+        ReplicationStatus.implemented,
+        ReplicationStatus.evaluated,
+    }
 )
-FINAL = frozenset({St.rejected, St.discontinued})
-# Each step: the statuses it leaves, the status it reaches, the side that takes it, and the
-# date field it sets.
-ADOPTER, SOURCE, EITHER = "adopter", "source", "either"
-TRANSITIONS: dict[ReplicationAction, tuple[frozenset[ReplicationStatus], St, str, str]] = {
-    A.approve: (frozenset({St.requested}), St.approved, SOURCE, "approved_date"),
-    A.reject: (frozenset({St.requested}), St.rejected, SOURCE, "rejected_date"),
-    A.sign_agreement: (frozenset({St.approved}), St.agreement_signed, EITHER, "agreement_date"),
-    A.start_implementation: (
-        frozenset({St.agreement_signed}),
-        St.implementing,
-        ADOPTER,
-        "implementation_started_date",
-    ),
-    A.complete_implementation: (
-        frozenset({St.implementing}),
-        St.implemented,
-        ADOPTER,
-        "implemented_date",
-    ),
-    A.evaluate: (frozenset({St.implemented}), St.evaluated, ADOPTER, "evaluated_date"),
-    A.discontinue: (ACTIVE, St.discontinued, EITHER, "discontinued_date"),
+FINAL = frozenset({ReplicationStatus.rejected, ReplicationStatus.discontinued})
+# Each step: the statuses it leaves, the status it reaches, and the date field it sets; a
+# refusal names where each allowed step leads.
+MACHINE: Machine[ReplicationAction, ReplicationStatus] = Machine(
+    "replication.invalid_transition",
+    "the replication",
+    {
+        ReplicationAction.approve: Step.of(
+            ReplicationStatus.requested, ReplicationStatus.approved, date_field="approved_date"
+        ),
+        ReplicationAction.reject: Step.of(
+            ReplicationStatus.requested, ReplicationStatus.rejected, date_field="rejected_date"
+        ),
+        ReplicationAction.sign_agreement: Step.of(
+            ReplicationStatus.approved,
+            ReplicationStatus.agreement_signed,
+            date_field="agreement_date",
+        ),
+        ReplicationAction.start_implementation: Step.of(
+            ReplicationStatus.agreement_signed,
+            ReplicationStatus.implementing,
+            date_field="implementation_started_date",
+        ),
+        ReplicationAction.complete_implementation: Step.of(
+            ReplicationStatus.implementing,
+            ReplicationStatus.implemented,
+            date_field="implemented_date",
+        ),
+        ReplicationAction.evaluate: Step.of(
+            ReplicationStatus.implemented, ReplicationStatus.evaluated, date_field="evaluated_date"
+        ),
+        ReplicationAction.discontinue: Step.of(
+            ACTIVE, ReplicationStatus.discontinued, date_field="discontinued_date"
+        ),
+    },
+)
+
+
+class Side(StrEnum):
+    """Who takes a step: the adopter side, the source side, or either."""
+
+    adopter = "adopter"
+    source = "source"
+    either = "either"
+
+
+# The side that takes each step of the machine.
+SIDES: dict[ReplicationAction, Side] = {
+    ReplicationAction.approve: Side.source,
+    ReplicationAction.reject: Side.source,
+    ReplicationAction.sign_agreement: Side.either,
+    ReplicationAction.start_implementation: Side.adopter,
+    ReplicationAction.complete_implementation: Side.adopter,
+    ReplicationAction.evaluate: Side.adopter,
+    ReplicationAction.discontinue: Side.either,
 }
 # The dates of the steps, in order: a step's date is never before the latest of them.
 STEP_DATES = (
@@ -164,16 +207,25 @@ async def _load(
     """The replication if the caller may see it (locked for a write); 404 otherwise."""
     repo = ReplicationRepository(session)
     replication = await repo.get(replication_id, for_update=for_update)
-    if replication is None:
-        raise _not_found(replication_id)
     visibility = visibility_for(principal)
-    if not visibility.inside(replication):
-        briefs = await repo.briefs([replication.source_innovation_id])
-        source = briefs.get(replication.source_innovation_id)
-        published = source is not None and source.status is InnovationStatus.published
-        if not visibility.admits(replication, published):
-            raise _not_found(replication_id)
-    return replication
+    # Beyond its own sides a caller sees approved replications of published sources: the
+    # source is looked up only then.
+    published = (
+        replication is not None
+        and not visibility.inside(replication)
+        and await _source_published(repo, replication)
+    )
+    return visible_or_404(
+        replication,
+        lambda found: visibility.admits(found, published),
+        lambda: _not_found(replication_id),
+    )
+
+
+async def _source_published(repo: ReplicationRepository, replication: Replication) -> bool:
+    briefs = await repo.briefs([replication.source_innovation_id])
+    source = briefs.get(replication.source_innovation_id)
+    return source is not None and source.status is InnovationStatus.published
 
 
 def _replica_shown(principal: Principal | None, replica: InnovationBrief | None) -> bool:
@@ -187,22 +239,24 @@ def shown_model(
     principal: Principal | None,
     replication: Replication,
     briefs: dict[uuid.UUID, InnovationBrief],
-) -> dict[str, Any]:
-    """The replication as `ReplicationRead` shows it to this caller (`briefs`: its source's
-    and replica's, from `ReplicationRepository.briefs`)."""
+) -> ReplicationRead:
+    """The replication as this caller sees it (`briefs`: its source's and replica's, from
+    `ReplicationRepository.briefs`)."""
     shown = {c.key: getattr(replication, c.key) for c in Replication.__table__.columns}
     source = briefs.get(replication.source_innovation_id)
     replica_id = replication.replica_innovation_id
     replica = briefs.get(replica_id) if replica_id is not None else None
     if not _replica_shown(principal, replica):
         shown["replica_innovation_id"] = None
-    return {**shown, "source_innovation_title": source.title if source else ""}
+    return ReplicationRead.model_validate(
+        {**shown, "source_innovation_title": source.title if source else ""}
+    )
 
 
 async def read_model(
     session: AsyncSession, principal: Principal | None, replication: Replication
-) -> dict[str, Any]:
-    """The replication as `ReplicationRead` shows it to this caller."""
+) -> ReplicationRead:
+    """The replication as this caller sees it."""
     briefs = await ReplicationRepository(session).briefs(
         [replication.source_innovation_id, replication.replica_innovation_id]
     )
@@ -221,8 +275,8 @@ async def list_replications(
     filters: ReplicationFilter,
     sort: ReplicationSort,
     page: PageRequest,
-) -> tuple[PageResult[Replication], list[dict[str, Any]]]:
-    """A page of replications within the caller's reach, as `ReplicationRead` shows them."""
+) -> tuple[PageResult[Replication], list[ReplicationRead]]:
+    """A page of replications within the caller's reach, as the caller sees them."""
     repo = ReplicationRepository(session)
     result = await repo.page(filters, visibility_for(principal), sort, page)
     briefs = await repo.briefs(
@@ -260,7 +314,7 @@ async def audit_write(
 
 
 async def _source(session: AsyncSession, principal: Principal, source_id: uuid.UUID) -> Innovation:
-    source = await session.get(Innovation, source_id)
+    source = await InnovationRepository(session).get(source_id)
     if source is None or not innovations.visibility_for(principal).admits(
         source.status, source.institution_id, source.unit_id
     ):
@@ -279,7 +333,7 @@ async def _source(session: AsyncSession, principal: Principal, source_id: uuid.U
 
 
 async def _adopter_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
-    unit = await session.get(Unit, unit_id)
+    unit = await UnitRepository(session).get(unit_id)
     if unit is None:
         raise invalid_field(
             "replication.unit_not_found", "/adopter_unit_id", f"No unit has the id {unit_id}."
@@ -302,7 +356,7 @@ async def _check_facilitator(
             "/facilitator_hub_id",
             "Name the facilitating hub exactly when the facilitator is `hub`.",
         )
-    hub = None if hub_id is None else await session.get(Hub, hub_id)
+    hub = None if hub_id is None else await HubRepository(session).get(hub_id)
     if hub_id is not None and (hub is None or hub.status not in PUBLIC_HUB_STATUSES):
         # A hub not yet designated is not public: as unknown as one that does not exist.
         raise invalid_field(
@@ -339,7 +393,7 @@ async def _check_replica(
     if replica_id is None:
         return
     pointer = "/replica_innovation_id"
-    replica = await session.get(Innovation, replica_id)
+    replica = await InnovationRepository(session).get(replica_id)
     if replica is None:
         raise invalid_field(
             "replication.replica_not_found", pointer, f"No innovation has the id {replica_id}."
@@ -467,7 +521,7 @@ async def create_replication(
         facilitator_hub_id=data.facilitator_hub_id,
         scope=data.scope,
         adaptation=data.adaptation,
-        status=St.requested,
+        status=ReplicationStatus.requested,
         requested_date=requested,
         documents=[d.model_dump(mode="json") for d in data.documents],
         benefit_measures=[],
@@ -542,13 +596,13 @@ async def delete_replication(
     """A request nobody answered yet is deleted; later a replication is discontinued."""
     replication = await _writable(session, principal, replication_id)
     preconditions.check_match(replication.version, entity="replication")
-    if replication.status is not St.requested:
-        raise Conflict(
-            "replication.not_requested",
-            f"The replication is {replication.status.value}: discontinue it instead (only a "
-            "request not yet answered is deleted).",
-            extra={"current_status": replication.status.value},
-        )
+    require_status(
+        replication.status,
+        ReplicationStatus.requested,
+        "replication.not_requested",
+        f"The replication is {replication.status.value}: discontinue it instead (only a "
+        "request not yet answered is deleted).",
+    )
     before = audit.snapshot(replication)
     await ReplicationRepository(session).delete(replication)
     await session.flush()
@@ -558,38 +612,23 @@ async def delete_replication(
 # --- the steps ------------------------------------------------------------------------------
 
 
-def _check_step(replication: Replication, action: ReplicationAction) -> None:
-    sources, _, _, _ = TRANSITIONS[action]
-    if replication.status in sources:
-        return
-    allowed = [a.value for a, (s, _, _, _) in TRANSITIONS.items() if replication.status in s]
-    raise invalid_transition(
-        "replication.invalid_transition",
-        action.value,
-        "the replication",
-        replication.status.value,
-        allowed,
-        targets={a.value: t.value for a, (_, t, _, _) in TRANSITIONS.items()},
-    )
-
-
 def _check_side(principal: Principal, replication: Replication, action: ReplicationAction) -> None:
-    side = TRANSITIONS[action][2]
+    side = SIDES[action]
     adopter = on_adopter_side(principal, replication)
     source = on_source_side(principal, replication)
-    if side == ADOPTER and not adopter:
+    if side is Side.adopter and not adopter:
         raise Forbidden(
             "replication.out_of_scope",
             f"The adopter side ({action.value}): the adopter unit's operators and the adopter "
             "institution's local admins.",
         )
-    if side == SOURCE and not source:
+    if side is Side.source and not source:
         raise Forbidden(
             "replication.out_of_scope",
             f"The source side ({action.value}): the source unit's operators and the source "
             "institution's local admins.",
         )
-    if side == EITHER and not (adopter or source):
+    if side is Side.either and not (adopter or source):
         raise Forbidden(
             "replication.out_of_scope",
             f"Either side ({action.value}): the adopter's or the source's unit operators and "
@@ -622,33 +661,29 @@ async def transition_replication(
     action = data.action
     _check_side(principal, replication, action)
     preconditions.check_match(replication.version, entity="replication")
-    _check_step(replication, action)
-    if data.benefit_measures is not None and action is not A.evaluate:
+    step = MACHINE.step(action, replication.status)
+    if data.benefit_measures is not None and action is not ReplicationAction.evaluate:
         raise invalid_field(
             "replication.benefits_not_allowed",
             "/benefit_measures",
             "Benefit measures belong to the evaluate step.",
         )
-    if action in (A.reject, A.discontinue) and data.reason is None:
+    if action in (ReplicationAction.reject, ReplicationAction.discontinue) and data.reason is None:
+        ended = "rejected" if action is ReplicationAction.reject else "discontinued"
         raise invalid_field(
-            "replication.reason_required",
-            "/reason",
-            f"Say why the replication is {'rejected' if action is A.reject else 'discontinued'}.",
+            "replication.reason_required", "/reason", f"Say why the replication is {ended}."
         )
-    if action is A.evaluate and not data.benefit_measures:
+    if action is ReplicationAction.evaluate and not data.benefit_measures:
         raise invalid_field(
             "replication.benefits_required",
             "/benefit_measures",
             "An evaluation records at least one benefit measure.",
         )
     day = _step_date(replication, data.date)
-    if action is A.approve:
+    if action is ReplicationAction.approve:
         # Held (key share) until commit: an archive of the source waits, then sees the approval.
-        source = await session.get(
-            Innovation,
-            replication.source_innovation_id,
-            with_for_update={"read": True, "key_share": True},
-            populate_existing=True,
+        source = await InnovationRepository(session).get_key_shared(
+            replication.source_innovation_id
         )
         if source is None or source.status is not InnovationStatus.published:
             raise Conflict(
@@ -657,16 +692,18 @@ async def transition_replication(
                 "replication.",
             )
     before = audit.snapshot(replication)
-    _, target, _, field = TRANSITIONS[action]
-    replication.status = target
-    setattr(replication, field, day)
-    if action is A.reject:
+    # Every step of the machine names the status it reaches and the date it keeps.
+    assert step.target is not None
+    assert step.date_field is not None
+    replication.status = step.target
+    setattr(replication, step.date_field, day)
+    if action is ReplicationAction.reject:
         replication.rejection_reason = data.reason
         # Never adopted: its replica is free for another request.
         replication.replica_innovation_id = None
-    elif action is A.discontinue:
+    elif action is ReplicationAction.discontinue:
         replication.discontinuation_reason = data.reason
-    elif action is A.evaluate:
+    elif action is ReplicationAction.evaluate:
         replication.benefit_measures = [
             m.model_dump(mode="json") for m in data.benefit_measures or []
         ]
@@ -680,7 +717,7 @@ async def transition_replication(
 
 async def lineage(
     session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
-) -> dict[str, Any]:
+) -> Lineage:
     """The replication tree around an innovation as the caller sees it (one bounded query)."""
     await innovations.read_innovation(session, principal, innovation_id)
     rows = await ReplicationRepository(session).lineage(innovation_id, visibility_for(principal))
@@ -704,13 +741,10 @@ async def lineage(
         if not shown:
             node["replica_innovation_id"] = None
             node["replica_innovation_title"] = None
-        nodes.append(node)
-    return {
-        "innovation_id": innovation_id,
-        "root_innovation_id": root,
-        "nodes": nodes,
-        "truncated": truncated,
-    }
+        nodes.append(LineageNode.model_validate(node))
+    return Lineage(
+        innovation_id=innovation_id, root_innovation_id=root, nodes=nodes, truncated=truncated
+    )
 
 
 # --- finding what to replicate --------------------------------------------------------------
@@ -718,18 +752,19 @@ async def lineage(
 
 async def similar_innovations(
     session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID, limit: int
-) -> dict[str, Any]:
+) -> SimilarInnovations:
     """Published innovations most alike one the caller may read, boosted by proven
     replications and awards, leaving out the caller's own institution's."""
     await innovations.read_innovation(session, principal, innovation_id)
     exclude = principal.institution_id if principal is not None else None
-    scored = await similar(session, innovation_id, exclude, limit)
-    rows = await InnovationRepository(session).summaries([r["id"] for r in scored])
+    catalogue = InnovationRepository(session)
+    scored = await catalogue.similar(innovation_id, exclude, limit)
+    rows = await catalogue.summaries([r["id"] for r in scored])
     items = []
     for score in scored:
         row = rows.get(score["id"])
         if row is None:  # deleted meanwhile
             continue
         similarity = {k: v for k, v in score.items() if k != "id"}
-        items.append({**row, "similarity": similarity})
-    return {"innovation_id": innovation_id, "items": items}
+        items.append(SimilarInnovation.model_validate({**row, "similarity": similarity}))
+    return SimilarInnovations(innovation_id=innovation_id, items=items)

@@ -6,23 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden
 from app.core.security import Principal
 from app.domains.competitions import access as competitions
 from app.domains.competitions.repository import CompetitionRepository
-from app.models.competitions import CompetitionGroup
+from app.domains.stats.repository import FunnelEntry, FunnelRepository
+from app.models.competitions import CompetitionRound
 from app.models.enums import CompetitionStatus, RoundOutcome, ScreeningOutcome, SubmissionStatus
-from app.models.evaluation import RoundResult
-from app.models.institutions import Institution
-from app.models.regions import Region
-from app.models.submissions import Submission
 
 UNSUBMITTED = frozenset(
     {
@@ -75,7 +71,9 @@ class CompetitionFunnel(BaseModel):
 
 
 def _counts(
-    rows: list[Any], rounds: list[Any], results: dict[uuid.UUID, dict[uuid.UUID, RoundOutcome]]
+    rows: Sequence[FunnelEntry],
+    rounds: Sequence[CompetitionRound],
+    results: Mapping[uuid.UUID, dict[uuid.UUID, RoundOutcome]],
 ) -> FunnelCounts:
     status = Counter(row.status for row in rows)
     tiers = Counter(
@@ -123,36 +121,13 @@ async def funnel(
             "stats.results_not_published",
             "The funnel is public once the competition's results are published.",
         )
-    rows = list(
-        (
-            await session.execute(
-                select(
-                    Submission.id,
-                    Submission.status,
-                    Submission.screening_outcome,
-                    Submission.submitted_at,
-                    Submission.final_tier,
-                    CompetitionGroup.code.label("group_code"),
-                    CompetitionGroup.name.label("group_name"),
-                    Institution.kind,
-                    func.left(Institution.region_code, 2).label("province"),
-                )
-                .join(CompetitionGroup, CompetitionGroup.id == Submission.group_id)
-                .join(Institution, Institution.id == Submission.institution_id)
-                .where(Submission.competition_id == competition.id)
-            )
-        ).all()
-    )
+    repo = FunnelRepository(session)
+    rows = await repo.entries(competition.id)
     rounds = [r for r in await CompetitionRepository(session).rounds(competition.id) if r.closed_at]
-    results: dict[uuid.UUID, dict[uuid.UUID, RoundOutcome]] = defaultdict(dict)
-    if rounds:
-        for result in await session.scalars(
-            select(RoundResult).where(RoundResult.round_id.in_([r.id for r in rounds]))
-        ):
-            results[result.round_id][result.submission_id] = result.outcome
+    results = await repo.outcomes([r.id for r in rounds])
     groups: list[FunnelGroup] = []
     if by is not None:
-        buckets: dict[str, list[Any]] = defaultdict(list)
+        buckets: dict[str, list[FunnelEntry]] = defaultdict(list)
         labels: dict[str, str] = {}
         for row in rows:
             if by is FunnelBy.group:
@@ -165,13 +140,7 @@ async def funnel(
             buckets[key].append(row)
             labels[key] = label
         if by is FunnelBy.province:
-            names = dict(
-                (
-                    await session.execute(
-                        select(Region.code, Region.name).where(Region.code.in_(list(buckets)))
-                    )
-                ).all()
-            )
+            names = await repo.region_names(list(buckets))
             labels = {k: names.get(k, "Tanpa wilayah (pusat)") for k in buckets}
         groups = [
             FunnelGroup(key=key, label=labels[key], counts=_counts(buckets[key], rounds, results))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    RowMapping,
     Select,
     String,
     cast,
@@ -133,7 +134,8 @@ class ReplicationStatsRepository:
         rows = (await self.session.execute(stmt)).all()
         return [(str(r[0]), r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
-    async def top(self, filters: ReplicationStatsFilter) -> list[dict[str, Any]]:
+    async def top(self, filters: ReplicationStatsFilter) -> list[RowMapping]:
+        """The most replicated sources: id, title, owner, adopter institutions, replications."""
         adopters = func.count(Replication.adopter_institution_id.distinct())
         replications = func.count(Replication.id)
         base: AnySelect = select(
@@ -163,4 +165,4 @@ class ReplicationStatsRepository:
             )
             .limit(TOP)
         )
-        return [dict(r) for r in (await self.session.execute(stmt)).mappings()]
+        return list((await self.session.execute(stmt)).mappings())

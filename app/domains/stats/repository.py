@@ -1,16 +1,21 @@
-"""Hub statistics: one grouped query per measure, over public hubs only."""
+"""Statistics' statements: the hubs' figures (one grouped query per measure, over public hubs
+only) and an edition's funnel."""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Integer, and_, cast, extract, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.competitions import CompetitionGroup
 from app.models.enums import (
     PUBLIC_HUB_STATUSES,
     AssessmentStatus,
@@ -19,13 +24,19 @@ from app.models.enums import (
     HubKind,
     HubStatus,
     InnovationStatus,
+    InstitutionKind,
     RegionType,
+    RoundOutcome,
+    ScreeningOutcome,
+    SubmissionStatus,
 )
+from app.models.evaluation import RoundResult
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution
 from app.models.maturity import MaturityAssessment
 from app.models.regions import Region
+from app.models.submissions import Submission
 
 _PUBLIC = Hub.status.in_(PUBLIC_HUB_STATUSES)
 _CURRENT = HubMember.left_date.is_(None)
@@ -149,3 +160,64 @@ class HubStatsRepository:
             ],
             active_by_kind={row[0]: row[1] for row in await self.session.execute(_ACTIVE_BY_KIND)},
         )
+
+
+class FunnelEntry(NamedTuple):
+    """One entry of an edition as its funnel counts it."""
+
+    id: uuid.UUID
+    status: SubmissionStatus
+    screening_outcome: ScreeningOutcome | None
+    submitted_at: datetime | None
+    final_tier: str | None
+    group_code: str
+    group_name: str
+    kind: InstitutionKind
+    province: str | None
+
+
+_FUNNEL_ENTRIES = (
+    select(
+        Submission.id,
+        Submission.status,
+        Submission.screening_outcome,
+        Submission.submitted_at,
+        Submission.final_tier,
+        CompetitionGroup.code.label("group_code"),
+        CompetitionGroup.name.label("group_name"),
+        Institution.kind,
+        func.left(Institution.region_code, 2).label("province"),
+    )
+    .join(CompetitionGroup, CompetitionGroup.id == Submission.group_id)
+    .join(Institution, Institution.id == Submission.institution_id)
+)
+
+
+class FunnelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def entries(self, competition_id: uuid.UUID) -> list[FunnelEntry]:
+        """Every entry of the edition, with its group and its institution's kind and province."""
+        rows = await self.session.execute(
+            _FUNNEL_ENTRIES.where(Submission.competition_id == competition_id)
+        )
+        return [FunnelEntry(*row) for row in rows]
+
+    async def outcomes(
+        self, round_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[uuid.UUID, RoundOutcome]]:
+        """Per round, each entry's recorded outcome."""
+        results: defaultdict[uuid.UUID, dict[uuid.UUID, RoundOutcome]] = defaultdict(dict)
+        if round_ids:
+            for result in await self.session.scalars(
+                select(RoundResult).where(RoundResult.round_id.in_(round_ids))
+            ):
+                results[result.round_id][result.submission_id] = result.outcome
+        return results
+
+    async def region_names(self, codes: Sequence[str]) -> dict[str, str]:
+        rows = await self.session.execute(
+            select(Region.code, Region.name).where(Region.code.in_(codes))
+        )
+        return dict(rows.tuples().all())

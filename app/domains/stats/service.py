@@ -166,5 +166,5 @@ async def replication_stats(
         median_days_to_implementation=median,
         group_by=group_by,
         groups=groups,
-        top_innovations=[TopReplicated.model_validate(r) for r in await repo.top(filters)],
+        top_innovations=[TopReplicated.model_validate(dict(r)) for r in await repo.top(filters)],
     )
