@@ -47,7 +47,7 @@ from app.db.repository import (
     keyset_page,
     keyset_rows,
 )
-from app.domains.innovations import similarity
+from app.domains.innovations import similarity_repository as similarity
 from app.domains.innovations.schemas import InnovationFilter, InnovationSort
 from app.domains.regions.repository import within
 from app.models.enums import InnovationStatus

@@ -255,7 +255,7 @@ class InnovationFilter(BaseModel):
     sdg: list[int] = Field(default_factory=list)
     category: list[str] = Field(default_factory=list)
     status: list[InnovationStatus] = Field(default_factory=list)
-    # The most alike published innovations of this one (app/domains/innovations/similarity.py),
+    # The most alike published innovations of this one (innovations/similarity_repository.py),
     # leaving out `similar_exclude`'s (the caller's institution, set by the service).
     similar_to: uuid.UUID | None = None
     similar_exclude: uuid.UUID | None = None

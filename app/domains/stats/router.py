@@ -13,7 +13,7 @@ from app.domains.innovations.router import CatalogueFilters
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.domains.stats import funnel, service
 from app.domains.stats.funnel import CompetitionFunnel, FunnelBy
-from app.domains.stats.replications import ReplicationStatsFilter
+from app.domains.stats.replication_repository import ReplicationStatsFilter
 from app.domains.stats.schemas import (
     HubStats,
     InnovationStats,

@@ -10,7 +10,10 @@ from app.core.errors import invalid_parameter
 from app.domains.innovations.repository import PUBLISHED_ONLY, InnovationRepository
 from app.domains.innovations.schemas import InnovationFilter
 from app.domains.innovations.service import check_filters, scoped_filters
-from app.domains.stats.replications import ReplicationStatsFilter, ReplicationStatsRepository
+from app.domains.stats.replication_repository import (
+    ReplicationStatsFilter,
+    ReplicationStatsRepository,
+)
 from app.domains.stats.repository import HubStatsRepository
 from app.domains.stats.schemas import (
     HubActivityCount,
