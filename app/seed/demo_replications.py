@@ -38,7 +38,6 @@ from app.seed.demo_innovations import (
 )
 from app.seed.ids import demo_id
 
-St = ReplicationStatus
 MEDAN_ORGANISASI = "Bagian Organisasi Sekretariat Daerah Kota Medan"
 MALANG_EDUCATION = "Dinas Pendidikan dan Kebudayaan Kota Malang"
 JATIM_BUREAU = "Biro Organisasi Sekretariat Daerah Provinsi Jawa Timur"
@@ -73,7 +72,7 @@ class DemoReplication:
 
 DEMO_REPLICATIONS: tuple[DemoReplication, ...] = (
     DemoReplication(
-        "Jarik Ma'Siti", SMPN13, St.evaluated, date(2023, 1, 16),
+        "Jarik Ma'Siti", SMPN13, ReplicationStatus.evaluated, date(2023, 1, 16),
         (date(2023, 1, 30), date(2023, 2, 13), date(2023, 3, 1), date(2023, 7, 17),
          date(2023, 12, 15)),
         replica="NASI TIGA BERAS",
@@ -86,35 +85,35 @@ DEMO_REPLICATIONS: tuple[DemoReplication, ...] = (
         ),
     ),
     DemoReplication(
-        "Jarik Ma'Siti", SMPN2, St.implemented, date(2023, 1, 23),
+        "Jarik Ma'Siti", SMPN2, ReplicationStatus.implemented, date(2023, 1, 23),
         (date(2023, 2, 6), date(2023, 2, 20), date(2023, 3, 6), date(2023, 7, 17)),
         replica="SIMBA ASIA", scope=ReplicationScope.partial,
         adaptation="Pembelajaran dan asesmen disesuaikan; pendamping sebaya belum diterapkan.",
     ),
     # Across provinces, facilitated by hubs and the secretariat.
     DemoReplication(
-        "Jarik Ma'Siti", DELI_SERDANG_EDUCATION, St.implementing, date(2024, 2, 5),
+        "Jarik Ma'Siti", DELI_SERDANG_EDUCATION, ReplicationStatus.implementing, date(2024, 2, 5),
         (date(2024, 2, 19), date(2024, 3, 11), date(2024, 4, 1)), hub=HUB_SUMUT,
         adaptation="Diterapkan di sekolah menengah pertama binaan kabupaten.",
     ),
     DemoReplication(
-        "SIKULIN", JATIM_BUREAU, St.agreement_signed, date(2024, 5, 6),
+        "SIKULIN", JATIM_BUREAU, ReplicationStatus.agreement_signed, date(2024, 5, 6),
         (date(2024, 5, 20), date(2024, 6, 10)), hub=HUB_JATIM,
         adaptation="Kunjungan daring ke kantor gubernur, bukan ke dewan.",
     ),
     DemoReplication(
-        DEMI_SEPEDA_BAGUS, MALANG_EDUCATION, St.requested, date(2024, 8, 12), secretariat=True,
-        scope=ReplicationScope.partial,
+        DEMI_SEPEDA_BAGUS, MALANG_EDUCATION, ReplicationStatus.requested, date(2024, 8, 12),
+        secretariat=True, scope=ReplicationScope.partial,
     ),
     DemoReplication(
-        "E-Disposisi", JATIM_BUREAU, St.discontinued, date(2022, 9, 5),
+        "E-Disposisi", JATIM_BUREAU, ReplicationStatus.discontinued, date(2022, 9, 5),
         (date(2022, 9, 19), date(2022, 10, 3), date(2022, 11, 1), date(2023, 3, 1)),
         secretariat=True, ended=date(2024, 1, 15),
         reason="Digantikan oleh sistem persuratan provinsi yang terintegrasi.",
     ),
     DemoReplication(
-        'Layanan Kehumasan "DPRD Menyapa"', MEDAN_ORGANISASI, St.rejected, date(2024, 3, 4),
-        ended=date(2024, 3, 18),
+        'Layanan Kehumasan "DPRD Menyapa"', MEDAN_ORGANISASI, ReplicationStatus.rejected,
+        date(2024, 3, 4), ended=date(2024, 3, 18),
         reason="Layanan ini khusus untuk kehumasan dewan dan tidak cocok untuk perangkat daerah.",
     ),
 )  # fmt: skip
@@ -140,10 +139,12 @@ def _record(spec: DemoReplication, source: Innovation, adopter: Unit) -> Replica
         status=spec.status,
         requested_date=spec.requested,
         **dated,
-        rejected_date=spec.ended if spec.status is St.rejected else None,
-        discontinued_date=spec.ended if spec.status is St.discontinued else None,
-        rejection_reason=spec.reason if spec.status is St.rejected else None,
-        discontinuation_reason=spec.reason if spec.status is St.discontinued else None,
+        rejected_date=spec.ended if spec.status is ReplicationStatus.rejected else None,
+        discontinued_date=spec.ended if spec.status is ReplicationStatus.discontinued else None,
+        rejection_reason=spec.reason if spec.status is ReplicationStatus.rejected else None,
+        discontinuation_reason=spec.reason
+        if spec.status is ReplicationStatus.discontinued
+        else None,
         documents=[],
         benefit_measures=list(spec.measures),
         replica_innovation_id=demo_id("innovation", spec.replica) if spec.replica else None,

@@ -25,24 +25,27 @@ from tests.domains import assert_problem
 
 Headers = dict[str, str]
 Params = dict[str, Any]
-K = InstitutionKind
-S = InnovationStage
+Kind = InstitutionKind
+Stage = InnovationStage
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 # key: (institution, title, year, digital, stage, sdgs, categories, created day, status)
-SPECS: dict[str, tuple[str, str, int, bool, S, list[int], list[str], int, str]] = {
-    "a": ("medan", "ALPHA", 2019, True, S.penerapan, [16], ["legislatif"], 1, "published"),
-    "b": ("medan", "BRAVO", 2021, False, S.uji_coba, [3, 16], ["kesehatan", "tata_kelola"], 2,
+SPECS: dict[str, tuple[str, str, int, bool, Stage, list[int], list[str], int, str]] = {
+    "a": ("medan", "ALPHA", 2019, True, Stage.penerapan, [16], ["legislatif"], 1, "published"),
+    "b": ("medan", "BRAVO", 2021, False, Stage.uji_coba, [3, 16], ["kesehatan", "tata_kelola"], 2,
           "published"),
-    "c": ("deli", "CHARLIE", 2021, True, S.inisiatif, [11], ["lingkungan_hidup"], 3, "published"),
-    "d": ("deli", "DELTA", 2022, False, S.penerapan, [4, 10], ["pendidikan"], 3, "published"),
-    "e": ("malang", "ECHO", 2020, True, S.penerapan, [4], ["pendidikan", "kesetaraan_gender"], 5,
+    "c": ("deli", "CHARLIE", 2021, True, Stage.inisiatif, [11], ["lingkungan_hidup"], 3,
           "published"),
-    "f": ("malang2", "FOXTROT", 2022, True, S.uji_coba, [16], [], 6, "published"),
-    "g": ("kemen", "ALPHA", 2023, False, S.inisiatif, [1, 16], ["tata_kelola"], 7, "published"),
-    "h": ("sumut", "HOTEL", 2021, True, S.penerapan, [16], ["pengaduan_publik"], 8, "published"),
-    "i": ("medan", "INDIA", 2021, True, S.penerapan, [16], ["legislatif"], 9, "draft"),
-    "j": ("deli", "JULIET", 2020, False, S.inisiatif, [11], ["lingkungan_hidup"], 10, "archived"),
+    "d": ("deli", "DELTA", 2022, False, Stage.penerapan, [4, 10], ["pendidikan"], 3, "published"),
+    "e": ("malang", "ECHO", 2020, True, Stage.penerapan, [4], ["pendidikan", "kesetaraan_gender"],
+          5, "published"),
+    "f": ("malang2", "FOXTROT", 2022, True, Stage.uji_coba, [16], [], 6, "published"),
+    "g": ("kemen", "ALPHA", 2023, False, Stage.inisiatif, [1, 16], ["tata_kelola"], 7, "published"),
+    "h": ("sumut", "HOTEL", 2021, True, Stage.penerapan, [16], ["pengaduan_publik"], 8,
+          "published"),
+    "i": ("medan", "INDIA", 2021, True, Stage.penerapan, [16], ["legislatif"], 9, "draft"),
+    "j": ("deli", "JULIET", 2020, False, Stage.inisiatif, [11], ["lingkungan_hidup"], 10,
+          "archived"),
 }  # fmt: skip
 PUBLIC = "abcdefgh"
 
@@ -102,11 +105,11 @@ async def cat(
     make_innovation: InnovationFactory,
 ) -> Catalogue:
     institutions = {
-        "medan": await make_institution("Pemkot Medan Uji", K.pemkot, "12.71"),
-        "deli": await make_institution("Pemkab Deli Serdang Uji", K.pemkab, "12.07"),
-        "malang": await make_institution("Pemkot Malang Uji", K.pemkot, "35.73"),
-        "kemen": await make_institution("Kementerian Uji Katalog", K.kementerian, None),
-        "sumut": await make_institution("Pemprov Sumut Uji", K.pemprov, "12"),
+        "medan": await make_institution("Pemkot Medan Uji", Kind.pemkot, "12.71"),
+        "deli": await make_institution("Pemkab Deli Serdang Uji", Kind.pemkab, "12.07"),
+        "malang": await make_institution("Pemkot Malang Uji", Kind.pemkot, "35.73"),
+        "kemen": await make_institution("Kementerian Uji Katalog", Kind.kementerian, None),
+        "sumut": await make_institution("Pemprov Sumut Uji", Kind.pemprov, "12"),
     }
     units = {name: await make_unit(inst, f"Unit {name}") for name, inst in institutions.items()}
     units["malang2"] = await make_unit(institutions["malang"], "Unit malang kedua")
@@ -514,7 +517,7 @@ async def test_export_of_hundreds_of_rows_is_complete(
             year_started=2020 + n % 4,
             implemented_date=date(2023, 1, 1),
             is_digital=n % 2 == 0,
-            stage=S.penerapan,
+            stage=Stage.penerapan,
             sdgs=[n % 17 + 1],
             sections=dict(COMPLETE_SECTIONS),
             status=InnovationStatus.published,

@@ -24,7 +24,6 @@ from tests.conftest import (
 from tests.domains import assert_problem
 from tests.fixtures.etag import if_match as with_current_etag
 
-S = InnovationStatus
 Headers = dict[str, str]
 REQUIRED = [
     "/sections/summary",
@@ -92,7 +91,7 @@ async def test_unit_operator_publishes_a_complete_draft(
     assert body["archived_at"] is None
     assert response.headers["ETag"] == '"2"'
     row = await stored(session, draft)
-    assert (row["status"], row["version"]) == (S.published, 2)
+    assert (row["status"], row["version"]) == (InnovationStatus.published, 2)
     assert row["published_at"] is not None
     anonymous = await client.get(f"/v1/innovations/{draft.id}")
     assert anonymous.status_code == 200, anonymous.text
@@ -133,7 +132,7 @@ async def test_publishing_a_draft_without_one_required_section_is_422(
         await act(client, draft, "publish", operator), 422, "innovation.not_publishable"
     )
     assert [error["pointer"] for error in body["errors"]] == [missing]
-    assert (await stored(session, draft))["status"] is S.draft
+    assert (await stored(session, draft))["status"] is InnovationStatus.draft
 
 
 async def test_optional_sections_are_not_needed_to_publish(
@@ -178,10 +177,10 @@ async def test_draft_written_through_the_api_is_published_once_complete(
 @pytest.mark.parametrize(
     ("status", "action", "allowed"),
     [
-        (S.published, "publish", ["archive"]),
-        (S.draft, "archive", ["publish"]),
-        (S.archived, "publish", []),
-        (S.archived, "archive", []),
+        (InnovationStatus.published, "publish", ["archive"]),
+        (InnovationStatus.draft, "archive", ["publish"]),
+        (InnovationStatus.archived, "publish", []),
+        (InnovationStatus.archived, "archive", []),
     ],
 )
 async def test_action_not_allowed_from_the_current_status_is_409(
@@ -224,7 +223,7 @@ async def test_archiving_a_published_innovation_takes_it_out_of_the_catalogue(
     operator: Headers,
     make_innovation: InnovationFactory,
 ) -> None:
-    published = await make_innovation(dprd, status=S.published)
+    published = await make_innovation(dprd, status=InnovationStatus.published)
     published_at = (await stored(session, published))["published_at"]
     response = await act(client, published, "archive", operator)
     assert response.status_code == 200, response.text
@@ -232,7 +231,7 @@ async def test_archiving_a_published_innovation_takes_it_out_of_the_catalogue(
     assert (body["status"], body["version"]) == ("archived", 2)
     assert body["archived_at"] is not None
     row = await stored(session, published)
-    assert (row["status"], row["published_at"]) == (S.archived, published_at)
+    assert (row["status"], row["published_at"]) == (InnovationStatus.archived, published_at)
     assert row["archived_at"] is not None
     assert (await client.get(f"/v1/innovations/{published.id}")).status_code == 404
     owner = await client.get(f"/v1/innovations/{published.id}", headers=operator)
@@ -252,7 +251,7 @@ async def test_archiving_a_published_innovation_takes_it_out_of_the_catalogue(
         ({"implemented_date": None}, "/implemented_date"),
     ],
 )
-@pytest.mark.parametrize("status", [S.published, S.archived])
+@pytest.mark.parametrize("status", [InnovationStatus.published, InnovationStatus.archived])
 async def test_patch_that_would_leave_a_published_innovation_incomplete_is_422(
     client: httpx.AsyncClient,
     session: AsyncSession,
@@ -282,7 +281,7 @@ async def test_published_innovation_may_be_edited_while_it_stays_complete(
     operator: Headers,
     make_innovation: InnovationFactory,
 ) -> None:
-    published = await make_innovation(dprd, status=S.published)
+    published = await make_innovation(dprd, status=InnovationStatus.published)
     change = {"sections": {"summary": "Ringkasan baru."}, "sdgs": [11, 16]}
     url = f"/v1/innovations/{published.id}"
     response = await client.patch(
@@ -290,7 +289,7 @@ async def test_published_innovation_may_be_edited_while_it_stays_complete(
     )
     assert response.status_code == 200, response.text
     row = await stored(session, published)
-    assert (row["status"], row["sdgs"]) == (S.published, [11, 16])
+    assert (row["status"], row["sdgs"]) == (InnovationStatus.published, [11, 16])
     assert row["sections"]["summary"] == "Ringkasan baru."
 
 
@@ -313,7 +312,7 @@ async def test_deleting_a_draft_removes_it(
     assert_problem(gone, 404, "innovation.not_found")
 
 
-@pytest.mark.parametrize("status", [S.published, S.archived])
+@pytest.mark.parametrize("status", [InnovationStatus.published, InnovationStatus.archived])
 async def test_deleting_anything_but_a_draft_is_409(
     client: httpx.AsyncClient,
     session: AsyncSession,
@@ -342,7 +341,11 @@ async def test_deleting_an_unknown_innovation_is_404(
 
 @pytest.mark.parametrize(
     ("status", "action"),
-    [(S.draft, "publish"), (S.published, "archive"), (S.draft, "delete")],
+    [
+        (InnovationStatus.draft, "publish"),
+        (InnovationStatus.published, "archive"),
+        (InnovationStatus.draft, "delete"),
+    ],
 )
 async def test_state_change_with_a_stale_if_match_is_412_and_nothing_changes(
     client: httpx.AsyncClient,
@@ -362,7 +365,11 @@ async def test_state_change_with_a_stale_if_match_is_412_and_nothing_changes(
 
 @pytest.mark.parametrize(
     ("status", "action", "expected"),
-    [(S.draft, "publish", 200), (S.published, "archive", 200), (S.draft, "delete", 204)],
+    [
+        (InnovationStatus.draft, "publish", 200),
+        (InnovationStatus.published, "archive", 200),
+        (InnovationStatus.draft, "delete", 204),
+    ],
 )
 async def test_state_change_with_the_current_if_match_applies(
     client: httpx.AsyncClient,
@@ -388,7 +395,7 @@ async def test_weak_etag_in_if_match_never_matches(
     draft = await make_innovation(dprd)
     response = await act(client, draft, "delete", operator, if_match='W/"1"')
     assert_problem(response, 412, "innovation.version_mismatch")
-    assert (await stored(session, draft))["status"] is S.draft
+    assert (await stored(session, draft))["status"] is InnovationStatus.draft
 
 
 async def test_publish_after_a_concurrent_edit_is_412(
@@ -408,4 +415,4 @@ async def test_publish_after_a_concurrent_edit_is_412(
     assert edit.status_code == 200, edit.text
     response = await act(client, draft, "publish", operator, if_match=seen)
     assert_problem(response, 412, "innovation.version_mismatch")
-    assert (await stored(session, draft))["status"] is S.draft
+    assert (await stored(session, draft))["status"] is InnovationStatus.draft

@@ -29,17 +29,16 @@ from tests.conftest import (
 from tests.domains import assert_problem
 from tests.fixtures.etag import conditional_request, if_match
 
-S = InnovationStatus
 Headers = dict[str, str]
 
 # The records of the world, by title: (owner unit, status, year started, digital, SDG).
 RECORDS = {
-    "SIKULIN": ("dprd", S.published, 2019, True, 16),
-    "MAJATOKI": ("dprd", S.draft, 2021, False, 6),
-    "RINDU": ("dprd", S.archived, 2018, True, 4),
-    "ESAKIP": ("dinkes", S.draft, 2021, True, 3),
-    "SIMBA": ("smp", S.draft, 2021, True, 4),
-    "JARIK": ("smp", S.published, 2020, False, 4),
+    "SIKULIN": ("dprd", InnovationStatus.published, 2019, True, 16),
+    "MAJATOKI": ("dprd", InnovationStatus.draft, 2021, False, 6),
+    "RINDU": ("dprd", InnovationStatus.archived, 2018, True, 4),
+    "ESAKIP": ("dinkes", InnovationStatus.draft, 2021, True, 3),
+    "SIMBA": ("smp", InnovationStatus.draft, 2021, True, 4),
+    "JARIK": ("smp", InnovationStatus.published, 2020, False, 4),
 }
 PUBLIC = {"SIKULIN", "JARIK"}
 MEDAN = PUBLIC | {"MAJATOKI", "RINDU", "ESAKIP"}
@@ -175,7 +174,7 @@ async def test_facets_count_only_what_the_caller_may_see(w: World, caller: str) 
     visible = VISIBLE[caller]
     assert facets["total"] == len(visible)
     by_status = {f["value"]: f["count"] for f in facets["status"]}
-    expected = {s.value: sum(RECORDS[t][1] is s for t in visible) for s in S}
+    expected = {s.value: sum(RECORDS[t][1] is s for t in visible) for s in InnovationStatus}
     assert by_status == {status: n for status, n in expected.items() if n}
     sdgs = {f["value"]: f["count"] for f in facets["sdg"]}
     assert sum(sdgs.values()) == len(visible)
@@ -392,5 +391,5 @@ async def test_roles_that_do_not_write_innovations_are_refused(
     else:
         assert_problem(response, 403, "auth.role_forbidden")
     assert await w.count() == len(RECORDS)
-    assert await w.status_of("MAJATOKI") is S.draft
-    assert await w.status_of("SIKULIN") is S.published
+    assert await w.status_of("MAJATOKI") is InnovationStatus.draft
+    assert await w.status_of("SIKULIN") is InnovationStatus.published

@@ -36,7 +36,6 @@ from tests.core.test_authorization_matrix import INSTRUMENT_ASPECTS
 from tests.domains import assert_problem
 
 Body = dict[str, Any]
-A = HubActivityKind
 PUBLISHED = InnovationStatus.published
 
 # Indonesia's provinces since the 2022 Papua split, as the region package ships them.
@@ -228,7 +227,9 @@ async def test_members_count_current_memberships_and_distinct_institutions(
     a1, a2, d1 = await make_unit(a), await make_unit(a), await make_unit(d)
     session.add_all(
         [
-            member(hub, a),  # A itself and two of its units: three members, one institution
+            member(
+                hub, a
+            ),  # HubActivityKind itself and two of its units: three members, one institution
             member(hub, a, a1),
             member(hub, a, a2),
             member(hub, b),
@@ -257,17 +258,19 @@ async def test_activities_count_published_ones_per_year_and_kind_oldest_year_fir
     other = await make_hub(status=HubStatus.inactive)
     session.add_all(
         [
-            activity(hub, A.knowledge_sharing, date(2023, 8, 1)),
-            activity(hub, A.coaching_clinic, date(2023, 12, 31)),
-            activity(hub, A.coaching_clinic, date(2024, 1, 1)),  # the next year
-            activity(hub, A.coaching_clinic, date(2023, 1, 1)),
-            activity(hub, A.replication_forum, date(2021, 5, 20)),
+            activity(hub, HubActivityKind.knowledge_sharing, date(2023, 8, 1)),
+            activity(hub, HubActivityKind.coaching_clinic, date(2023, 12, 31)),
+            activity(hub, HubActivityKind.coaching_clinic, date(2024, 1, 1)),  # the next year
+            activity(hub, HubActivityKind.coaching_clinic, date(2023, 1, 1)),
+            activity(hub, HubActivityKind.replication_forum, date(2021, 5, 20)),
             # Drafts never count, even of a year or kind with no published activity.
-            activity(hub, A.coaching_clinic, date(2023, 3, 3), published=False),
-            activity(hub, A.data_update, date(2022, 3, 3), published=False),
+            activity(hub, HubActivityKind.coaching_clinic, date(2023, 3, 3), published=False),
+            activity(hub, HubActivityKind.data_update, date(2022, 3, 3), published=False),
             # Another hub's activity counts for that hub only.
-            activity(other, A.regional_competition, date(2023, 9, 9)),
-            activity(other, A.regional_competition, date(2019, 9, 9), published=False),
+            activity(other, HubActivityKind.regional_competition, date(2023, 9, 9)),
+            activity(
+                other, HubActivityKind.regional_competition, date(2019, 9, 9), published=False
+            ),
         ]
     )
     await session.flush()
@@ -291,7 +294,7 @@ async def test_a_hub_with_only_draft_activities_has_none(
     client: httpx.AsyncClient, session: AsyncSession, make_hub: HubFactory
 ) -> None:
     hub = await make_hub(status=HubStatus.designated)
-    session.add(activity(hub, A.coaching_clinic, date(2024, 2, 2), published=False))
+    session.add(activity(hub, HubActivityKind.coaching_clinic, date(2024, 2, 2), published=False))
     await session.flush()
 
     item = item_of(await hub_stats(client), hub)
@@ -327,7 +330,9 @@ async def test_member_innovations_count_published_innovations_of_current_members
             await make_innovation(unit, status)
 
     hub = await make_hub(status=HubStatus.active)
-    both = await make_hub(status=HubStatus.active)  # A and its unit A1 are both members
+    both = await make_hub(
+        status=HubStatus.active
+    )  # HubActivityKind and its unit A1 are both members
     nobody = await make_hub(status=HubStatus.active)  # only C, who left
     session.add_all(
         [

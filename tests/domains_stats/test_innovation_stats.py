@@ -21,26 +21,56 @@ from tests.domains import assert_problem
 
 Headers = dict[str, str]
 Params = dict[str, Any]
-K = InstitutionKind
-S = InnovationStage
 YEARS: Params = {"year_from": 1990, "year_to": 1999}
 
 # key: (institution, year, digital, stage, sdgs, categories, status)
-SPECS: dict[str, tuple[str, int, bool, S, list[int], list[str], str]] = {
-    "p1": ("banda", 1991, True, S.penerapan, [16], ["tata_kelola"], "published"),
-    "p2": ("denpasar", 1993, False, S.uji_coba, [3, 16], ["kesehatan"], "published"),
-    "p3": ("aceh", 1993, True, S.penerapan, [4], ["pendidikan", "tata_kelola"], "published"),
-    "p4": ("denpasar", 1992, True, S.inisiatif, [11], ["lingkungan_hidup"], "published"),
-    "p5": ("kemen", 1995, True, S.penerapan, [1, 16], ["tata_kelola"], "published"),
-    "p6": ("jembrana", 1994, False, S.uji_coba, [10], ["pengaduan_publik"], "published"),
-    "p7": ("jembrana", 1995, False, S.inisiatif, [16, 17], ["pendidikan"], "published"),
+SPECS: dict[str, tuple[str, int, bool, InnovationStage, list[int], list[str], str]] = {
+    "p1": ("banda", 1991, True, InnovationStage.penerapan, [16], ["tata_kelola"], "published"),
+    "p2": ("denpasar", 1993, False, InnovationStage.uji_coba, [3, 16], ["kesehatan"], "published"),
+    "p3": (
+        "aceh",
+        1993,
+        True,
+        InnovationStage.penerapan,
+        [4],
+        ["pendidikan", "tata_kelola"],
+        "published",
+    ),
+    "p4": (
+        "denpasar",
+        1992,
+        True,
+        InnovationStage.inisiatif,
+        [11],
+        ["lingkungan_hidup"],
+        "published",
+    ),
+    "p5": ("kemen", 1995, True, InnovationStage.penerapan, [1, 16], ["tata_kelola"], "published"),
+    "p6": (
+        "jembrana",
+        1994,
+        False,
+        InnovationStage.uji_coba,
+        [10],
+        ["pengaduan_publik"],
+        "published",
+    ),
+    "p7": (
+        "jembrana",
+        1995,
+        False,
+        InnovationStage.inisiatif,
+        [16, 17],
+        ["pendidikan"],
+        "published",
+    ),
     # Never counted: drafts and archived records, including the only records of Sabang and
     # Badung, of SDGs 2 and 5 and of the kesetaraan_gender category.
-    "d1": ("banda", 1991, True, S.penerapan, [16], ["tata_kelola"], "draft"),
-    "d2": ("kemen", 1995, True, S.inisiatif, [5], ["kesetaraan_gender"], "draft"),
-    "d3": ("sabang", 1993, False, S.penerapan, [16], [], "draft"),
-    "a1": ("jembrana", 1992, True, S.penerapan, [16], ["tata_kelola"], "archived"),
-    "a2": ("badung", 1994, False, S.penerapan, [2], ["pendidikan"], "archived"),
+    "d1": ("banda", 1991, True, InnovationStage.penerapan, [16], ["tata_kelola"], "draft"),
+    "d2": ("kemen", 1995, True, InnovationStage.inisiatif, [5], ["kesetaraan_gender"], "draft"),
+    "d3": ("sabang", 1993, False, InnovationStage.penerapan, [16], [], "draft"),
+    "a1": ("jembrana", 1992, True, InnovationStage.penerapan, [16], ["tata_kelola"], "archived"),
+    "a2": ("badung", 1994, False, InnovationStage.penerapan, [2], ["pendidikan"], "archived"),
 }
 
 # By hand, from SPECS: the seven published records p1-p7.
@@ -90,13 +120,15 @@ async def world(
     make_innovation: InnovationFactory,
 ) -> World:
     institutions = {
-        "aceh": await make_institution("Pemprov Aceh Uji", K.pemprov, "11"),
-        "banda": await make_institution("Pemkot Banda Aceh Uji", K.pemkot, "11.71"),
-        "sabang": await make_institution("Pemkot Sabang Uji", K.pemkot, "11.72"),
-        "denpasar": await make_institution("Pemkot Denpasar Uji", K.pemkot, "51.71"),
-        "jembrana": await make_institution("Pemkab Jembrana Uji", K.pemkab, "51.01"),
-        "badung": await make_institution("Pemkab Badung Uji", K.pemkab, "51.03"),
-        "kemen": await make_institution("Kementerian Uji Statistik", K.kementerian, None),
+        "aceh": await make_institution("Pemprov Aceh Uji", InstitutionKind.pemprov, "11"),
+        "banda": await make_institution("Pemkot Banda Aceh Uji", InstitutionKind.pemkot, "11.71"),
+        "sabang": await make_institution("Pemkot Sabang Uji", InstitutionKind.pemkot, "11.72"),
+        "denpasar": await make_institution("Pemkot Denpasar Uji", InstitutionKind.pemkot, "51.71"),
+        "jembrana": await make_institution("Pemkab Jembrana Uji", InstitutionKind.pemkab, "51.01"),
+        "badung": await make_institution("Pemkab Badung Uji", InstitutionKind.pemkab, "51.03"),
+        "kemen": await make_institution(
+            "Kementerian Uji Statistik", InstitutionKind.kementerian, None
+        ),
     }
     units: dict[str, Unit] = {k: await make_unit(v) for k, v in institutions.items()}
     records = {}
@@ -153,7 +185,9 @@ async def test_overview_counts_a_new_published_innovation_unfiltered(
     make_innovation: InnovationFactory,
 ) -> None:
     before = (await client.get("/v1/stats/overview")).json()
-    unit = await make_unit(await make_institution("Kementerian Uji Delta", K.kementerian, None))
+    unit = await make_unit(
+        await make_institution("Kementerian Uji Delta", InstitutionKind.kementerian, None)
+    )
     await make_innovation(unit, InnovationStatus.published, is_digital=True)
     await make_innovation(unit, InnovationStatus.draft, is_digital=True)
     await make_innovation(unit, InnovationStatus.archived, is_digital=False)

@@ -64,7 +64,6 @@ from tests.domains import assert_problem
 
 Body = dict[str, Any]
 Params = dict[str, Any]
-K = InstitutionKind
 RS = ReplicationStatus
 PATH = "/v1/stats/replications"
 HUB_NAME = "JIPP Jawa Timur Uji Replikasi"
@@ -174,13 +173,25 @@ async def world(
     make_hub: HubFactory,
 ) -> World:
     institutions = {
-        "own1": await make_institution("Kementerian Sumber Replikasi Uji", K.kementerian, None),
-        "own2": await make_institution("Lembaga Sumber Replikasi Uji", K.lembaga, None),
-        "mlg": await make_institution("Pemerintah Kota Malang Uji", K.pemkot, "35.73"),
-        "sby": await make_institution("Pemerintah Kota Surabaya Uji", K.pemkot, "35.78"),
-        "mdn": await make_institution("Pemerintah Kota Medan Uji", K.pemkot, "12.71"),
-        "jatim": await make_institution("Pemerintah Provinsi Jawa Timur Uji", K.pemprov, "35"),
-        "kmlg": await make_institution("Pemerintah Kabupaten Malang Uji", K.pemkab, "35.07"),
+        "own1": await make_institution(
+            "Kementerian Sumber Replikasi Uji", InstitutionKind.kementerian, None
+        ),
+        "own2": await make_institution(
+            "Lembaga Sumber Replikasi Uji", InstitutionKind.lembaga, None
+        ),
+        "mlg": await make_institution(
+            "Pemerintah Kota Malang Uji", InstitutionKind.pemkot, "35.73"
+        ),
+        "sby": await make_institution(
+            "Pemerintah Kota Surabaya Uji", InstitutionKind.pemkot, "35.78"
+        ),
+        "mdn": await make_institution("Pemerintah Kota Medan Uji", InstitutionKind.pemkot, "12.71"),
+        "jatim": await make_institution(
+            "Pemerintah Provinsi Jawa Timur Uji", InstitutionKind.pemprov, "35"
+        ),
+        "kmlg": await make_institution(
+            "Pemerintah Kabupaten Malang Uji", InstitutionKind.pemkab, "35.07"
+        ),
     }
     i = institutions
     units = {
