@@ -138,8 +138,8 @@ def _caller_for(world: World, operation: str, app: FastAPI) -> Caller:
 async def _events_of(session: AsyncSession, response: httpx.Response) -> list[AuditEvent]:
     """The audit events written by the request that gave this response, leaving out the
     entries that closing registration expires and those closing a round advances or eliminates
-    (one event each, besides the edition's or the round's own: tests/domains_submissions and
-    tests/domains_evaluation cover them)."""
+    (one event each, besides the edition's or the round's own: tests/domains/submissions and
+    tests/domains/evaluation cover them)."""
     request_id = response.headers["x-request-id"]
     result = await session.scalars(
         select(AuditEvent).where(

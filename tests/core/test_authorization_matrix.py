@@ -168,7 +168,7 @@ IN_SCOPE_CALLERS = (
     "regional_system",
 )
 # One for every role whose scope is narrower than everything but the evaluator's (an evaluator
-# reaching another's assignment: tests/domains_evaluation).
+# reaching another's assignment: tests/domains/evaluation).
 OUT_OF_SCOPE_CALLERS = ("local_admin/B", "unit_operator/B1", "hub_admin/HUB_B", "regional_system/B")
 CALLERS = ("anonymous", *IN_SCOPE_CALLERS, *OUT_OF_SCOPE_CALLERS)
 PEOPLE = tuple(name for name in CALLERS if not name.startswith(("anonymous", "regional_system")))

@@ -1,1 +1,0 @@
-"""Tests of JIPP hubs: records, the status machine, members and who may do what."""
