@@ -753,3 +753,12 @@ async def test_every_step_leaves_one_event(w: World) -> None:
         event = await w.event(response, action)
         assert event.entity_id == created["id"]
         assert event.changes["status"] == {"before": before, "after": after}
+
+
+async def test_rejecting_a_request_frees_its_replica(w: World) -> None:
+    replica = await w.innovation(w.medan_unit, InnovationStatus.draft, title="SAMBAT MEDAN")
+    first = await w.request(replica_innovation_id=str(replica.id))
+    rejected = await w.ok(first["id"], "reject", w.local_malang, reason="Belum siap dibagikan.")
+    assert (rejected["status"], rejected["replica_innovation_id"]) == ("rejected", None)
+    again = await w.request(replica_innovation_id=str(replica.id))
+    assert again["replica_innovation_id"] == str(replica.id)

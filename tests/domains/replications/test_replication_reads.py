@@ -296,3 +296,22 @@ async def test_a_list_item_has_the_sources_title(w: World, b: Board) -> None:
     titles = {i["id"]: i["source_innovation_title"] for i in response.json()["items"]}
     assert titles[b.ids["m_req"]] == "SAMBAT ONLINE"
     assert titles[b.ids["m_rej"]] == "SAYANG WARGA"
+
+
+async def test_a_draft_replica_is_hidden_from_the_adopter_institutions_other_units(
+    w: World,
+) -> None:
+    replica = await w.innovation(w.medan_unit, InnovationStatus.draft, title="SAMBAT MEDAN")
+    created = await w.request(replica_innovation_id=str(replica.id))
+    approved = await w.ok(created["id"], "approve", w.local_malang)
+    # The adopter unit's operator and its local admin read the draft: they see the link.
+    for headers in (w.operator_medan, w.local_medan, w.admin):
+        body = (await w.get(created["id"], headers)).json()
+        assert body["replica_innovation_id"] == str(replica.id)
+    # Another unit's operator of the same institution cannot read the draft: no link.
+    body = (await w.get(approved["id"], w.operator_medan2)).json()
+    assert body["replica_innovation_id"] is None
+    lineage = (await w.lineage(w.inov, w.operator_medan2)).json()
+    assert [
+        (n["replica_innovation_id"], n["replica_innovation_title"]) for n in lineage["nodes"]
+    ] == [(None, None)]

@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.models.enums import InnovationStatus
+from app.models.enums import HubStatus, InnovationStatus
 from app.models.innovations import Innovation
+from tests.conftest import HubFactory
 from tests.domains import assert_problem
 from tests.domains.replications.conftest import MEASURES, World, days_ago
 from tests.fixtures.etag import if_match
@@ -350,3 +351,13 @@ async def test_an_innovation_named_as_a_source_cannot_be_deleted(w: World) -> No
     assert await w.count() == 1
     found = await w.session.get(Innovation, w.inov.id)
     assert found is not None
+
+
+async def test_only_a_public_hub_facilitates(w: World, make_hub: HubFactory) -> None:
+    for status in (HubStatus.candidate, HubStatus.committed):
+        hub = await make_hub(w.jatim, status, name=f"JIPP Calon {status.value}")
+        response = await w.create(facilitator="hub", facilitator_hub_id=str(hub.id))
+        assert_problem(response, 422, "replication.hub_not_found", pointer="/facilitator_hub_id")
+    inactive = await make_hub(w.sumut, HubStatus.inactive, name="JIPP Lama")
+    created = await w.request(facilitator="hub", facilitator_hub_id=str(inactive.id))
+    assert created["facilitator_hub_id"] == str(inactive.id)

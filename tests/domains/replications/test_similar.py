@@ -13,6 +13,7 @@ from app.models.enums import Role
 from app.seed.demo import load_demo
 from app.seed.ids import demo_id
 from tests.conftest import KeyFactory
+from tests.domains.replications.conftest import World
 
 
 def innovation(title: str) -> str:
@@ -129,3 +130,43 @@ async def test_similar_to_an_innovation_the_caller_cannot_read_is_a_422(
         response = await client.get("/v1/innovations", params={"similar_to": innovation_id})
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "innovation.similar_to_not_found"
+
+
+async def test_similarity_reads_the_title_before_a_long_summary(
+    client: httpx.AsyncClient, w: World
+) -> None:
+    # A summary of many distinct words sorting before the title's: the title still counts.
+    summary = " ".join(f"aaa{i:03d}" for i in range(80))
+    source = await w.innovation(
+        w.malang_a, title="ZYXWAR", sections={"summary": summary}, category_codes=["pendidikan"]
+    )
+    twin = await w.innovation(w.sby_unit, title="ZYXWAR Surabaya", category_codes=["kesehatan"])
+    response = await client.get(f"/v1/innovations/{source.id}/similar")
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert items[0]["id"] == str(twin.id)
+    assert items[0]["similarity"]["text_score"] == 1.0
+
+
+async def test_a_perfect_match_scores_exactly_one_and_every_score_is_rounded(
+    client: httpx.AsyncClient, w: World
+) -> None:
+    # 0.6 * 1 + 0.3 * 1 + 0.1 * 1 is 0.9999999999999999 in floating point.
+    source = await w.innovation(
+        w.malang_a, title="QWERTAL", category_codes=["pendidikan"], sdgs=[4]
+    )
+    twin = await w.innovation(w.sby_unit, title="QWERTAL", category_codes=["pendidikan"], sdgs=[4])
+    third = await w.innovation(
+        w.sby_unit, title="Lain", category_codes=["pendidikan", "kesehatan", "sosial"], sdgs=[4, 5]
+    )
+    response = await client.get(f"/v1/innovations/{source.id}/similar")
+    assert response.status_code == 200, response.text
+    items = {i["id"]: i["similarity"] for i in response.json()["items"]}
+    assert items[str(twin.id)]["score"] == 1.0
+    assert (items[str(third.id)]["category_score"], items[str(third.id)]["sdg_score"]) == (
+        0.3333,
+        0.5,
+    )
+    for similarity in items.values():
+        for part in ("score", "text_score", "category_score", "sdg_score"):
+            assert round(similarity[part], 4) == similarity[part]

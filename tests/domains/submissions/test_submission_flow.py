@@ -640,3 +640,11 @@ async def test_a_returned_entry_is_edited_but_a_sent_one_is_not(w: World) -> Non
     assert response.json()["status"] == "returned"
     stored = await w.answers_of(entry["id"])
     assert stored[changed[2]["criterion_id"]] == "Kebaruan yang diperjelas."
+
+
+async def test_a_cancelled_editions_entries_are_not_withdrawn(w: World) -> None:
+    entry = await w.at("submitted")
+    await w.set_status(w.kipp, CompetitionStatus.cancelled)
+    response = await w.step(entry["id"], "withdraw", w.operator)
+    problem = assert_problem(response, 409, "submission.competition_cancelled")
+    assert problem["competition_status"] == "cancelled"

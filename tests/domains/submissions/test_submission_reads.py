@@ -319,3 +319,25 @@ async def test_the_export_needs_an_edition(w: World) -> None:
     assert_problem(response, 422, "validation_failed")
     anonymous = await w.client.get(f"{PATH}/export", params={"competition_id": str(w.kipp.id)})
     assert_problem(anonymous, 401, "auth.required")
+
+
+async def test_the_public_does_not_see_what_the_institution_and_organiser_wrote(
+    w: World,
+) -> None:
+    entry = await w.at("submitted")
+    await w.ok(entry["id"], "screen", w.admin, outcome="in", reason="Lengkap dan tepat waktu.")
+    await w.set_status(w.kipp, CompetitionStatus.results_published)
+    inside = (await w.get(entry["id"], w.local)).json()
+    assert inside["screening_note"] == "Lengkap dan tepat waktu."
+    for headers in ({}, w.evaluator, w.local_sby):
+        shown = (await w.get(entry["id"], headers)).json()
+        assert shown["status"] == "screened_in"
+        assert shown["screening_note"] is None
+        listed: list[dict[str, Any]] = (
+            await w.client.get("/v1/submissions", headers=headers)
+        ).json()["items"]
+        assert [(i["id"], i["screening_note"]) for i in listed] == [(entry["id"], None)]
+    listed = (await w.client.get("/v1/submissions", headers=w.admin)).json()["items"]
+    assert [i["screening_note"] for i in listed if i["id"] == entry["id"]] == [
+        "Lengkap dan tepat waktu."
+    ]

@@ -17,6 +17,7 @@ from app.models.enums import CompetitionStatus, InnovationStatus, SubmissionStat
 from app.models.submissions import Submission
 from tests.domains import assert_problem
 from tests.domains.submissions.conftest import PATH, World, codes
+from tests.fixtures.etag import if_match
 
 S = CompetitionStatus
 
@@ -530,3 +531,54 @@ async def test_closed_registration_and_a_passed_deadline_are_both_named(
         w, entry, "submit", w.operator, 409, "submission.registration_not_open"
     )
     assert {"submission.deadline_passed", "submission.answers_missing"} <= set(codes(problem))
+
+
+async def test_an_entry_is_not_sent_before_the_window_opens(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entry = await w.draft()
+    opens = w.kipp.competition.registration_opens_at
+    assert opens is not None
+    monkeypatch.setattr("app.core.dates.now", lambda: opens - timedelta(seconds=1))
+    await refused_step(w, entry, "submit", w.operator, 409, "submission.registration_not_yet_open")
+    monkeypatch.setattr("app.core.dates.now", lambda: opens)
+    assert (await w.ok(entry["id"], "submit", w.operator))["status"] == "awaiting_local_admin"
+
+
+async def test_a_draft_innovation_is_entered_but_sent_only_once_published(w: World) -> None:
+    innovation = await w.innovation(status=InnovationStatus.draft)
+    entry = await w.draft(innovation)
+    await refused_step(w, entry, "submit", w.operator, 409, "submission.innovation_not_published")
+    published = await w.client.post(f"/v1/innovations/{innovation.id}/publish", headers=w.operator)
+    assert published.status_code == 200, published.text
+    assert (await w.ok(entry["id"], "submit", w.operator))["status"] == "awaiting_local_admin"
+
+
+async def test_an_innovation_archived_after_sending_is_refused_at_approval(w: World) -> None:
+    innovation = await w.innovation()
+    entry = await w.at("awaiting_local_admin", innovation)
+    await w.set_innovation(innovation, status=InnovationStatus.archived)
+    await refused_step(w, entry, "approve", w.local, 409, "submission.innovation_not_published")
+
+
+async def test_a_source_unpublished_after_the_draft_is_refused_when_sent(w: World) -> None:
+    source = await w.innovation(w.surabaya_unit, title="SUMBER REPLIKASI")
+    await w.award(source, "top_45", 2022)
+    entry = await w.draft(
+        group=w.kipp.replikasi,
+        source_innovation_id=str(source.id),
+        answers=w.kipp.answers(w.kipp.replikasi),
+    )
+    await w.set_innovation(source, status=InnovationStatus.archived)
+    problem = await refused_step(w, entry, "submit", w.operator, 422, "submission.source_invalid")
+    assert "submission.source_not_awarded" not in codes(problem)
+
+
+async def test_an_entered_draft_innovation_is_not_deleted(w: World) -> None:
+    innovation = await w.innovation(status=InnovationStatus.draft)
+    await w.draft(innovation)
+    response = await w.client.delete(
+        f"/v1/innovations/{innovation.id}",
+        headers=await if_match(w.client, f"/v1/innovations/{innovation.id}", w.operator),
+    )
+    assert_problem(response, 409, "innovation.entered")
