@@ -7,6 +7,7 @@ import between the domains points one way."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from app.core.errors import (
     Forbidden,
     NotFound,
 )
+from app.core.lifecycle import require_status, visible_or_404
 from app.core.security import Principal
 from app.domains.audit import service as audit
 from app.domains.competitions.repository import (
@@ -77,9 +79,9 @@ async def get_competition(
 ) -> Competition:
     """The edition if the caller may see it; 404 otherwise."""
     competition = await CompetitionRepository(session).get(competition_id, for_update=for_update)
-    if competition is None or not visibility_for(principal).admits(competition):
-        raise not_found(competition_id)
-    return competition
+    return visible_or_404(
+        competition, visibility_for(principal).admits, partial(not_found, competition_id)
+    )
 
 
 def out_of_scope() -> Forbidden:
@@ -111,13 +113,13 @@ def check_final(competition: Competition) -> None:
 
 def check_draft(competition: Competition) -> None:
     check_final(competition)
-    if competition.status is not CompetitionStatus.draft:
-        raise Conflict(
-            "competition.structure_frozen",
-            f"The competition is {competition.status.value}: its rules and structure (groups, "
-            "categories, rounds, criteria) change only while it is a draft.",
-            extra={"current_status": competition.status.value},
-        )
+    require_status(
+        competition.status,
+        CompetitionStatus.draft,
+        "competition.structure_frozen",
+        f"The competition is {competition.status.value}: its rules and structure (groups, "
+        "categories, rounds, criteria) change only while it is a draft.",
+    )
 
 
 async def record_event(

@@ -20,6 +20,7 @@ from app.core.errors import (
     invalid_field,
     register_constraint_errors,
 )
+from app.core.lifecycle import visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -116,13 +117,16 @@ async def _part(
     for_update: bool = False,
 ) -> tuple[T, Competition]:
     """A part of an edition the caller may see, with its edition; 404 otherwise."""
-    part = await CompetitionRepository(session).get_part(model, part_id, for_update=for_update)
+
+    def not_found() -> NotFound:
+        return NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
+
+    repository = CompetitionRepository(session)
+    part = await repository.get_part(model, part_id, for_update=for_update)
     if part is None:
-        raise NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
-    competition = await CompetitionRepository(session).get(part.competition_id)
-    if competition is None or not visibility_for(principal).admits(competition):
-        raise NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
-    return part, competition
+        raise not_found()
+    competition = await repository.get(part.competition_id)
+    return part, visible_or_404(competition, visibility_for(principal).admits, not_found)
 
 
 async def get_part(
