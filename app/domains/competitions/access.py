@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Any
+from typing import TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ from app.domains.audit import service as audit
 from app.domains.competitions.repository import (
     CompetitionRepository,
     CompetitionVisibility,
+    StructurePart,
 )
 from app.models.competitions import (
     Competition,
@@ -40,6 +41,8 @@ ENTITY_TYPES: dict[type, str] = {
     CompetitionRound: "competition_round",
     RoundCriterion: "round_criterion",
 }
+# What an edition's audit events are about: the edition or a part of its structure.
+EditionRecord: TypeAlias = Competition | StructurePart
 FINAL_STATUSES = frozenset({CompetitionStatus.closed, CompetitionStatus.cancelled})
 
 
@@ -126,7 +129,7 @@ async def record_event(
     session: AsyncSession,
     actor: Principal | None,
     action: str,
-    record: Any,
+    record: EditionRecord,
     before: audit.Snapshot | None,
     *,
     institution_id: uuid.UUID,
