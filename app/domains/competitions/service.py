@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,6 +93,19 @@ MACHINE = Machine(
         ),
     },
 )
+
+
+class ReadinessIssue(TypedDict):
+    """One thing that stops registration from opening (the wire's `ReadinessProblem`); a
+    round's weights name the round, the group and their sum."""
+
+    code: str
+    message: str
+    round_id: NotRequired[str]
+    group_id: NotRequired[str]
+    weight_sum: NotRequired[int]
+
+
 # What may change after the draft: until closed, the profile; while registration is open, the
 # deadline too.
 PROFILE_FIELDS = frozenset({"name", "theme", "legal_basis", "publish_scores"})
@@ -295,12 +308,12 @@ async def delete_competition(
 
 async def readiness_problems(
     session: AsyncSession, competition: Competition
-) -> list[dict[str, Any]]:
+) -> list[ReadinessIssue]:
     """Why registration cannot open yet: one entry per problem (empty when ready)."""
-    problems: list[dict[str, Any]] = []
+    problems: list[ReadinessIssue] = []
 
-    def problem(code: str, message: str, **where: Any) -> None:
-        problems.append({"code": code, "message": message, **where})
+    def problem(code: str, message: str) -> None:
+        problems.append(ReadinessIssue(code=code, message=message))
 
     if competition.registration_opens_at is None or competition.registration_closes_at is None:
         problem(
@@ -328,13 +341,15 @@ async def readiness_problems(
             if total == 100:
                 continue
             described = "has no criteria" if total is None else f"weights sum to {total}"
-            problem(
-                "competition.weights_not_100",
-                f"Round {round_.position} ({round_.name}), group {group.code}: {described}; "
-                "the weights must sum to 100.",
-                round_id=str(round_.id),
-                group_id=str(group.id),
-                weight_sum=total or 0,
+            problems.append(
+                ReadinessIssue(
+                    code="competition.weights_not_100",
+                    message=f"Round {round_.position} ({round_.name}), group {group.code}: "
+                    f"{described}; the weights must sum to 100.",
+                    round_id=str(round_.id),
+                    group_id=str(group.id),
+                    weight_sum=total or 0,
+                )
             )
     return problems
 
