@@ -7,7 +7,8 @@ import between the domains points one way."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from functools import partial
+from typing import TypeAlias
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,11 +17,13 @@ from app.core.errors import (
     Forbidden,
     NotFound,
 )
+from app.core.lifecycle import require_status, visible_or_404
 from app.core.security import Principal
 from app.domains.audit import service as audit
 from app.domains.competitions.repository import (
     CompetitionRepository,
     CompetitionVisibility,
+    StructurePart,
 )
 from app.models.competitions import (
     Competition,
@@ -38,6 +41,8 @@ ENTITY_TYPES: dict[type, str] = {
     CompetitionRound: "competition_round",
     RoundCriterion: "round_criterion",
 }
+# What an edition's audit events are about: the edition or a part of its structure.
+EditionRecord: TypeAlias = Competition | StructurePart
 FINAL_STATUSES = frozenset({CompetitionStatus.closed, CompetitionStatus.cancelled})
 
 
@@ -77,9 +82,9 @@ async def get_competition(
 ) -> Competition:
     """The edition if the caller may see it; 404 otherwise."""
     competition = await CompetitionRepository(session).get(competition_id, for_update=for_update)
-    if competition is None or not visibility_for(principal).admits(competition):
-        raise not_found(competition_id)
-    return competition
+    return visible_or_404(
+        competition, visibility_for(principal).admits, partial(not_found, competition_id)
+    )
 
 
 def out_of_scope() -> Forbidden:
@@ -111,20 +116,20 @@ def check_final(competition: Competition) -> None:
 
 def check_draft(competition: Competition) -> None:
     check_final(competition)
-    if competition.status is not CompetitionStatus.draft:
-        raise Conflict(
-            "competition.structure_frozen",
-            f"The competition is {competition.status.value}: its rules and structure (groups, "
-            "categories, rounds, criteria) change only while it is a draft.",
-            extra={"current_status": competition.status.value},
-        )
+    require_status(
+        competition.status,
+        CompetitionStatus.draft,
+        "competition.structure_frozen",
+        f"The competition is {competition.status.value}: its rules and structure (groups, "
+        "categories, rounds, criteria) change only while it is a draft.",
+    )
 
 
 async def record_event(
     session: AsyncSession,
     actor: Principal | None,
     action: str,
-    record: Any,
+    record: EditionRecord,
     before: audit.Snapshot | None,
     *,
     institution_id: uuid.UUID,

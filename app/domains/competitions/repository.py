@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageRequest, filters_fingerprint
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.competitions.schemas import CompetitionFilter, CompetitionSort
 from app.models.competitions import (
     Competition,
@@ -19,7 +18,11 @@ from app.models.competitions import (
 )
 from app.models.enums import CompetitionStatus
 
-T = TypeVar("T")
+# The parts of an edition's structure: each belongs to one edition (`competition_id`).
+StructurePart: TypeAlias = (
+    CompetitionGroup | CompetitionCategory | CompetitionRound | RoundCriterion
+)
+PartT = TypeVar("PartT", CompetitionGroup, CompetitionCategory, CompetitionRound, RoundCriterion)
 
 COMPETITION_SORTS = {
     CompetitionSort.year: SortKey((Competition.year, Competition.id)),
@@ -59,22 +62,11 @@ class CompetitionVisibility:
         return visible
 
 
-class CompetitionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CompetitionRepository(RepositoryBase[Competition]):
+    """Editions, and their structure's parts (the parts' own `get_part`, `add_part`,
+    `delete_part`): one repository, since every part belongs to an edition."""
 
-    async def get(
-        self, competition_id: uuid.UUID, *, for_update: bool = False
-    ) -> Competition | None:
-        return await self.session.get(
-            Competition, competition_id, with_for_update=for_update, populate_existing=for_update
-        )
-
-    def add(self, record: object) -> None:
-        self.session.add(record)
-
-    async def delete(self, record: object) -> None:
-        await self.session.delete(record)
+    model = Competition
 
     async def page(
         self,
@@ -101,21 +93,28 @@ class CompetitionRepository:
     # --- structure ------------------------------------------------------------------------
 
     async def get_part(
-        self, model: type[T], part_id: uuid.UUID, *, for_update: bool = False
-    ) -> T | None:
+        self, model: type[PartT], part_id: uuid.UUID, *, for_update: bool = False
+    ) -> PartT | None:
+        """The part by id, or None; `for_update` locks it and re-reads it."""
         return await self.session.get(
             model, part_id, with_for_update=for_update, populate_existing=for_update
         )
 
+    def add_part(self, part: StructurePart) -> None:
+        self.session.add(part)
+
+    async def delete_part(self, part: StructurePart) -> None:
+        await self.session.delete(part)
+
     async def page_of(
         self,
-        model: type[Any],
+        model: type[PartT],
         sort: SortKey,
         page: PageRequest,
         scope: str,
         *conditions: ColumnElement[bool],
-    ) -> PageResult[Any]:
-        stmt: Select[Any] = select(model).where(*conditions)
+    ) -> PageResult[PartT]:
+        stmt = select(model).where(*conditions)
         return await keyset_page(self.session, stmt, sort, page, scope)
 
     async def groups(self, competition_id: uuid.UUID) -> list[CompetitionGroup]:

@@ -7,10 +7,11 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from app.core.dates import UtcDateTime
 from app.core.pagination import Page
+from app.core.schemas import InputModel, ReadModel
 from app.models.enums import CompetitionScope, CompetitionStatus, RoundKind, RoundStatus
 
 # Checked before the code is upper- or lower-cased (pydantic matches the pattern first), so
@@ -57,11 +58,9 @@ Grade = Annotated[float, Field(ge=0, le=100)]
 # --- competitions ---------------------------------------------------------------------------
 
 
-class CompetitionCreate(BaseModel):
+class CompetitionCreate(InputModel):
     """A new edition, always a draft. A provincial competition is run by a regional hub (its
     host organises it); a national or monitoring one by the secretariat."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: CompetitionCode = Field(examples=["KIPP-2023"])
     name: Name = Field(examples=["Kompetisi Inovasi Pelayanan Publik 2023"])
@@ -97,12 +96,10 @@ class CompetitionCreate(BaseModel):
     )
 
 
-class CompetitionUpdate(BaseModel):
+class CompetitionUpdate(InputModel):
     """The name, theme and legal basis change until the edition is closed; the rest only while
     it is a draft, except the registration deadline, which may also move while registration is
     open (not into the past)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     year: Year | None = None
@@ -114,9 +111,7 @@ class CompetitionUpdate(BaseModel):
     publish_scores: bool | None = None
 
 
-class CompetitionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CompetitionRead(ReadModel):
     id: uuid.UUID
     code: str
     name: str
@@ -167,10 +162,8 @@ class CompetitionAction(StrEnum):
     cancel = "cancel"
 
 
-class CompetitionTransition(BaseModel):
+class CompetitionTransition(InputModel):
     """One step of the machine; `cancel` needs a reason."""
-
-    model_config = ConfigDict(extra="forbid")
 
     action: CompetitionAction = Field(examples=["open_registration"])
     reason: Reason | None = Field(
@@ -196,10 +189,8 @@ class CompetitionReadiness(BaseModel):
 # --- groups and categories ------------------------------------------------------------------
 
 
-class GroupCreate(BaseModel):
+class GroupCreate(InputModel):
     """A group and its entry rules."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: StructureCode = Field(examples=["umum"])
     name: Name = Field(examples=["Kelompok Umum"])
@@ -229,9 +220,7 @@ class GroupCreate(BaseModel):
     )
 
 
-class GroupUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GroupUpdate(InputModel):
     code: StructureCode | None = None
     name: Name | None = None
     description: Text | None = None
@@ -242,9 +231,7 @@ class GroupUpdate(BaseModel):
     source_award_tiers: AwardTiers | None = None
 
 
-class GroupRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class GroupRead(ReadModel):
     id: uuid.UUID
     competition_id: uuid.UUID
     code: str
@@ -264,25 +251,19 @@ class GroupPage(Page[GroupRead]):
     pass
 
 
-class CategoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryCreate(InputModel):
     code: StructureCode = Field(examples=["digital"])
     name: Name = Field(examples=["Transformasi Digital"])
     description: Text | None = None
 
 
-class CategoryUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryUpdate(InputModel):
     code: StructureCode | None = None
     name: Name | None = None
     description: Text | None = None
 
 
-class CategoryRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CategoryRead(ReadModel):
     id: uuid.UUID
     competition_id: uuid.UUID
     code: str
@@ -300,10 +281,8 @@ class CategoryPage(Page[CategoryRead]):
 # --- rounds and criteria --------------------------------------------------------------------
 
 
-class RoundCreate(BaseModel):
+class RoundCreate(InputModel):
     """A round; `position` orders the rounds (default: after the last)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     position: Position | None = None
     kind: RoundKind = Field(examples=["desk_evaluation"])
@@ -331,9 +310,7 @@ class RoundCreate(BaseModel):
     )
 
 
-class RoundUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoundUpdate(InputModel):
     position: Position | None = None
     kind: RoundKind | None = None
     name: Name | None = None
@@ -346,9 +323,7 @@ class RoundUpdate(BaseModel):
     normalise_scores: bool | None = None
 
 
-class RoundRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RoundRead(ReadModel):
     id: uuid.UUID
     competition_id: uuid.UUID
     position: int
@@ -373,10 +348,8 @@ class RoundPage(Page[RoundRead]):
     pass
 
 
-class CriterionCreate(BaseModel):
+class CriterionCreate(InputModel):
     """A weighted criterion of the round for one group."""
-
-    model_config = ConfigDict(extra="forbid")
 
     group_id: uuid.UUID
     position: CriterionPosition | None = Field(
@@ -391,9 +364,7 @@ class CriterionCreate(BaseModel):
     max_score: Score = 100
 
 
-class CriterionUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CriterionUpdate(InputModel):
     position: CriterionPosition | None = None
     name: Name | None = None
     guidance: Text | None = None
@@ -402,9 +373,7 @@ class CriterionUpdate(BaseModel):
     max_score: Score | None = None
 
 
-class CriterionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class CriterionRead(ReadModel):
     id: uuid.UUID
     round_id: uuid.UUID
     group_id: uuid.UUID

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,10 +20,10 @@ from app.core.errors import (
     ConstraintError,
     Forbidden,
     invalid_field,
-    invalid_transition,
     join_messages,
     register_constraint_errors,
 )
+from app.core.lifecycle import Machine, Step, require_status
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -62,22 +62,50 @@ register_constraint_errors(
     }
 )
 
-S = CompetitionStatus
-# Each step of the machine: the statuses it leaves, the status it reaches.
-TRANSITIONS: dict[CompetitionAction, tuple[frozenset[CompetitionStatus], CompetitionStatus]] = {
-    CompetitionAction.open_registration: (frozenset({S.draft}), S.registration_open),
-    CompetitionAction.close_registration: (
-        frozenset({S.registration_open}),
-        S.registration_closed,
-    ),
-    CompetitionAction.start_evaluation: (frozenset({S.registration_closed}), S.evaluation),
-    CompetitionAction.publish_results: (frozenset({S.evaluation}), S.results_published),
-    CompetitionAction.close: (frozenset({S.results_published}), S.closed),
-    CompetitionAction.cancel: (
-        frozenset({S.draft, S.registration_open, S.registration_closed, S.evaluation}),
-        S.cancelled,
-    ),
-}
+# The edition's lifecycle: each step, the statuses it leaves and the status it reaches.
+MACHINE = Machine(
+    "competition.invalid_transition",
+    "the competition",
+    {
+        CompetitionAction.open_registration: Step.of(
+            CompetitionStatus.draft, CompetitionStatus.registration_open
+        ),
+        CompetitionAction.close_registration: Step.of(
+            CompetitionStatus.registration_open, CompetitionStatus.registration_closed
+        ),
+        CompetitionAction.start_evaluation: Step.of(
+            CompetitionStatus.registration_closed, CompetitionStatus.evaluation
+        ),
+        CompetitionAction.publish_results: Step.of(
+            CompetitionStatus.evaluation, CompetitionStatus.results_published
+        ),
+        CompetitionAction.close: Step.of(
+            CompetitionStatus.results_published, CompetitionStatus.closed
+        ),
+        CompetitionAction.cancel: Step.of(
+            (
+                CompetitionStatus.draft,
+                CompetitionStatus.registration_open,
+                CompetitionStatus.registration_closed,
+                CompetitionStatus.evaluation,
+            ),
+            CompetitionStatus.cancelled,
+        ),
+    },
+)
+
+
+class ReadinessIssue(TypedDict):
+    """One thing that stops registration from opening (the wire's `ReadinessProblem`); a
+    round's weights name the round, the group and their sum."""
+
+    code: str
+    message: str
+    round_id: NotRequired[str]
+    group_id: NotRequired[str]
+    weight_sum: NotRequired[int]
+
+
 # What may change after the draft: until closed, the profile; while registration is open, the
 # deadline too.
 PROFILE_FIELDS = frozenset({"name", "theme", "legal_basis", "publish_scores"})
@@ -258,13 +286,13 @@ async def delete_competition(
     """Only a draft is deleted (with its structure); a later edition is cancelled instead."""
     competition = await run_competition(session, principal, competition_id)
     preconditions.check_match(competition.version, entity="competition")
-    if competition.status is not CompetitionStatus.draft:
-        raise Conflict(
-            "competition.not_draft",
-            f"The competition is {competition.status.value}: cancel it instead "
-            "(a draft only is deleted).",
-            extra={"current_status": competition.status.value},
-        )
+    require_status(
+        competition.status,
+        CompetitionStatus.draft,
+        "competition.not_draft",
+        f"The competition is {competition.status.value}: cancel it instead "
+        "(a draft only is deleted).",
+    )
     before = audit.snapshot(competition)
     await CompetitionRepository(session).delete(competition)
     await session.flush()
@@ -280,12 +308,12 @@ async def delete_competition(
 
 async def readiness_problems(
     session: AsyncSession, competition: Competition
-) -> list[dict[str, Any]]:
+) -> list[ReadinessIssue]:
     """Why registration cannot open yet: one entry per problem (empty when ready)."""
-    problems: list[dict[str, Any]] = []
+    problems: list[ReadinessIssue] = []
 
-    def problem(code: str, message: str, **where: Any) -> None:
-        problems.append({"code": code, "message": message, **where})
+    def problem(code: str, message: str) -> None:
+        problems.append(ReadinessIssue(code=code, message=message))
 
     if competition.registration_opens_at is None or competition.registration_closes_at is None:
         problem(
@@ -313,30 +341,17 @@ async def readiness_problems(
             if total == 100:
                 continue
             described = "has no criteria" if total is None else f"weights sum to {total}"
-            problem(
-                "competition.weights_not_100",
-                f"Round {round_.position} ({round_.name}), group {group.code}: {described}; "
-                "the weights must sum to 100.",
-                round_id=str(round_.id),
-                group_id=str(group.id),
-                weight_sum=total or 0,
+            problems.append(
+                ReadinessIssue(
+                    code="competition.weights_not_100",
+                    message=f"Round {round_.position} ({round_.name}), group {group.code}: "
+                    f"{described}; the weights must sum to 100.",
+                    round_id=str(round_.id),
+                    group_id=str(group.id),
+                    weight_sum=total or 0,
+                )
             )
     return problems
-
-
-def _check_step(competition: Competition, action: CompetitionAction) -> None:
-    sources, _ = TRANSITIONS[action]
-    if competition.status in sources:
-        return
-    allowed = [a.value for a, (s, _) in TRANSITIONS.items() if competition.status in s]
-    raise invalid_transition(
-        "competition.invalid_transition",
-        action.value,
-        "the competition",
-        competition.status.value,
-        allowed,
-        targets={a.value: target.value for a, (_, target) in TRANSITIONS.items()},
-    )
 
 
 async def transition_competition(
@@ -351,7 +366,7 @@ async def transition_competition(
     competition = await run_competition(session, principal, competition_id)
     preconditions.check_match(competition.version, entity="competition")
     action = data.action
-    _check_step(competition, action)
+    step = MACHINE.step(action, competition.status)
     if action is CompetitionAction.cancel and data.reason is None:
         raise invalid_field(
             "competition.reason_required", "/reason", "Say why the competition is cancelled."
@@ -365,19 +380,18 @@ async def transition_competition(
                 extra={"problems": problems},
             )
     if action is CompetitionAction.publish_results:
-        # Decreeing checks the evaluation and creates the awards (imported here: results build
-        # on competitions).
-
+        # Decreeing checks the evaluation and creates the awards.
         await decree(session, principal, competition)
     before = audit.snapshot(competition)
-    competition.status = TRANSITIONS[action][1]
+    # Every step of the edition's machine names its target.
+    assert step.target is not None
+    competition.status = step.target
     if action is CompetitionAction.cancel:
         competition.cancellation_reason = data.reason
         competition.cancelled_at = _now()
     await session.flush()
     if action is CompetitionAction.close_registration:
-        # Entries never submitted expire (imported here: submissions build on competitions).
-
+        # Entries never submitted expire.
         await expire_unsubmitted(session, principal, competition)
     await record_event(
         session,

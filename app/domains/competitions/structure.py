@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -20,9 +20,10 @@ from app.core.errors import (
     invalid_field,
     register_constraint_errors,
 )
+from app.core.lifecycle import visible_or_404
 from app.core.pagination import PageRequest
 from app.core.security import Principal
-from app.db.repository import PageResult
+from app.db.repository import PageResult, SortKey
 from app.domains.audit import service as audit
 from app.domains.competitions.access import (
     ENTITY_TYPES,
@@ -38,6 +39,8 @@ from app.domains.competitions.repository import (
     GROUP_SORT,
     ROUND_SORT,
     CompetitionRepository,
+    PartT,
+    StructurePart,
 )
 from app.domains.competitions.schemas import (
     CategoryCreate,
@@ -52,8 +55,6 @@ from app.models.competitions import (
     CompetitionRound,
     RoundCriterion,
 )
-
-T = TypeVar("T", CompetitionGroup, CompetitionCategory, CompetitionRound, RoundCriterion)
 
 register_constraint_errors(
     {
@@ -89,17 +90,18 @@ register_constraint_errors(
 
 
 @dataclass(frozen=True)
-class PartKind(Generic[T]):
+class PartKind(Generic[PartT]):
     """One kind of structure part: its table, its name in codes and `If-Match` (`group`), the
     fields a PATCH may not remove, the attribute its path names beside it (a group's
-    competition, a criterion's round; a round's path names only the round), and the check a
-    PATCH's merged values must pass."""
+    competition, a criterion's round; a round's path names only the round), the order of its
+    lists, and the check a PATCH's merged values must pass."""
 
-    model: type[T]
+    model: type[PartT]
     name: str
     required: tuple[str, ...]
     parent: str | None
-    check: Callable[[T, dict[str, Any]], None] | None = None
+    sort: SortKey
+    check: Callable[[PartT, dict[str, Any]], None] | None = None
 
     @property
     def not_found_code(self) -> str:
@@ -109,29 +111,32 @@ class PartKind(Generic[T]):
 async def _part(
     session: AsyncSession,
     principal: Principal | None,
-    model: type[T],
+    model: type[PartT],
     part_id: uuid.UUID,
     code: str,
     *,
     for_update: bool = False,
-) -> tuple[T, Competition]:
+) -> tuple[PartT, Competition]:
     """A part of an edition the caller may see, with its edition; 404 otherwise."""
-    part = await CompetitionRepository(session).get_part(model, part_id, for_update=for_update)
+
+    def not_found() -> NotFound:
+        return NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
+
+    repository = CompetitionRepository(session)
+    part = await repository.get_part(model, part_id, for_update=for_update)
     if part is None:
-        raise NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
-    competition = await CompetitionRepository(session).get(part.competition_id)
-    if competition is None or not visibility_for(principal).admits(competition):
-        raise NotFound(code, f"No {ENTITY_TYPES[model].replace('_', ' ')} has the id {part_id}.")
-    return part, competition
+        raise not_found()
+    competition = await repository.get(part.competition_id)
+    return part, visible_or_404(competition, visibility_for(principal).admits, not_found)
 
 
 async def get_part(
     session: AsyncSession,
     principal: Principal | None,
-    kind: PartKind[T],
+    kind: PartKind[PartT],
     part_id: uuid.UUID,
     parent_id: uuid.UUID | None = None,
-) -> T:
+) -> PartT:
     """A part the caller may see, under the parent its path names; 404 otherwise."""
     part, _ = await _part(session, principal, kind.model, part_id, kind.not_found_code)
     if kind.parent is not None and getattr(part, kind.parent) != parent_id:
@@ -142,10 +147,10 @@ async def get_part(
 async def _writable_part(
     session: AsyncSession,
     principal: Principal,
-    kind: PartKind[T],
+    kind: PartKind[PartT],
     part_id: uuid.UUID,
     parent_id: uuid.UUID | None = None,
-) -> tuple[T, Competition]:
+) -> tuple[PartT, Competition]:
     """Lock a part for a write: 404 if unseen, 403 if its edition is not the caller's to run,
     409 unless the edition is a draft."""
     part = await get_part(session, principal, kind, part_id, parent_id)
@@ -158,9 +163,9 @@ async def _writable_part(
 
 
 async def _add_part(
-    session: AsyncSession, principal: Principal, competition: Competition, part: Any
+    session: AsyncSession, principal: Principal, competition: Competition, part: StructurePart
 ) -> None:
-    CompetitionRepository(session).add(part)
+    CompetitionRepository(session).add_part(part)
     await session.flush()
     await record_event(
         session,
@@ -175,12 +180,12 @@ async def _add_part(
 async def update_part(
     session: AsyncSession,
     principal: Principal,
-    kind: PartKind[T],
+    kind: PartKind[PartT],
     part_id: uuid.UUID,
     parent_id: uuid.UUID | None,
     data: BaseModel,
     preconditions: Preconditions,
-) -> T:
+) -> PartT:
     """Change a part of a draft edition."""
     part, competition = await _writable_part(session, principal, kind, part_id, parent_id)
     preconditions.check_match(part.version, entity=kind.name)
@@ -210,7 +215,7 @@ async def update_part(
 async def delete_part(
     session: AsyncSession,
     principal: Principal,
-    kind: PartKind[T],
+    kind: PartKind[PartT],
     part_id: uuid.UUID,
     parent_id: uuid.UUID | None,
     preconditions: Preconditions,
@@ -220,7 +225,7 @@ async def delete_part(
     part, competition = await _writable_part(session, principal, kind, part_id, parent_id)
     preconditions.check_match(part.version, entity=kind.name)
     before = audit.snapshot(part)
-    await CompetitionRepository(session).delete(part)
+    await CompetitionRepository(session).delete_part(part)
     await session.flush()
     await record_event(
         session,
@@ -269,17 +274,21 @@ GROUP = PartKind(
         "source_award_tiers",
     ),
     "competition_id",
+    GROUP_SORT,
     lambda group, changes: _check_group_rules(
         changes.get("requires_source_innovation", group.requires_source_innovation),
         changes.get("source_award_tiers", group.source_award_tiers),
     ),
 )
-CATEGORY = PartKind(CompetitionCategory, "category", ("code", "name"), "competition_id")
+CATEGORY = PartKind(
+    CompetitionCategory, "category", ("code", "name"), "competition_id", CATEGORY_SORT
+)
 ROUND = PartKind(
     CompetitionRound,
     "round",
     ("position", "kind", "name", "spread_threshold", "normalise_scores"),
     None,
+    ROUND_SORT,
     lambda round_, changes: _check_round(
         changes.get("opens_at", round_.opens_at), changes.get("closes_at", round_.closes_at)
     ),
@@ -289,6 +298,7 @@ CRITERION = PartKind(
     "criterion",
     ("position", "name", "weight", "min_score", "max_score"),
     "round_id",
+    CRITERION_SORT,
     lambda criterion, changes: _check_scores(
         changes.get("min_score", criterion.min_score),
         changes.get("max_score", criterion.max_score),
@@ -300,21 +310,17 @@ async def list_parts(
     session: AsyncSession,
     principal: Principal | None,
     competition_id: uuid.UUID,
-    model: type[Any],
+    kind: PartKind[PartT],
     page: PageRequest,
-) -> PageResult[Any]:
+) -> PageResult[PartT]:
+    """An edition's parts of one kind (groups, categories or rounds) in the kind's order."""
     await get_competition(session, principal, competition_id)
-    sort = {
-        CompetitionGroup: GROUP_SORT,
-        CompetitionCategory: CATEGORY_SORT,
-        CompetitionRound: ROUND_SORT,
-    }[model]
     return await CompetitionRepository(session).page_of(
-        model,
-        sort,
+        kind.model,
+        kind.sort,
         page,
-        f"{ENTITY_TYPES[model]}:{competition_id}",
-        model.competition_id == competition_id,
+        f"{ENTITY_TYPES[kind.model]}:{competition_id}",
+        kind.model.competition_id == competition_id,
     )
 
 
@@ -369,7 +375,7 @@ async def list_criteria(
     if group_id is not None:
         conditions.append(RoundCriterion.group_id == group_id)
     return await CompetitionRepository(session).page_of(
-        RoundCriterion, CRITERION_SORT, page, f"round_criterion:{round_id}:{group_id}", *conditions
+        RoundCriterion, CRITERION.sort, page, f"round_criterion:{round_id}:{group_id}", *conditions
     )
 
 
