@@ -1,5 +1,5 @@
 """Batches pushed by regional systems (`POST /v1/sync/{units,innovations}/batch` and the mixed
-`POST /v1/sync/batch`, app/domains/sync/batch.py) and their runs (`GET /v1/sync/runs`).
+`POST /v1/sync/batch`, app/domains/sync/batch/) and their runs (`GET /v1/sync/runs`).
 
 What is checked: a bad item fails alone while the others apply (with JSON pointers under
 `/items/<index>`); resending is `unchanged` and a change `updated`; a stale `version` is a

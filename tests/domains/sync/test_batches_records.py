@@ -1,6 +1,6 @@
 """Replications and hub activities pushed by regional systems
 (`POST /v1/sync/replications/batch`, `POST /v1/sync/hub-activities/batch` and the mixed
-`POST /v1/sync/batch`, app/domains/sync/batch.py).
+`POST /v1/sync/batch`, app/domains/sync/batch/).
 
 What is checked: a new replication is a request of one of the caller's units, named by id or
 by the unit's external_id (of the same batch or pushed before); the source, replica and unit
