@@ -38,6 +38,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:${PATH}" \
     HOST=0.0.0.0 \
     PORT=8000 \
+    WEB_CONCURRENCY=1 \
     ENVIRONMENT=production
 
 RUN groupadd --system --gid 10001 inovasi \
@@ -59,4 +60,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/livez' % os.environ.get('PORT', '8000'), timeout=4)"]
 
+# WEB_CONCURRENCY worker processes (compose sets 2), after the connection budget check.
 CMD ["inovasi", "serve"]

@@ -166,18 +166,43 @@ def cmd_create_user(args: argparse.Namespace) -> None:
     print(user_id)
 
 
+def check_connection_budget(workers: int) -> None:
+    """Refuse (SystemExit) when `workers` processes' pools cannot fit the server's connections."""
+    from app.db.budget import budget_refusal, read_server_limits
+
+    settings = get_settings()
+    limits = asyncio.run(read_server_limits(_database_url()))
+    refusal = budget_refusal(
+        limits,
+        workers,
+        settings.db_pool_size,
+        settings.db_max_overflow,
+        settings.db_read_pool_size,
+    )
+    if refusal is not None:
+        raise SystemExit(refusal)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
+    workers = args.workers or settings.web_concurrency
+    if workers < 1:
+        raise SystemExit("--workers must be at least 1")
+    # Checked in this (parent) process before any worker starts; each worker then builds its
+    # own engines, pools and prepared statements and freezes its own heap in the lifespan.
+    check_connection_budget(workers)
     uvicorn.run(
         "app.main:app_factory",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
+        workers=workers,
         log_config=None,
         access_log=False,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -187,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes to run, each with its own pools (default: WEB_CONCURRENCY, else 1)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("seed", help="load reference data (regions)").set_defaults(func=cmd_seed)

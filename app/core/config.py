@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     # "postgresql" (the service's database) or a redis:// URL. Empty: memory on the embedded
     # PostgreSQL, postgresql when DATABASE_URL is set.
     rate_limit_storage: str = ""
+    # Processes `inovasi serve` runs (uvicorn workers), each with its own pools.
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+    # Proxies whose X-Forwarded-For gives the client address, comma-separated ("*": any).
+    # uvicorn alone reads it only from the environment; `inovasi serve` passes this one on.
+    forwarded_allow_ips: str = "127.0.0.1"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
