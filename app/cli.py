@@ -187,7 +187,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = get_settings()
-    workers = args.workers or settings.web_concurrency
+    workers = settings.web_concurrency if args.workers is None else args.workers
     if workers < 1:
         raise SystemExit("--workers must be at least 1")
     # Checked in this (parent) process before any worker starts; each worker then builds its

@@ -17,6 +17,7 @@ import psutil
 import pytest
 from sqlalchemy.engine import URL, make_url
 
+from app.cli import build_parser, cmd_serve
 from app.core.config import PROJECT_ROOT
 from app.db.budget import (
     ServerLimits,
@@ -54,6 +55,11 @@ def test_workers_past_the_available_connections_are_refused_with_the_numbers() -
     )
     for text in expected:
         assert text in refusal
+
+
+def test_serve_refuses_fewer_than_one_worker_before_touching_the_database() -> None:
+    with pytest.raises(SystemExit, match="--workers must be at least 1"):
+        cmd_serve(build_parser().parse_args(["serve", "--workers", "0"]))
 
 
 def _env(url: URL, **extra: str) -> dict[str, str]:
