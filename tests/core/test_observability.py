@@ -218,6 +218,21 @@ async def test_the_trace_id_is_bound_for_the_requests_other_lines(
     assert "trace_id" not in without
 
 
+async def test_a_line_logged_inside_the_request_carries_the_trace_id(
+    app: FastAPI, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def logs() -> None:
+        structlog.get_logger("inovasi.test").warning("inside the request")
+
+    app.add_api_route("/test/trace-log", logs)
+    with caplog.at_level(logging.INFO):
+        await client.get("/test/trace-log", headers={"traceparent": TRACEPARENT})
+    (inside,) = [r.msg for r in caplog.records if r.name == "inovasi.test"]
+    assert isinstance(inside, dict)
+    assert inside["trace_id"] == TRACE_ID
+    assert inside["request_id"]
+
+
 @pytest.mark.parametrize(
     "header",
     [
