@@ -27,7 +27,7 @@ from app.core.concurrency import NotModified
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers, problem_response
 from app.core.logging import configure_logging
-from app.core.metrics import METRICS_PATH, Metrics, metrics_endpoint
+from app.core.metrics import Metrics, MetricsRoute
 from app.core.middleware import (
     AccessLogMiddleware,
     BodyGuardMiddleware,
@@ -217,7 +217,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.include_router(ops_router)
 
     app.state.metrics = Metrics()
-    app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
+    app.router.routes.append(MetricsRoute())
 
     # Outermost last: request id first, so every log line and error carries it.
     app.add_middleware(UnhandledErrorMiddleware)

@@ -11,7 +11,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # "json" (one JSON object a line) or "console" (human-readable, development).
     log_format: str = "json"
+    # When set, `GET /metrics` answers only `Authorization: Bearer <it>` (401 otherwise).
+    metrics_token: SecretStr = SecretStr("")
     readyz_timeout_seconds: float = Field(default=1.0, gt=0)
     api_key_last_used_resolution_seconds: int = Field(default=60, ge=0)
     # Access tokens (JWT, HS256). Signing keys as "kid:secret" pairs, comma-separated: the first

@@ -1,10 +1,12 @@
-"""ASGI middleware: request body limits and media type, one access log line per request, and
-unexpected errors logged once."""
+"""ASGI middleware: request body limits and media type, one access log line per request (with
+the caller and the W3C trace id), and unexpected errors logged once."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
+from typing import Any
 
 import structlog
 from starlette.requests import Request
@@ -14,6 +16,10 @@ from app.core.errors import problem_response, unhandled_error_response
 from app.core.metrics import METRICS_PATH, Metrics, route_template
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# W3C Trace Context, version 00: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
+_ZERO_TRACE = "0" * 32
+_ZERO_PARENT = "0" * 16
 access_log = structlog.get_logger("inovasi.access")
 
 
@@ -115,8 +121,38 @@ class BodyGuardMiddleware:
         await response(scope, empty, send)
 
 
+def trace_id_of(scope: Scope) -> str | None:
+    """The trace id of a valid W3C `traceparent` header (version 00), None otherwise.
+
+    An invalid header (another version, upper-case hex, an all-zero trace or parent id) is
+    ignored, as the specification asks of a receiver that cannot parse it.
+    """
+    for name, value in scope["headers"]:
+        if name == b"traceparent":
+            match = _TRACEPARENT.fullmatch(value.decode("latin-1").strip())
+            if match is None or match[1] == _ZERO_TRACE or match[2] == _ZERO_PARENT:
+                return None
+            return match[1]
+    return None
+
+
+def _caller(state: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The principal the route's policy admitted (`request.state.principal`, set by
+    `app.core.security.Access`): its kind and id, both None for an anonymous caller."""
+    principal = state.get("principal")
+    if principal is None:
+        return None, None
+    return str(principal.kind), str(principal.id)
+
+
 class AccessLogMiddleware:
-    """One access log line and the request metrics per request, by route template."""
+    """One access log line and the request metrics per request, by route template.
+
+    The line carries the client address (the proxy's `X-Forwarded-For` once uvicorn trusts it,
+    `FORWARDED_ALLOW_IPS`), the caller the policy admitted (read from the request state: no
+    lookup of its own) and the trace id of a valid `traceparent`, which is also bound to the
+    structlog context for the request's other lines.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -128,6 +164,10 @@ class AccessLogMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        # The request's state dict: `request.state` inside the app is this same dict.
+        state: dict[str, Any] = scope.setdefault("state", {})
+        trace_id = trace_id_of(scope)
+        tokens = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else None
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -145,6 +185,8 @@ class AccessLogMiddleware:
             route = route_template(scope)
             if route != METRICS_PATH:
                 metrics.observe(scope["method"], route or "none", status, seconds)
+            client = scope.get("client")
+            principal_kind, principal_id = _caller(state)
             # Below the configured level, structlog drops the line first (filter_by_level).
             access_log.info(
                 "request",
@@ -153,7 +195,13 @@ class AccessLogMiddleware:
                 route=route,
                 status=status,
                 duration_ms=round(seconds * 1000, 2),
+                client=client[0] if client else None,
+                principal_kind=principal_kind,
+                principal_id=principal_id,
+                trace_id=trace_id,
             )
+            if tokens is not None:
+                structlog.contextvars.reset_contextvars(**tokens)
 
 
 class UnhandledErrorMiddleware:
