@@ -25,7 +25,13 @@ from app.db.backup import (
 )
 from app.db.url import to_libpq_dsn
 from tests.conftest import make_settings
-from tests.fixtures.database import drop_database, migrate, seed, test_database_url
+from tests.fixtures.database import (
+    drop_database,
+    migrate,
+    private_server,
+    seed,
+    test_database_url,
+)
 
 SOURCE = "inovasi_test_backup_source"
 TARGET = "inovasi_test_backup_target"
@@ -181,6 +187,42 @@ def test_a_restore_into_a_database_with_tables_is_refused_unless_clean(
     assert cleaned.returncode == 0, cleaned.stderr
     # The write made after the first restore is gone: the target is the backup again.
     assert asyncio.run(_snapshot(target)) == asyncio.run(_snapshot(source))
+
+
+async def _burn_transaction_ids_then_write(url: URL, count: int) -> None:
+    conn = await asyncpg.connect(to_libpq_dsn(url))
+    try:
+        await conn.execute(
+            f"DO $$ BEGIN FOR i IN 1..{count} LOOP "
+            "PERFORM pg_current_xact_id(); COMMIT; END LOOP; END $$"
+        )
+        await conn.execute(
+            "UPDATE innovations SET version = version + 1 "
+            "WHERE id = (SELECT id FROM innovations ORDER BY id LIMIT 1)"
+        )
+    finally:
+        await conn.close()
+
+
+def test_a_restore_into_a_fresh_cluster_warns_that_its_transaction_ids_are_behind(
+    source: URL, archive: Path, target: URL, tmp_path: Path
+) -> None:
+    # A copy whose change log holds a transaction id a new cluster has not reached.
+    assert _inovasi("restore", "--input", str(archive), database_url=target).returncode == 0
+    asyncio.run(_burn_transaction_ids_then_write(target, 3000))
+    newer = tmp_path / "newer.dump"
+    assert _inovasi("backup", "--output", str(newer), database_url=target).returncode == 0
+
+    with private_server("inovasi_test_backup_fresh") as fresh:
+        done = _inovasi("restore", "--input", str(newer), database_url=fresh)
+    assert done.returncode == 0, done.stderr
+    assert "warning: this server's transaction ids are" in done.stderr
+    assert "behind the restored sync change log" in done.stderr
+    # The same server (ids ahead of its own log) gets no warning.
+    assert (
+        "warning"
+        not in _inovasi("restore", "--input", str(newer), "--clean", database_url=target).stderr
+    )
 
 
 def test_a_file_that_is_not_an_archive_is_refused(source: URL, target: URL, tmp_path: Path) -> None:
