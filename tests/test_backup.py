@@ -259,3 +259,17 @@ def test_the_password_goes_to_the_tools_in_the_environment_not_the_command_line(
     assert (env["PGHOST"], env["PGPORT"], env["PGUSER"]) == ("db", "6543", "ops")
     assert (env["PGDATABASE"], env["PGSSLMODE"]) == ("inovasi", "require")
     assert "PGSERVICE" not in env
+
+
+def test_a_backup_to_stdout_is_the_archive_itself(source: URL) -> None:
+    env = {**os.environ, "DATABASE_URL": _dsn_url(source), "ENVIRONMENT": "test"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "backup", "--output", "-"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"PGDMP")
+    assert b"backup written to stdout" in done.stderr
