@@ -23,7 +23,7 @@ from app.db.backup import (
     libpq_environment,
     server_major_version,
 )
-from app.db.url import to_libpq_dsn
+from app.db.url import ensure_database, to_libpq_dsn
 from tests.conftest import make_settings
 from tests.fixtures.database import (
     drop_database,
@@ -273,3 +273,36 @@ def test_a_backup_to_stdout_is_the_archive_itself(source: URL) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(b"PGDMP")
     assert b"backup written to stdout" in done.stderr
+
+
+async def _prepare_clashing_function(url: URL) -> None:
+    conn = await asyncpg.connect(to_libpq_dsn(url))
+    try:
+        # Not a table (the emptiness check passes), but the archive creates it too.
+        await conn.execute(
+            "CREATE FUNCTION sync_record_change() RETURNS trigger LANGUAGE plpgsql "
+            "AS $$ BEGIN RETURN NULL; END $$"
+        )
+    finally:
+        await conn.close()
+
+
+async def _tables(url: URL) -> list[str]:
+    conn = await asyncpg.connect(to_libpq_dsn(url))
+    try:
+        return [r["table_name"] for r in await conn.fetch(_TABLES)]
+    finally:
+        await conn.close()
+
+
+def test_a_restore_that_fails_midway_leaves_the_target_as_it_was(
+    source: URL, archive: Path, target: URL
+) -> None:
+    asyncio.run(ensure_database(target))
+    asyncio.run(_prepare_clashing_function(target))
+
+    done = _inovasi("restore", "--input", str(archive), database_url=target)
+    assert done.returncode == 1
+    assert "restore failed: pg_restore failed" in done.stderr
+    assert "sync_record_change" in done.stderr
+    assert asyncio.run(_tables(target)) == []
