@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -180,13 +181,21 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
+    import asyncpg
+
     from app.db.backup import BackupError, restore
     from app.db.url import to_async_url
 
-    url = to_async_url(args.target_url) if args.target_url else _database_url()
-
     try:
+        url = to_async_url(args.target_url) if args.target_url else _database_url()
+    except ValueError as exc:
+        raise SystemExit(f"restore failed: --target-url: {exc}") from exc
+    # Create a missing target; a user who may not create databases (or read `postgres`) can
+    # still restore into one that exists, and a target that is truly unreachable is reported
+    # by the restore itself.
+    with contextlib.suppress(OSError, asyncpg.PostgresError):
         asyncio.run(ensure_database(url))
+    try:
         result = restore(url, args.input, clean=args.clean, pg_bin_dir=args.pg_bin_dir)
     except BackupError as exc:
         print(f"restore failed: {exc}", file=sys.stderr)

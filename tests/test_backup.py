@@ -306,3 +306,15 @@ def test_a_restore_that_fails_midway_leaves_the_target_as_it_was(
     assert "restore failed: pg_restore failed" in done.stderr
     assert "sync_record_change" in done.stderr
     assert asyncio.run(_tables(target)) == []
+
+
+def test_a_restore_to_an_unreachable_server_says_so(source: URL, archive: Path) -> None:
+    nowhere = "postgresql://postgres@127.0.0.1:1/inovasi_test_backup_nowhere"
+    done = _inovasi(
+        "restore", "--input", str(archive), "--target-url", nowhere, database_url=source
+    )
+    assert done.returncode == 1
+    assert "restore failed: cannot connect to the database 'inovasi_test_backup_nowhere'" in (
+        done.stderr
+    )
+    assert "Traceback" not in done.stderr
