@@ -1,4 +1,5 @@
-"""The `inovasi` command: serve, migrate, seed, demo, sync-compact, create-api-key, create-user.
+"""The `inovasi` command: serve, migrate, seed, demo, sync-compact, create-api-key, create-user,
+backup, restore.
 
 All subcommands read the same settings as the server.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -183,6 +185,52 @@ def check_connection_budget(workers: int) -> None:
         raise SystemExit(refusal)
 
 
+def cmd_backup(args: argparse.Namespace) -> None:
+    from app.db.backup import BackupError, backup
+
+    try:
+        tool = backup(_database_url(), args.output, args.pg_bin_dir)
+    except BackupError as exc:
+        print(f"backup failed: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from exc
+    where = "stdout" if args.output == "-" else args.output
+    print(f"backup written to {where} ({tool})", file=sys.stderr)
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from app.db.backup import BackupError, restore
+    from app.db.url import to_async_url
+
+    try:
+        url = to_async_url(args.target_url) if args.target_url else _database_url()
+    except ValueError as exc:
+        raise SystemExit(f"restore failed: --target-url: {exc}") from exc
+    # Create a missing target; a user who may not create databases (or read `postgres`) can
+    # still restore into one that exists, and a target that is truly unreachable is reported
+    # by the restore itself.
+    with contextlib.suppress(OSError, asyncpg.PostgresError):
+        asyncio.run(ensure_database(url))
+    try:
+        result = restore(url, args.input, clean=args.clean, pg_bin_dir=args.pg_bin_dir)
+    except BackupError as exc:
+        print(f"restore failed: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from exc
+    print(
+        f"restored {args.input} into {url.database!r} "
+        f"(PostgreSQL {result.server_major}, {result.tool})",
+        file=sys.stderr,
+    )
+    if result.xid_behind is not None:
+        print(
+            f"warning: this server's transaction ids are {result.xid_behind} behind the "
+            "restored sync change log: GET /v1/sync/changes shows no new write until they catch up "
+            "(README, Backups)",
+            file=sys.stderr,
+        )
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -248,6 +296,24 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--unit", type=uuid.UUID, default=None)
     user.add_argument("--hub", type=uuid.UUID, default=None)
     user.set_defaults(func=cmd_create_user)
+    dump = sub.add_parser(
+        "backup", help="dump the database (pg_dump --format=custom) to a file, or - for stdout"
+    )
+    dump.add_argument("--output", required=True, metavar="FILE")
+    dump.add_argument("--pg-bin-dir", type=Path, default=None, help="folder of pg_dump to use")
+    dump.set_defaults(func=cmd_backup)
+    load = sub.add_parser(
+        "restore",
+        help="restore a backup into an empty database (created if missing); "
+        "--clean replaces what it holds",
+    )
+    load.add_argument("--input", required=True, type=Path, metavar="FILE")
+    load.add_argument(
+        "--target-url", default=None, help="database to restore into (default: DATABASE_URL)"
+    )
+    load.add_argument("--clean", action="store_true", help="drop the archive's objects first")
+    load.add_argument("--pg-bin-dir", type=Path, default=None, help="folder of pg_restore")
+    load.set_defaults(func=cmd_restore)
     return parser
 
 
