@@ -46,6 +46,23 @@ class Step(Generic[StatusT]):
         return cls(leaves, target, leads_to, date_field)
 
     @property
+    def reaches(self) -> StatusT:
+        """The state the step reaches. Only for a step whose outcome is fixed: one decided when
+        it is taken (`target` None) has no such state, and asking for it is a programming
+        error."""
+        if self.target is None:
+            raise LookupError(f"this step's outcome is decided when it is taken: {self.leads_to}")
+        return self.target
+
+    @property
+    def keeps_date(self) -> str:
+        """The column that keeps the day the step was taken (a machine that keeps one names it
+        on every step)."""
+        if self.date_field is None:
+            raise LookupError("this step keeps no date")
+        return self.date_field
+
+    @property
     def destination(self) -> str:
         """Where the step leads, as the refusal names it."""
         if self.target is not None:
@@ -76,15 +93,18 @@ class Machine(Generic[ActionT, StatusT]):
         """The actions the machine allows from `status`, in the order it declares them."""
         return [a for a in self._order if status in self.steps[a].sources]
 
-    def step(self, action: ActionT, status: StatusT) -> Step[StatusT]:
+    def step(
+        self, action: ActionT, status: StatusT, *, subject: str | None = None
+    ) -> Step[StatusT]:
         """The step `action` takes from `status`; 409 naming the state and the allowed actions
-        when the machine does not allow it."""
+        when the machine does not allow it. `subject` names this record in the refusal when
+        the machine's own name is not enough ("revision 3")."""
         found = self.steps[action]
         if status in found.sources:
             return found
-        raise self.refusal(str(action.value), status)
+        raise self.refusal(str(action.value), status, subject=subject)
 
-    def refusal(self, action: str, status: StatusT) -> Conflict:
+    def refusal(self, action: str, status: StatusT, *, subject: str | None = None) -> Conflict:
         """The 409 for `action` refused in `status`."""
         targets = (
             {str(a.value): s.destination for a, s in self.steps.items()}
@@ -94,7 +114,7 @@ class Machine(Generic[ActionT, StatusT]):
         return invalid_transition(
             self.code,
             action,
-            self.subject,
+            subject or self.subject,
             str(status.value),
             [str(a.value) for a in self.allowed(status)],
             targets=targets,

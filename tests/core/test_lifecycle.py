@@ -86,3 +86,19 @@ def test_visible_or_404_hides_what_the_caller_may_not_see() -> None:
     for record, admits in ((None, True), (Status.open, False)):
         with pytest.raises(NotFound):
             visible_or_404(record, lambda s, a=admits: a, missing)
+
+
+def test_a_step_reaches_its_target_and_keeps_its_date() -> None:
+    step = MACHINE.step(Action.close, Status.open)
+    assert step.reaches is Status.closed
+    assert step.keeps_date == "closed_on"
+    with pytest.raises(LookupError):
+        _ = MACHINE[Action.judge].reaches
+    with pytest.raises(LookupError):
+        _ = MACHINE[Action.open].keeps_date
+
+
+def test_a_refusal_may_name_the_record_itself() -> None:
+    with pytest.raises(Conflict) as refused:
+        MACHINE.step(Action.reopen, Status.open, subject="revision 3")
+    assert refused.value.detail.startswith("Cannot reopen: revision 3 is open; allowed: ")

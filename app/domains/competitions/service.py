@@ -383,9 +383,7 @@ async def transition_competition(
         # Decreeing checks the evaluation and creates the awards.
         await decree(session, principal, competition)
     before = audit.snapshot(competition)
-    # Every step of the edition's machine names its target.
-    assert step.target is not None
-    competition.status = step.target
+    competition.status = step.reaches
     if action is CompetitionAction.cancel:
         competition.cancellation_reason = data.reason
         competition.cancelled_at = _now()

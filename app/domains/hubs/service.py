@@ -311,8 +311,7 @@ async def transition_hub(
     preconditions.check_match(hub.version, entity="hub")
     action = data.action
     step = MACHINE.step(action, hub.status)
-    source, target = hub.status, step.target
-    assert target is not None  # every step of the machine names the status it reaches
+    source, target = hub.status, step.reaches
     if action is HubAction.designate:
         if data.designation_decree_reference is None:
             raise invalid_field(

@@ -374,8 +374,7 @@ async def transition_innovation(
     """Publish a complete draft, or archive a published innovation."""
     innovation = await _writable(session, principal, innovation_id)
     preconditions.check_match(innovation.version, entity="innovation")
-    target = MACHINE.step(action, innovation.status).target
-    assert target is not None  # every step of the machine names the status it reaches
+    target = MACHINE.step(action, innovation.status).reaches
     if action is InnovationAction.publish:
         _check_publishable(
             innovation,

@@ -284,16 +284,10 @@ INSTRUMENT_STEPS = {
 }
 
 
-def _instrument_machine(
-    instrument: MaturityInstrument,
-) -> Machine[MaturityInstrumentAction, MaturityInstrumentStatus]:
-    """The revisions' machine, its refusal naming this one ("revision 3 is retired")."""
-    return Machine(
-        "maturity_instrument.invalid_transition",
-        f"revision {instrument.revision}",
-        INSTRUMENT_STEPS,
-        show_targets=False,
-    )
+# A refusal names the revision ("revision 3 is retired"): the subject is given per step.
+INSTRUMENT_MACHINE = Machine(
+    "maturity_instrument.invalid_transition", "the revision", INSTRUMENT_STEPS, show_targets=False
+)
 
 
 async def transition_instrument(
@@ -306,8 +300,9 @@ async def transition_instrument(
     """Publish a draft (retiring the code's published revision) or retire a published one."""
     instrument = await get_instrument(session, principal, instrument_id, for_update=True)
     preconditions.check_match(instrument.version, entity="maturity_instrument")
-    target = _instrument_machine(instrument).step(data.action, instrument.status).target
-    assert target is not None  # every step names the status it reaches
+    target = INSTRUMENT_MACHINE.step(
+        data.action, instrument.status, subject=f"revision {instrument.revision}"
+    ).reaches
     now = _now()
     if data.action is MaturityInstrumentAction.publish:
         previous = await InstrumentRepository(session).published(instrument.code, for_update=True)

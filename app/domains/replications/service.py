@@ -692,11 +692,8 @@ async def transition_replication(
                 "replication.",
             )
     before = audit.snapshot(replication)
-    # Every step of the machine names the status it reaches and the date it keeps.
-    assert step.target is not None
-    assert step.date_field is not None
-    replication.status = step.target
-    setattr(replication, step.date_field, day)
+    replication.status = step.reaches
+    setattr(replication, step.keeps_date, day)
     if action is ReplicationAction.reject:
         replication.rejection_reason = data.reason
         # Never adopted: its replica is free for another request.
