@@ -14,6 +14,7 @@ from app.domains.hub_activities.router import router as hub_activities_router
 from app.domains.hubs.router import router as hubs_router
 from app.domains.innovations.router import router as innovations_router
 from app.domains.institutions.router import router as institutions_router
+from app.domains.jobs.router import router as jobs_router
 from app.domains.maturity.router import router as maturity_router
 from app.domains.regions.router import router as regions_router
 from app.domains.replications.router import router as replications_router
@@ -41,6 +42,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     stats_router,
     sync_router,
     audit_router,
+    jobs_router,
 )
 
 

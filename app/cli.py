@@ -1,5 +1,5 @@
-"""The `inovasi` command: serve, migrate, seed, demo, sync-compact, create-api-key, create-user,
-backup, restore.
+"""The `inovasi` command: serve, migrate, seed, demo, sync-compact, worker, create-api-key,
+create-user, backup, restore.
 
 All subcommands read the same settings as the server.
 """
@@ -254,6 +254,33 @@ def cmd_serve(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_worker(_: argparse.Namespace) -> None:
+    import signal
+
+    import app.domains.jobs.builtin  # noqa: F401 - registers the service's job kinds
+    from app.core.logging import configure_logging
+    from app.domains.jobs.worker import Worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run() -> None:
+        # One job at a time: a few connections (the job, its heartbeat, LISTEN) are enough.
+        engine = create_engine(
+            _database_url(), settings.model_copy(update={"db_pool_size": 4, "db_max_overflow": 0})
+        )
+        worker = Worker(engine, settings)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, worker.stop)
+        try:
+            await worker.run()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inovasi", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -275,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop sync changes older than SYNC_RETENTION_DAYS that a later one supersedes, "
         "and expired idempotency keys",
     ).set_defaults(func=cmd_sync_compact)
+    sub.add_parser(
+        "worker",
+        help="run background jobs and schedules until SIGTERM (run several for more)",
+    ).set_defaults(func=cmd_worker)
     key = sub.add_parser("create-api-key", help="issue an API key; prints only the key")
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
     key.add_argument("--institution", type=uuid.UUID, default=None)

@@ -92,6 +92,21 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Background jobs (`inovasi worker`, README "Background jobs").
+    # How often an idle worker looks for due jobs (a commit that enqueues one wakes it sooner).
+    jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    # How long a job is leased to the worker running it; the worker renews the lease every
+    # third of it while the job runs, and a job whose lease lapsed (its worker died) is taken
+    # again by another worker.
+    jobs_lease_seconds: int = Field(default=60, ge=5, le=3600)
+    # Attempts before a job is dead (a job kind may set its own), and the backoff between them:
+    # base x 2^(attempt - 1), at most the cap, with up to 10% jitter.
+    jobs_max_attempts: int = Field(default=5, ge=1, le=100)
+    jobs_backoff_base_seconds: float = Field(default=10.0, ge=0, le=3600)
+    jobs_backoff_max_seconds: float = Field(default=3600.0, ge=0, le=7 * 86_400)
+    # On SIGTERM a worker takes no new job and waits this long for the current one to end
+    # (then abandons it: its lease lapses and another worker runs it again).
+    jobs_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

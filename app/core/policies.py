@@ -66,6 +66,10 @@ POLICIES: dict[str, Access] = {
     "list_audit_events": Access(
         _institution_admins, note="A local admin sees its own institution's events only."
     ),
+    # background jobs: the secretariat watches them and retries the dead ones
+    "list_jobs": _secretariat_only,
+    "get_job": _secretariat_only,
+    "retry_job": _secretariat_only,
     # sync
     "list_sync_changes": _sync_readers,
     "list_sync_runs": Access(

@@ -19,6 +19,7 @@ from app.models.hubs import (
 )
 from app.models.innovations import Innovation, InnovationCategory, InnovationWord
 from app.models.institutions import Institution, Unit
+from app.models.jobs import Job
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
@@ -49,6 +50,7 @@ __all__ = [
     "InnovationCategory",
     "InnovationWord",
     "Institution",
+    "Job",
     "MaturityAnswer",
     "MaturityAssessment",
     "MaturityInstrument",

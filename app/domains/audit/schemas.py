@@ -76,6 +76,8 @@ class AuditAction(StrEnum):
     disqualify = "disqualify"
     file = "file"
     review = "review"
+    # background jobs
+    retry = "retry"
 
 
 class AuditEntityType(StrEnum):
@@ -101,6 +103,7 @@ class AuditEntityType(StrEnum):
     objection = "objection"
     award = "award"
     replication = "replication"
+    job = "job"
 
 
 class AuditEventRead(ReadModel):
