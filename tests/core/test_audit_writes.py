@@ -82,6 +82,7 @@ _NAMED_ACTIONS = {
     "create_access_token": "login",
     "change_my_password": "password_change",
     "revoke_api_key": "revoke",
+    "retry_job": "retry",
     "publish_innovation": "publish",
     "archive_innovation": "archive",
     "transition_hub": "commit",  # the sample commits a candidate hub

@@ -58,6 +58,7 @@ from app.models.evaluation import Assignment
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
+from app.models.jobs import Job
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
 from app.models.replications import Replication
 from app.models.results import Announcement, Objection
@@ -156,6 +157,7 @@ class World:
     announcement_a: Announcement
     objection_a: Objection
     award_a: Award
+    dead_job: Job  # a job that failed every attempt: the secretariat's to see and retry
     callers: dict[str, Caller]
 
 
@@ -431,6 +433,11 @@ async def build_world(
         received=1, created=1, updated=0, unchanged=0, conflict=0, invalid=0, failures=[],
     )  # fmt: skip
     session.add(sync_run_a)
+    dead_job = Job(
+        kind="matrix.sample", payload={}, status="dead", attempts=3, max_attempts=3,
+        last_error="ConnectionError: receiver down", finished_at=now,
+    )  # fmt: skip
+    session.add(dead_job)
     await session.flush()
     evaluator_id = next(c.id for c in callers if c.name == "evaluator")
     assert evaluator_id is not None
@@ -530,6 +537,7 @@ async def build_world(
         announcement_a=announcement_a,
         objection_a=objection_a,
         award_a=award_a,
+        dead_job=dead_job,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -633,6 +641,17 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "GET", "/v1/audit-events", "list", "audit_event", record=str(w.operator_key_a.id),
         id_field="entity_id",
         params={"entity_type": "api_key", "entity_id": str(w.operator_key_a.id)},
+    ),
+    # background jobs: the secretariat's alone
+    "list_jobs": lambda w: Sample(
+        "GET", "/v1/jobs", "list", "job", record=str(w.dead_job.id),
+        params={"kind": "matrix.sample", "status": "dead"},
+    ),
+    "get_job": lambda w: Sample(
+        "GET", f"/v1/jobs/{w.dead_job.id}", "item", "job", record=str(w.dead_job.id),
+    ),
+    "retry_job": lambda w: Sample(
+        "POST", f"/v1/jobs/{w.dead_job.id}/retry", "item", "job", record=str(w.dead_job.id),
     ),
     # sync: a draft of A is a change A's callers are shown and B's are not.
     "list_sync_changes": lambda w: Sample(
