@@ -14,11 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Set up, migrate, load regions and demo data, and serve on http://127.0.0.1:8000
+## Set up, migrate, load regions and demo data, and serve on http://127.0.0.1:8000, with a
+## background-jobs worker (`inovasi worker`) beside the server, stopped (SIGTERM) when it stops.
 run: $(STAMP)
 	$(BIN)/inovasi migrate
 	$(BIN)/inovasi seed
 	$(BIN)/inovasi demo
+	$(BIN)/inovasi worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/inovasi serve
 
 ## Set up and run every check: lint, types, OpenAPI drift, both generated clients, tests.
