@@ -369,6 +369,7 @@ async def test_two_workers_on_the_same_tick_run_the_schedule_once(
     await asyncio.gather(*(w.enqueue_schedules() for w in workers))
     await asyncio.gather(*(w.run(until_idle=True) for w in workers))
     assert len(runs) == 1
+    assert sum(w.ran for w in workers) == 1
     key = schedules[0].dedupe_key(schedules[0].latest_tick(now))
     async with jobs_engine.connect() as conn:
         rows = (
@@ -546,3 +547,25 @@ def test_inovasi_worker_runs_the_schedules_and_stops_on_sigterm(jobs_url: URL) -
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_a_commit_that_enqueues_wakes_an_idle_worker_at_once(
+    jobs_engine: AsyncEngine, jobs_settings: Settings
+) -> None:
+    """LISTEN/NOTIFY: the worker polls only every 60 s here, yet runs the job within seconds."""
+    done = asyncio.Event()
+
+    async def work(ctx: JobContext, payload: dict[str, Any]) -> None:
+        done.set()
+
+    kinds: Registry = {}
+    register(JobKind("test.wake", work), kinds)
+    sleepy = jobs_settings.model_copy(update={"jobs_poll_interval_seconds": 60})
+    running = Background(Worker(jobs_engine, sleepy, kinds=kinds, schedules=[]))
+    try:
+        await asyncio.sleep(0.3)  # the worker is idle, waiting
+        async with create_sessionmaker(jobs_engine)() as session, session.begin():
+            await enqueue(session, "test.wake")
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        await running.stop()
