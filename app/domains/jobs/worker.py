@@ -21,7 +21,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AsyncExitStack, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,11 +89,11 @@ class Worker:
     async def run(self, *, until_idle: bool = False) -> None:
         """Run jobs until `stop()` (or, with `until_idle`, until no job is due)."""
         logger.info("worker started", extra={"worker": self.name, "kinds": sorted(self.kinds)})
-        try:
-            async with repository.listening(self.engine, self._wake.set):
-                await self._loop(until_idle)
-        except OSError:  # no LISTEN connection: poll only
-            logger.warning("worker cannot LISTEN; polling only", exc_info=True)
+        async with AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(repository.listening(self.engine, self._wake.set))
+            except Exception:  # the database is away: poll until it is back
+                logger.warning("worker cannot LISTEN; polling only", exc_info=True)
             await self._loop(until_idle)
         logger.info("worker stopped", extra={"worker": self.name})
 
@@ -180,13 +180,21 @@ class Worker:
             logger.warning("job lease lost; another worker runs it", extra=context)
         except asyncio.CancelledError:
             logger.warning("job interrupted by shutdown; put back", extra=context)
-            async with self.sessions() as session, session.begin():
-                await JobRepository(session).release(
-                    job_id, self.name, error="interrupted: the worker stopped during the attempt"
-                )
+            try:
+                async with self.sessions() as session, session.begin():
+                    await JobRepository(session).release(
+                        job_id,
+                        self.name,
+                        error="interrupted: the worker stopped during the attempt",
+                    )
+            except Exception:  # the database is away: the lease lapses and the job runs again
+                logger.exception("interrupted job not put back", extra=context)
             raise
         except Exception as exc:
-            await self._fail(kind, job, exc, context)
+            try:
+                await self._fail(kind, job, exc, context)
+            except Exception:  # the database is away: the lease lapses and the job runs again
+                logger.exception("job failure not recorded", extra=context)
 
     async def _fail(
         self, kind: JobKind, job: dict[str, Any], exc: Exception, context: dict[str, Any]
