@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -67,6 +68,20 @@ class CompetitionRepository(RepositoryBase[Competition]):
     `delete_part`): one repository, since every part belongs to an edition."""
 
     model = Competition
+
+    async def registration_past_deadline(self, now: datetime) -> list[Competition]:
+        """Editions still open for registration whose deadline has passed, locked (another
+        worker's lock is skipped, not waited for)."""
+        stmt = (
+            select(Competition)
+            .where(
+                Competition.status == CompetitionStatus.registration_open,
+                Competition.registration_closes_at <= now,
+            )
+            .order_by(Competition.registration_closes_at, Competition.id)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.scalars(stmt)).all())
 
     async def page(
         self,

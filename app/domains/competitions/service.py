@@ -14,6 +14,7 @@ from typing import NotRequired, TypedDict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import dates
 from app.core.concurrency import Preconditions
 from app.core.errors import (
     Conflict,
@@ -401,3 +402,28 @@ async def transition_competition(
         reason=data.reason,
     )
     return competition
+
+
+async def close_registrations_past_deadline(session: AsyncSession) -> int:
+    """The `competitions.close-registration` job (every five minutes, README "Background jobs"):
+    each edition whose registration is open past its `registration_closes_at` closes it, as
+    the organiser's `close_registration` would (its entries never submitted expire), recorded
+    as `system`. Returns how many closed."""
+    closed = 0
+    now = dates.now()
+    for competition in await CompetitionRepository(session).registration_past_deadline(now):
+        step = MACHINE.step(CompetitionAction.close_registration, competition.status)
+        before = audit.snapshot(competition)
+        competition.status = step.reaches
+        await session.flush()
+        await expire_unsubmitted(session, None, competition)
+        await record_event(
+            session,
+            None,
+            CompetitionAction.close_registration.value,
+            competition,
+            before,
+            institution_id=competition.organiser_institution_id,
+        )
+        closed += 1
+    return closed

@@ -3,6 +3,8 @@
 - `sync.compact`, daily at 02:00: what `inovasi sync-compact` does to the sync change log
   (superseded changes and tombstones older than `SYNC_RETENTION_DAYS`);
 - `idempotency.expire`, hourly at :05: forget expired `Idempotency-Key`s;
+- `competitions.close-registration`, every five minutes: an edition still open past its
+  `registration_closes_at` closes registration (its entries never submitted expire);
 - `jobs.prune`, daily at 03:00: delete succeeded jobs finished more than 7 days ago (dead ones
   stay until the secretariat retries them).
 """
@@ -13,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.idempotency import purge_expired
+from app.domains.competitions.service import close_registrations_past_deadline
 from app.domains.jobs.kinds import JobContext, JobKind, register
 from app.domains.jobs.repository import JobRepository
 from app.domains.jobs.schedules import Schedule, schedule
@@ -29,6 +32,10 @@ async def _idempotency_expire(ctx: JobContext, _: dict[str, Any]) -> None:
     await purge_expired(ctx.session)
 
 
+async def _close_registrations(ctx: JobContext, _: dict[str, Any]) -> None:
+    await close_registrations_past_deadline(ctx.session)
+
+
 async def _jobs_prune(ctx: JobContext, _: dict[str, Any]) -> None:
     await JobRepository(ctx.session).prune(KEEP_SUCCEEDED_DAYS)
 
@@ -36,6 +43,7 @@ async def _jobs_prune(ctx: JobContext, _: dict[str, Any]) -> None:
 SYNC_COMPACT = register(JobKind("sync.compact", _sync_compact, timeout_seconds=3600))
 IDEMPOTENCY_EXPIRE = register(JobKind("idempotency.expire", _idempotency_expire))
 JOBS_PRUNE = register(JobKind("jobs.prune", _jobs_prune))
+CLOSE_REGISTRATION = register(JobKind("competitions.close-registration", _close_registrations))
 
 schedule(Schedule("sync-compact", SYNC_COMPACT.name, timedelta(days=1), timedelta(hours=2)))
 schedule(
@@ -44,3 +52,4 @@ schedule(
     )
 )
 schedule(Schedule("jobs-prune", JOBS_PRUNE.name, timedelta(days=1), timedelta(hours=3)))
+schedule(Schedule("registration-deadline", CLOSE_REGISTRATION.name, timedelta(minutes=5)))

@@ -186,9 +186,10 @@ async def _screen(session: AsyncSession, loaded: Loaded, data: SubmissionTransit
 
 
 async def expire_unsubmitted(
-    session: AsyncSession, principal: Principal, competition: Competition
+    session: AsyncSession, principal: Principal | None, competition: Competition
 ) -> int:
-    """When registration closes: the entries never submitted expire (one event each)."""
+    """When registration closes: the entries never submitted expire (one event each; no
+    principal: the deadline closed it, recorded as `system`)."""
     expired = await SubmissionRepository(session).expire_unsubmitted(competition.id, dates.now())
     for submission_id, institution_id, previous in expired:
         await audit.record(
