@@ -1,4 +1,4 @@
-"""Periodic jobs. A schedule ticks at WIB midnight (Asia/Jakarta, as the programme speaks) +
+"""Periodic jobs. A schedule ticks at WIB midnight (UTC+7, Asia/Jakarta, as the programme speaks) +
 `offset` + k x `every`; each worker enqueues the latest tick with the dedupe key
 `schedule:<name>:<tick in WIB>`, so a tick is one job however many workers see it, and a tick
 missed while no worker ran is run once when one starts."""
@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-WIB = ZoneInfo("Asia/Jakarta")
+from app.core.dates import WIB
+
+__all__ = ["SCHEDULES", "WIB", "Schedule", "schedule"]
 
 
 @dataclass(frozen=True)
