@@ -2,7 +2,9 @@
 
 Each channel delivery (an email, a webhook, an in-app notification) is a kind of its own, as
 `sync.compact` and `idempotency.expire` are (`builtin.py`); a domain registers its kinds with
-`register` at import, and the worker runs the kinds of the registry it is given.
+`register` at import, in a module both the service that enqueues them and the worker import
+(so the job row gets the kind's `max_attempts`), and the worker runs the kinds of the registry
+it is given.
 """
 
 from __future__ import annotations

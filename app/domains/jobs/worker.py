@@ -130,7 +130,7 @@ class Worker:
                     dict(entry.payload),
                     run_at=tick,
                     dedupe_key=entry.dedupe_key(tick),
-                    max_attempts=None,
+                    max_attempts=self.kinds[entry.kind].max_attempts,
                 )
             self._ticks[entry.name] = tick
 
