@@ -184,6 +184,11 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             },
             {"name": "stats", "description": "Public statistics over published records."},
             {"name": "audit", "description": "The audit trail of every write."},
+            {
+                "name": "jobs",
+                "description": "Background jobs run by `inovasi worker`: their status, "
+                "attempts and last error; the secretariat retries the dead ones.",
+            },
         ],
     )
     _add_docs(app)
