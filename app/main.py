@@ -27,10 +27,11 @@ from app.core.concurrency import NotModified
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers, problem_response
 from app.core.logging import configure_logging
-from app.core.metrics import Metrics, MetricsRoute
+from app.core.metrics import Metrics, MetricsRoute, NamedMount, NamedRoute
 from app.core.middleware import (
     AccessLogMiddleware,
     BodyGuardMiddleware,
+    TraceIds,
     UnhandledErrorMiddleware,
 )
 from app.core.openapi import build_openapi
@@ -38,6 +39,7 @@ from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
 from app.core.security import install_credentials
 from app.core.shared_results import SharedResults
+from app.core.telemetry import install_tracing
 from app.db.reads import PoolReader
 from app.db.session import (
     create_engine,
@@ -97,10 +99,17 @@ async def _swagger_ui_redirect(_: Request) -> HTMLResponse:
 
 
 def _add_docs(app: FastAPI) -> None:
-    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=_DOCS_ASSETS), name="static-offline-docs")
-    app.add_route(DOCS_URL, _swagger_ui, include_in_schema=False)
+    # Named routes and mount: their requests are counted under their own templates, not
+    # under `handler="none"` with the unmatched paths.
+    assets = StaticFiles(directory=_DOCS_ASSETS)
+    app.router.routes.append(NamedMount(DOCS_ASSETS_URL, assets, name="static-offline-docs"))
+    app.router.routes.append(NamedRoute(DOCS_URL, _swagger_ui, include_in_schema=False))
     assert app.swagger_ui_oauth2_redirect_url is not None
-    app.add_route(app.swagger_ui_oauth2_redirect_url, _swagger_ui_redirect, include_in_schema=False)
+    app.router.routes.append(
+        NamedRoute(
+            app.swagger_ui_oauth2_redirect_url, _swagger_ui_redirect, include_in_schema=False
+        )
+    )
 
 
 def attach_database(
@@ -231,7 +240,10 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         max_bytes=settings.max_body_bytes,
         larger={"/v1/sync/": settings.sync_max_body_bytes},
     )
-    app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
+    app.state.trace_ids = TraceIds()
+    app.add_middleware(
+        AccessLogMiddleware, metrics=app.state.metrics, trace_ids=app.state.trace_ids
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -260,5 +272,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
 
 
 def app_factory() -> FastAPI:
-    """Entry point for `uvicorn --factory app.main:app_factory`."""
-    return create_app()
+    """Entry point for `uvicorn --factory app.main:app_factory` (run in each worker process)."""
+    app = create_app()
+    install_tracing(app)
+    return app

@@ -28,7 +28,7 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount, Route
 from starlette.types import Scope
 
 from app.core.errors import problem_response
@@ -96,20 +96,35 @@ def route_template(scope: MutableMapping[str, Any]) -> str | None:
     return template
 
 
-class MetricsRoute(Route):
-    """`GET /metrics`, outside the OpenAPI document, that leaves itself in the scope as the
-    matched route (as FastAPI's routes do; Starlette's do not), so the access log names its
-    template and the request metrics can leave it out by that template rather than count it
-    under `handler="none"`."""
-
-    def __init__(self) -> None:
-        super().__init__(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+class NamedRoute(Route):
+    """A Starlette route that leaves itself in the scope as the matched route, as FastAPI's
+    routes do (Starlette's do not): the access log and the request metrics then name its
+    template instead of counting it under `handler="none"` with the unmatched paths."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child_scope = super().matches(scope)
         if match is not Match.NONE:
             child_scope["route"] = self
         return match, child_scope
+
+
+class NamedMount(Mount):
+    """A mount (the documentation's static files) named like `NamedRoute`: every file under
+    it is counted under the mount's path."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
+class MetricsRoute(NamedRoute):
+    """`GET /metrics`, outside the OpenAPI document; named, so the request metrics can leave
+    it out by its template rather than count it under `handler="none"`."""
+
+    def __init__(self) -> None:
+        super().__init__(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
 
 
 def _bearer_matches(request: Request, token: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -136,6 +136,22 @@ def trace_id_of(scope: Scope) -> str | None:
     return None
 
 
+class TraceIds:
+    """Where the access log reads a request's trace id: the current OpenTelemetry span's when
+    tracing is on (`app.core.telemetry` sets `from_span`; the span continues a valid
+    `traceparent`, so both agree), else the `traceparent` header's."""
+
+    def __init__(self) -> None:
+        self.from_span: Callable[[], str | None] | None = None
+
+    def of(self, scope: Scope) -> str | None:
+        if self.from_span is not None:
+            found = self.from_span()
+            if found is not None:
+                return found
+        return trace_id_of(scope)
+
+
 def _caller(state: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """The principal the route's policy admitted (`request.state.principal`, set by
     `app.core.security.Access`): its kind and id, both None for an anonymous caller."""
@@ -154,9 +170,10 @@ class AccessLogMiddleware:
     structlog context for the request's other lines.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, trace_ids: TraceIds | None = None) -> None:
         self.app = app
         self.metrics = metrics
+        self.trace_ids = trace_ids or TraceIds()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -166,7 +183,7 @@ class AccessLogMiddleware:
         status = 500
         # The request's state dict: `request.state` inside the app is this same dict.
         state: dict[str, Any] = scope.setdefault("state", {})
-        trace_id = trace_id_of(scope)
+        trace_id = self.trace_ids.of(scope)
         tokens = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else None
 
         async def send_wrapper(message: Message) -> None:

@@ -62,6 +62,31 @@ async def test_metrics_scrapes_are_left_out_of_the_request_metrics(
     ], text
 
 
+async def test_the_documentation_pages_and_files_are_counted_under_their_templates(
+    make_app: AppFactory,
+) -> None:
+    """The offline docs (a Starlette mount of static files and two Starlette routes) were
+    counted under `handler="none"`, with the unmatched paths; each now has its own template,
+    and only a path nothing matches is "none"."""
+    async with client_for(make_app(metrics_token="")) as client:
+        assert (await client.get("/docs")).status_code == 200
+        assert (await client.get("/docs/oauth2-redirect")).status_code == 200
+        asset = await client.get("/static-offline-docs/swagger-ui.css")
+        assert asset.status_code == 200
+        assert (await client.get("/static-offline-docs/missing.js")).status_code == 404
+        assert (await client.get("/no/such/path")).status_code == 404
+        text = (await client.get("/metrics")).text
+    counted = {
+        (re.search(r'handler="([^"]*)"', line)[1], re.search(r'status="([^"]*)"', line)[1])  # type: ignore[index]
+        for line in _series(text, "http_requests_total")
+    }
+    assert ("/docs", "200") in counted
+    assert ("/docs/oauth2-redirect", "200") in counted
+    assert ("/static-offline-docs/{path}", "200") in counted
+    assert ("/static-offline-docs/{path}", "404") in counted
+    assert [c for c in counted if c[0] == "none"] == [("none", "404")]
+
+
 async def test_the_access_log_names_the_metrics_route(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
