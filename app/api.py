@@ -16,6 +16,7 @@ from app.domains.innovations.router import router as innovations_router
 from app.domains.institutions.router import router as institutions_router
 from app.domains.jobs.router import router as jobs_router
 from app.domains.maturity.router import router as maturity_router
+from app.domains.notifications.router import router as notifications_router
 from app.domains.regions.router import router as regions_router
 from app.domains.replications.router import router as replications_router
 from app.domains.results.router import router as results_router
@@ -43,6 +44,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     sync_router,
     audit_router,
     jobs_router,
+    notifications_router,
 )
 
 

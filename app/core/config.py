@@ -9,7 +9,7 @@ import hashlib
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -107,6 +107,24 @@ class Settings(BaseSettings):
     # On SIGTERM a worker takes no new job and waits this long for the current one to end
     # (then abandons it: its lease lapses and another worker runs it again).
     jobs_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
+    # Notifications (README "Notifications"). Links in emails and in-app notifications are
+    # built from this address of the portal, never from a request's Host.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # The language of messages to a person who chose none: id (Indonesian) or en.
+    default_language: Literal["id", "en"] = "id"
+    # How email leaves: smtp (SMTP_HOST...), or log (development: each message is written to
+    # the log, not sent). Empty: smtp when SMTP_HOST is set, else log.
+    email_backend: Literal["", "smtp", "log"] = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # none (plain, a local relay), starttls (upgrade after connecting, port 587) or tls
+    # (TLS from the first byte, port 465).
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # The sender of every message: "Name <address>" or an address.
+    mail_from: str = "Inovasi <no-reply@inovasi.example.go.id>"
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -178,6 +196,12 @@ class Settings(BaseSettings):
             return self.jwt_signing_keys
         derived = hashlib.sha256(b"inovasi-jwt:" + self.secret_key.encode()).hexdigest()
         return [("default", derived)]
+
+    @property
+    def resolved_email_backend(self) -> str:
+        if self.email_backend:
+            return self.email_backend
+        return "smtp" if self.smtp_host else "log"
 
     @property
     def resolved_rate_limit_storage(self) -> str:

@@ -66,6 +66,21 @@ POLICIES: dict[str, Access] = {
     "list_audit_events": Access(
         _institution_admins, note="A local admin sees its own institution's events only."
     ),
+    # notifications: a person's own
+    **{
+        name: Access(
+            {role: Scope.own_account for role in Role if role is not Role.regional_system},
+            note="People only (an API key gets 403: machine clients use webhooks); each "
+            "person sees and changes only their own.",
+        )
+        for name in (
+            "list_notifications",
+            "mark_notification_read",
+            "mark_all_notifications_read",
+            "get_notification_preferences",
+            "set_notification_preferences",
+        )
+    },
     # background jobs: the secretariat watches them and retries the dead ones
     "list_jobs": _secretariat_only,
     "get_job": _secretariat_only,

@@ -21,6 +21,14 @@ from app.models.innovations import Innovation, InnovationCategory, InnovationWor
 from app.models.institutions import Institution, Unit
 from app.models.jobs import Job
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
+from app.models.notifications import (
+    EmailMessage,
+    Mailing,
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    NotificationState,
+)
 from app.models.ratelimit import RateLimitCounter
 from app.models.regions import Region
 from app.models.replications import Replication
@@ -39,6 +47,7 @@ __all__ = [
     "CompetitionCategory",
     "CompetitionGroup",
     "CompetitionRound",
+    "EmailMessage",
     "EvaluatorConflict",
     "Hub",
     "HubActivity",
@@ -51,9 +60,14 @@ __all__ = [
     "InnovationWord",
     "Institution",
     "Job",
+    "Mailing",
     "MaturityAnswer",
     "MaturityAssessment",
     "MaturityInstrument",
+    "Notification",
+    "NotificationEvent",
+    "NotificationPreference",
+    "NotificationState",
     "Objection",
     "RateLimitCounter",
     "Region",

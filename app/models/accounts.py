@@ -92,6 +92,8 @@ class User(UUIDPrimaryKey, Timestamps, Versioned, Base):
         UUID(as_uuid=True), ForeignKey("hubs.id", ondelete="RESTRICT")
     )
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # The language of the person's messages (id or en); null: DEFAULT_LANGUAGE.
+    language: Mapped[str | None] = mapped_column(String(5))
     password_hash: Mapped[str] = mapped_column(String(255))
     # Tokens issued before this moment are refused (a password change signs every session out).
     password_changed_at: Mapped[datetime] = mapped_column(
@@ -118,6 +120,7 @@ class User(UUIDPrimaryKey, Timestamps, Versioned, Base):
             ondelete="RESTRICT",
         ),
         CheckConstraint("role <> 'regional_system'", name="person_role"),
+        CheckConstraint("language IN ('id', 'en')", name="language"),
         CheckConstraint(
             "role NOT IN ('local_admin', 'unit_operator') OR institution_id IS NOT NULL",
             name="institution_scope",

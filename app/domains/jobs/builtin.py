@@ -19,6 +19,7 @@ from app.domains.competitions.service import close_registrations_past_deadline
 from app.domains.jobs.kinds import JobContext, JobKind, register
 from app.domains.jobs.repository import JobRepository
 from app.domains.jobs.schedules import Schedule, schedule
+from app.domains.notifications import dispatch as _notifications  # noqa: F401 - its job kinds
 from app.domains.sync.service import compact
 
 KEEP_SUCCEEDED_DAYS = 7

@@ -16,6 +16,7 @@ from app.core.lifecycle import Machine, Step
 from app.core.security import Principal
 from app.domains.audit import service as audit
 from app.domains.competitions import access as competitions
+from app.domains.notifications import audience, events
 from app.domains.submissions import rules
 from app.domains.submissions.access import ENTITY, Loaded, load, record_event
 from app.domains.submissions.repository import RESULTS_OUT, SubmissionRepository
@@ -145,7 +146,45 @@ async def transition_submission(
     await session.flush()
     audit_action = "screen" if action is SubmissionAction.screen else action.value
     await record_event(session, principal, audit_action, submission, before, reason=data.reason)
+    await _tell(session, principal, action, submission)
     return submission
+
+
+async def _tell(
+    session: AsyncSession, principal: Principal, action: SubmissionAction, submission: Submission
+) -> None:
+    """The step's notification (docs/notifications.md), to those who may see the entry: its
+    unit's operators and its institution's local admins."""
+    unit = audience.unit_operators(submission.unit_id)
+    admins = audience.local_admins(submission.institution_id)
+    refs = {"innovation": submission.innovation_id, "competition": submission.competition_id}
+    data: dict[str, object]
+    if action is SubmissionAction.submit:
+        kind, parts, data = "submission.awaiting_approval", [admins], {}
+        refs["unit"] = submission.unit_id
+    elif action is SubmissionAction.approve:
+        kind, parts, data = "submission.submitted", [unit, admins], {}
+    elif action is SubmissionAction.return_:
+        kind, parts, data = "submission.returned", [unit], {"reason": submission.return_reason}
+    elif action is SubmissionAction.screen:
+        kind, parts = "submission.screened", [unit, admins]
+        data = {
+            "outcome": submission.screening_outcome,
+            "reason": submission.screening_reason or "",
+        }
+    else:
+        return
+    await events.emit(
+        session,
+        kind,
+        "submission",
+        submission.id,
+        audience=parts,
+        actor=principal,
+        institution_id=submission.institution_id,
+        data=data,
+        refs=refs,
+    )
 
 
 async def _screen(session: AsyncSession, loaded: Loaded, data: SubmissionTransition) -> None:
