@@ -44,14 +44,17 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('audience', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('hub_id', sa.UUID(), nullable=True),
     sa.Column('created_by_user_id', sa.UUID(), nullable=True),
     sa.Column('created_by_name', sa.String(length=200), nullable=False),
     sa.Column('recipients', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_mailings_created_by_user_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['hub_id'], ['hubs.id'], name=op.f('fk_mailings_hub_id_hubs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mailings'))
     )
+    op.create_index('ix_mailings_created_at_id', 'mailings', ['created_at', 'id'], unique=False)
     op.create_table('notification_preferences',
     sa.Column('user_id', sa.UUID(), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
@@ -127,6 +130,7 @@ def downgrade() -> None:
     op.drop_table('notifications')
     op.drop_table('notification_states')
     op.drop_table('notification_preferences')
+    op.drop_index('ix_mailings_created_at_id', table_name='mailings')
     op.drop_table('mailings')
     op.drop_index('ix_notification_events_subject', table_name='notification_events')
     op.drop_table('notification_events')

@@ -81,6 +81,24 @@ POLICIES: dict[str, Access] = {
             "set_notification_preferences",
         )
     },
+    # organiser mail: the secretariat, and a hub's admins for their own hub's audiences
+    **{
+        name: Access(
+            {Role.secretariat_admin: ALL, Role.hub_admin: Scope.own_hub},
+            note="A hub admin writes to its own hub's members and to the entrants and "
+            "evaluators of the competitions its hub runs, and sees its hub's mailings (others "
+            "404); the secretariat writes to any audience.",
+        )
+        for name in (
+            "create_mailing",
+            "list_mailings",
+            "get_mailing",
+            "preview_mailing",
+            "send_mailing",
+        )
+    },
+    # the sent log
+    "list_email_messages": _secretariat_only,
     # background jobs: the secretariat watches them and retries the dead ones
     "list_jobs": _secretariat_only,
     "get_job": _secretariat_only,

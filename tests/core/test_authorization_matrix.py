@@ -60,7 +60,7 @@ from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.jobs import Job
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
-from app.models.notifications import Notification, NotificationEvent
+from app.models.notifications import EmailMessage, Mailing, Notification, NotificationEvent
 from app.models.replications import Replication
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission
@@ -161,6 +161,9 @@ class World:
     dead_job: Job  # a job that failed every attempt: the secretariat's to see and retry
     # The in-scope unit operator's notification: only that person marks it read.
     notification_a: Notification
+    # HUB_A's admins' mailing to HUB_A's members, and its email in the sent log.
+    mailing_a: Mailing
+    email_a: EmailMessage
     callers: dict[str, Caller]
 
 
@@ -454,6 +457,17 @@ async def build_world(
         subject_id=event.subject_id, language="id", title="Usulan dikembalikan", body="Perbaiki.",
     )  # fmt: skip
     session.add(notification_a)
+    mailing_a = Mailing(
+        subject="Klinik inovasi", body="Yth. {{ name }}, klinik dibuka.", hub_id=hub_a.id,
+        audience={"kind": "hub_members", "hub_id": str(hub_a.id)}, created_by_name="Admin Simpul",
+    )  # fmt: skip
+    session.add(mailing_a)
+    await session.flush()
+    email_a = EmailMessage(
+        mailing_id=mailing_a.id, recipient="admin@pemkomedan.go.id", kind="mailing",
+        language="id", message_id="<matrix@inovasi.test>",
+    )  # fmt: skip
+    session.add(email_a)
     await session.flush()
     evaluator_id = next(c.id for c in callers if c.name == "evaluator")
     assert evaluator_id is not None
@@ -555,6 +569,8 @@ async def build_world(
         award_a=award_a,
         dead_job=dead_job,
         notification_a=notification_a,
+        mailing_a=mailing_a,
+        email_a=email_a,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -687,6 +703,31 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     "set_notification_preferences": lambda w: Sample(
         "PUT", "/v1/me/notification-preferences", "own", "notification_preferences",
         json={"kinds": [{"kind": "submission.returned", "email": False, "in_app": True}]},
+    ),
+    # organiser mail: HUB_A's members are written to by HUB_A's admins and the secretariat
+    "create_mailing": lambda w: Sample(
+        "POST", "/v1/mailings", "create", "mailing",
+        json={
+            "subject": "Forum replikasi", "body": "Yth. {{ name }}, forum dibuka.",
+            "audience": {"kind": "hub_members", "hub_id": str(w.hub_a.id)},
+        },
+    ),
+    "list_mailings": lambda w: Sample(
+        "GET", "/v1/mailings", "list", "mailing", record=str(w.mailing_a.id),
+    ),
+    "get_mailing": lambda w: Sample(
+        "GET", f"/v1/mailings/{w.mailing_a.id}", "item", "mailing", record=str(w.mailing_a.id),
+    ),
+    "preview_mailing": lambda w: Sample(
+        "GET", f"/v1/mailings/{w.mailing_a.id}/preview", "item", "mailing",
+        record=str(w.mailing_a.id), names_record=False,
+    ),
+    "send_mailing": lambda w: Sample(
+        "POST", f"/v1/mailings/{w.mailing_a.id}/send", "item", "mailing",
+        record=str(w.mailing_a.id),
+    ),
+    "list_email_messages": lambda w: Sample(
+        "GET", "/v1/email-messages", "list", "email_message", record=str(w.email_a.id),
     ),
     # sync: a draft of A is a change A's callers are shown and B's are not.
     "list_sync_changes": lambda w: Sample(

@@ -24,11 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dates
 from app.core.pagination import PageRequest
-from app.db.repository import PageResult, SortKey, keyset_page
+from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.models.accounts import User
 from app.models.competitions import Competition, CompetitionRound
-from app.models.enums import Role
-from app.models.hubs import Hub
+from app.models.enums import AssignmentStatus, Role, SubmissionStatus
+from app.models.evaluation import Assignment
+from app.models.hubs import Hub, HubMember
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.notifications import (
@@ -39,6 +40,7 @@ from app.models.notifications import (
     NotificationPreference,
     NotificationState,
 )
+from app.models.submissions import Submission
 
 _NEWEST_FIRST = SortKey((Notification.created_at, Notification.id), descending=True)
 
@@ -233,3 +235,90 @@ class DispatchRepository:
 
     async def mailing(self, mailing_id: uuid.UUID) -> Mailing | None:
         return await self.session.get(Mailing, mailing_id)
+
+
+# --- organiser mail and the sent log -----------------------------------------------------------
+
+_MAILINGS_NEWEST_FIRST = SortKey((Mailing.created_at, Mailing.id), descending=True)
+_EMAILS_NEWEST_FIRST = SortKey((EmailMessage.created_at, EmailMessage.id), descending=True)
+_ENTERED = (
+    SubmissionStatus.submitted,
+    SubmissionStatus.screened_in,
+    SubmissionStatus.screened_out,
+    SubmissionStatus.withdrawn,
+)
+
+
+class MailingRepository(RepositoryBase[Mailing]):
+    model = Mailing
+
+    async def audience(self, audience: dict[str, Any]) -> list[User]:
+        """The active people a mailing's audience names now, each once, by id."""
+        kind = audience["kind"]
+        if kind == "edition_entrants":
+            entries = select(Submission.institution_id, Submission.unit_id).where(
+                Submission.competition_id == uuid.UUID(audience["competition_id"]),
+                Submission.submitted_at.is_not(None),
+                Submission.status.in_(_ENTERED),
+            )
+            if audience.get("group_id"):
+                entries = entries.where(Submission.group_id == uuid.UUID(audience["group_id"]))
+            sub = entries.subquery()
+            condition = or_(
+                and_(
+                    User.role == Role.local_admin,
+                    User.institution_id.in_(select(sub.c.institution_id)),
+                ),
+                and_(User.role == Role.unit_operator, User.unit_id.in_(select(sub.c.unit_id))),
+            )
+        elif kind == "round_evaluators":
+            condition = User.id.in_(
+                select(Assignment.evaluator_id).where(
+                    Assignment.round_id == uuid.UUID(audience["round_id"]),
+                    Assignment.status.in_((AssignmentStatus.assigned, AssignmentStatus.submitted)),
+                )
+            )
+        else:
+            condition = and_(
+                User.role == Role.local_admin,
+                User.institution_id.in_(
+                    select(HubMember.institution_id).where(
+                        HubMember.hub_id == uuid.UUID(audience["hub_id"]),
+                        HubMember.left_date.is_(None),
+                    )
+                ),
+            )
+        rows = await self.session.scalars(
+            select(User).where(User.is_active, condition).order_by(User.id)
+        )
+        return list(rows)
+
+    async def page(self, hub_id: uuid.UUID | None, page: PageRequest) -> PageResult[Mailing]:
+        """Every mailing (the secretariat: `hub_id` None), or a hub's admins' own."""
+        stmt: Select[Mailing] = select(Mailing)
+        if hub_id is not None:
+            stmt = stmt.where(Mailing.hub_id == hub_id)
+        return await keyset_page(
+            self.session, stmt, _MAILINGS_NEWEST_FIRST, page, f"mailings:{hub_id}"
+        )
+
+    async def emails(
+        self,
+        *,
+        mailing_id: uuid.UUID | None,
+        event_id: uuid.UUID | None,
+        status: str | None,
+        recipient: str | None,
+        page: PageRequest,
+    ) -> PageResult[EmailMessage]:
+        stmt: Select[EmailMessage] = select(EmailMessage)
+        if mailing_id is not None:
+            stmt = stmt.where(EmailMessage.mailing_id == mailing_id)
+        if event_id is not None:
+            stmt = stmt.where(EmailMessage.event_id == event_id)
+        if status is not None:
+            stmt = stmt.where(EmailMessage.status == status)
+        if recipient is not None:
+            stmt = stmt.where(func.lower(EmailMessage.recipient) == recipient.lower())
+        scope = f"emails:{mailing_id}:{event_id}:{status}:{recipient}"
+        return await keyset_page(self.session, stmt, _EMAILS_NEWEST_FIRST, page, scope)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -12,8 +12,13 @@ from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal
 from app.db.session import SessionDep
-from app.domains.notifications import service
+from app.domains.notifications import mailing_service, service
 from app.domains.notifications.schemas import (
+    EmailMessagePage,
+    MailingCreate,
+    MailingPage,
+    MailingPreview,
+    MailingRead,
     NotificationPage,
     NotificationPreferences,
     NotificationPreferencesUpdate,
@@ -119,3 +124,88 @@ async def set_notification_preferences(
 ) -> NotificationPreferences:
     """Replace your choices. Security messages (`essential`) cannot be turned off (422)."""
     return await service.set_preferences(session, request.app.state.settings, principal, body)
+
+
+# --- organiser mail and the sent log ---------------------------------------------------------
+
+
+@router.post("/mailings", status_code=201, responses=problems(403, 404))
+async def create_mailing(
+    session: SessionDep, principal: CurrentPrincipal, body: MailingCreate, response: Response
+) -> MailingRead:
+    """Write a message to an audience (an edition's entrants, a round's evaluators, a hub's
+    members); nothing is sent until `POST /v1/mailings/{mailing_id}/send`."""
+    mailing = await mailing_service.create_mailing(session, principal, body)
+    response.headers["Location"] = f"/v1/mailings/{mailing.id}"
+    return MailingRead.model_validate(mailing)
+
+
+@router.get("/mailings", responses=problems(400))
+async def list_mailings(
+    session: SessionDep, principal: CurrentPrincipal, page: PageDep
+) -> MailingPage:
+    """The mailings the caller may see, newest first."""
+    result = await mailing_service.list_mailings(session, principal, page)
+    return MailingPage.model_validate(result, from_attributes=True)
+
+
+@router.get("/mailings/{mailing_id:uuid}", responses=problems(404))
+async def get_mailing(
+    session: SessionDep, principal: CurrentPrincipal, mailing_id: uuid.UUID
+) -> MailingRead:
+    """One mailing."""
+    return MailingRead.model_validate(
+        await mailing_service.get_mailing(session, principal, mailing_id)
+    )
+
+
+@router.get("/mailings/{mailing_id:uuid}/preview", responses=problems(404, 409))
+async def preview_mailing(
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    mailing_id: uuid.UUID,
+    recipient_id: Annotated[
+        uuid.UUID | None,
+        Query(description="A recipient of the audience; absent: the first of them."),
+    ] = None,
+) -> MailingPreview:
+    """The message as one recipient will read it (their name, their language), text and HTML."""
+    return await mailing_service.preview_mailing(
+        session, request.app.state.settings, principal, mailing_id, recipient_id
+    )
+
+
+@router.post("/mailings/{mailing_id:uuid}/send", responses=problems(404, 409))
+async def send_mailing(
+    request: Request, session: SessionDep, principal: CurrentPrincipal, mailing_id: uuid.UUID
+) -> MailingRead:
+    """Queue one email per recipient of the audience as it is now; a mailing goes once (409
+    `mailing.already_sent` after), and never to nobody (409 `mailing.no_recipients`)."""
+    mailing = await mailing_service.send_mailing(
+        session, request.app.state.settings, principal, mailing_id
+    )
+    return MailingRead.model_validate(mailing)
+
+
+@router.get("/email-messages", responses=problems(400))
+async def list_email_messages(
+    session: SessionDep,
+    _: CurrentPrincipal,
+    page: PageDep,
+    mailing_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    status: Annotated[Literal["pending", "sent", "failed", "skipped"] | None, Query()] = None,
+    recipient: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
+) -> EmailMessagePage:
+    """The sent log: every email, newest first, with its status, attempts, language and the
+    server's answer."""
+    result = await mailing_service.list_emails(
+        session,
+        mailing_id=mailing_id,
+        event_id=event_id,
+        status=status,
+        recipient=recipient,
+        page=page,
+    )
+    return EmailMessagePage.model_validate(result, from_attributes=True)
