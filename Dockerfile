@@ -51,6 +51,9 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /srv/inovasi
 COPY alembic.ini ./
 COPY alembic/ ./alembic/
+# Documents' bytes (DOCUMENTS_DIR; compose mounts the `files` volume here): a new volume takes
+# this folder's owner, so the unprivileged user can write to it.
+RUN mkdir -p /srv/inovasi/files && chown 10001:10001 /srv/inovasi/files
 
 USER 10001:10001
 

@@ -9,6 +9,7 @@ from fastapi.utils import get_value_or_default
 from app.domains.accounts.router import router as accounts_router
 from app.domains.audit.router import router as audit_router
 from app.domains.competitions.router import router as competitions_router
+from app.domains.documents.router import router as documents_router
 from app.domains.evaluation.router import router as evaluation_router
 from app.domains.hub_activities.router import router as hub_activities_router
 from app.domains.hubs.router import router as hubs_router
@@ -45,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit_router,
     jobs_router,
     notifications_router,
+    documents_router,
 )
 
 

@@ -239,6 +239,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
         BodyGuardMiddleware,
         max_bytes=settings.max_body_bytes,
         larger={"/v1/sync/": settings.sync_max_body_bytes},
+        # Uploads are streamed to storage by their route, which checks their limits.
+        streamed={"/v1/documents": settings.documents_max_bytes},
     )
     app.state.trace_ids = TraceIds()
     app.add_middleware(

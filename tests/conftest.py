@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -70,6 +72,8 @@ def make_settings(url: URL, **overrides: Any) -> Settings:
         "rate_limit_storage": "memory",
         # Every test's data is its own (rolled back): answers kept from another test are wrong.
         "public_facets_cache_seconds": 0,
+        # Documents go to a folder of this run's own, removed with the system's temp files.
+        "documents_dir": Path(tempfile.gettempdir()) / f"inovasi-test-files-{os.getpid()}",
     }
     values.update(overrides)
     return Settings(**values)

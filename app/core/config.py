@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     # On SIGTERM a worker takes no new job and waits this long for the current one to end
     # (then abandons it: its lease lapses and another worker runs it again).
     jobs_shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
+    # Documents (README "Documents"): where files live, and how large they may be.
+    documents_dir: Path = PROJECT_ROOT / ".data" / "files"
+    # The largest file a kind allows is its own cap, at most this (413 above).
+    documents_max_bytes: int = Field(default=50 * 1_048_576, ge=1024, le=5 * 1024**3)
+    # What one institution's documents may take in all (413 `document.quota_exceeded` above).
+    documents_institution_quota_bytes: int = Field(default=5 * 1024**3, ge=1024)
     # Notifications (README "Notifications"). Links in emails and in-app notifications are
     # built from this address of the portal, never from a request's Host.
     public_base_url: str = "http://127.0.0.1:8000"

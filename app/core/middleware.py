@@ -47,11 +47,19 @@ class BodyGuardMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: Mapping[str, int] | None = None,
+        streamed: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = dict(larger or {})
+        # Exact paths whose multipart bodies go to the route unread (it streams them to
+        # storage and checks the size as they arrive); a declared length above the limit is
+        # still refused here.
+        self.streamed = dict(streamed or {})
 
     def _limit(self, path: str) -> int:
         for prefix, limit in self.larger.items():
@@ -64,6 +72,17 @@ class BodyGuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        stream_limit = self.streamed.get(scope["path"])
+        if stream_limit is not None and headers.get("content-type", "").lower().startswith(
+            "multipart/form-data"
+        ):
+            declared = headers.get("content-length")
+            # The form's other fields and boundaries add a little to the file's size.
+            if declared is not None and declared.isdigit() and int(declared) > stream_limit + 65536:
+                await self._too_large(scope, send, stream_limit)
+                return
+            await self.app(scope, receive, send)
+            return
         limit = self._limit(scope["path"])
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

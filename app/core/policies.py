@@ -144,6 +144,11 @@ _catalogue_read = Access.public(
     "also their unit's drafts and archived ones, local admins and regional systems their "
     "institution's, the secretariat everything."
 )
+_document_read = Access.public(
+    "Whoever may see the record: a published innovation's documents are public unless "
+    "private; a private one, or a draft's, is seen by the innovation's unit, institution and "
+    "the secretariat (others 404)."
+)
 _innovation_write_note = (
     "A draft outside the caller's scope is a 404; a published one (public) is a 403."
 )
@@ -164,6 +169,22 @@ POLICIES.update(
         "publish_innovation": Access(_innovation_writers, note=_innovation_write_note),
         # Only a published (public) innovation can be archived: outside the scope it is a 403.
         "archive_innovation": Access(_innovation_writers, out_of_scope=403),
+        # documents: a record's, as the record is (README "Documents")
+        "list_document_kinds": _public,
+        "upload_document": Access(
+            _innovation_writers,
+            note="Attached to a record the caller may change (an innovation of its unit or "
+            "institution); a draft outside its scope is a 404, a published one a 403.",
+        ),
+        "list_documents": _document_read,
+        "get_document": _document_read,
+        "get_document_content": _document_read,
+        "delete_document": Access(
+            _innovation_writers,
+            out_of_scope=403,
+            note="The documents of a record the caller may change; another's public document "
+            "is a 403, a private one or a draft's a 404.",
+        ),
         "list_innovation_categories": _public,
         "get_innovation_category": _public,
         "create_innovation_category": _secretariat_only,

@@ -9,6 +9,7 @@ from app.models.competitions import (
     CompetitionRound,
     RoundCriterion,
 )
+from app.models.documents import Document
 from app.models.evaluation import Assignment, AssignmentScore, EvaluatorConflict, RoundResult
 from app.models.hubs import (
     Hub,
@@ -47,6 +48,7 @@ __all__ = [
     "CompetitionCategory",
     "CompetitionGroup",
     "CompetitionRound",
+    "Document",
     "EmailMessage",
     "EvaluatorConflict",
     "Hub",

@@ -9,6 +9,7 @@ the matching change in behaviour or as a failure.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from app.models.competitions import (
     CompetitionRound,
     RoundCriterion,
 )
+from app.models.documents import Document
 from app.models.enums import (
     AnnouncementKind,
     AssessmentStatus,
@@ -164,6 +166,8 @@ class World:
     # HUB_A's admins' mailing to HUB_A's members, and its email in the sent log.
     mailing_a: Mailing
     email_a: EmailMessage
+    # A public document of published_a1 (its bytes in the test run's store).
+    document_a: Document
     callers: dict[str, Caller]
 
 
@@ -468,6 +472,18 @@ async def build_world(
         language="id", message_id="<matrix@inovasi.test>",
     )  # fmt: skip
     session.add(email_a)
+    document_id = uuid.uuid4()
+    document_a = Document(
+        id=document_id, kind="regulation", file_name="Perwal.pdf", media_type="application/pdf",
+        size_bytes=len(DOCUMENT_BYTES), sha256=hashlib.sha256(DOCUMENT_BYTES).hexdigest(),
+        storage_key=f"matrix/{document_id.hex}", record_type="innovation",
+        record_id=published_a1.id, institution_id=a.id, uploaded_by_kind="api_key",
+        uploaded_by_id=uuid.uuid4(), uploaded_by_name="matrix",
+    )  # fmt: skip
+    stored = settings.documents_dir / document_a.storage_key
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(DOCUMENT_BYTES)
+    session.add(document_a)
     await session.flush()
     evaluator_id = next(c.id for c in callers if c.name == "evaluator")
     assert evaluator_id is not None
@@ -571,6 +587,7 @@ async def build_world(
         notification_a=notification_a,
         mailing_a=mailing_a,
         email_a=email_a,
+        document_a=document_a,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -595,6 +612,7 @@ class Sample:
     params: dict[str, Any] | None = None
     json: dict[str, Any] | None = None
     form: dict[str, str] | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
     # The record is a draft that callers outside the scope may not even know about: they get a
     # 404 whatever the policy's `out_of_scope` says (the competition policies' note: "another
     # hub's draft a 404").
@@ -606,6 +624,9 @@ class Sample:
         """The sample is a request for this route (method and path template)."""
         pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{\w+\}", route.path))
         return self.method == route.method and re.fullmatch(pattern, self.path) is not None
+
+
+DOCUMENT_BYTES = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
 
 
 def _suffix() -> str:
@@ -703,6 +724,32 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     "set_notification_preferences": lambda w: Sample(
         "PUT", "/v1/me/notification-preferences", "own", "notification_preferences",
         json={"kinds": [{"kind": "submission.returned", "email": False, "in_app": True}]},
+    ),
+    # documents: published_a1's, public
+    "list_document_kinds": lambda w: Sample("GET", "/v1/document-kinds", "report", "document"),
+    "upload_document": lambda w: Sample(
+        "POST", "/v1/documents", "create", "document",
+        files={"file": ("Perwal.pdf", DOCUMENT_BYTES, "application/pdf")},
+        form={
+            "kind": "regulation", "record_type": "innovation",
+            "record_id": str(w.published_a1.id),
+        },
+    ),
+    "list_documents": lambda w: Sample(
+        "GET", "/v1/documents", "list", "document", record=str(w.document_a.id),
+        params={"record_type": "innovation", "record_id": str(w.published_a1.id)},
+    ),
+    "get_document": lambda w: Sample(
+        "GET", f"/v1/documents/{w.document_a.id}", "item", "document",
+        record=str(w.document_a.id),
+    ),
+    "get_document_content": lambda w: Sample(
+        "GET", f"/v1/documents/{w.document_a.id}/content", "item", "document",
+        record=str(w.document_a.id), names_record=False,
+    ),
+    "delete_document": lambda w: Sample(
+        "DELETE", f"/v1/documents/{w.document_a.id}", "item", "document",
+        record=str(w.document_a.id),
     ),
     # organiser mail: HUB_A's members are written to by HUB_A's admins and the secretariat
     "create_mailing": lambda w: Sample(
@@ -1362,6 +1409,7 @@ async def send(
         params=sample.params,
         json=sample.json,
         data=sample.form,
+        files=sample.files,
         headers=headers,
     )
 
@@ -1506,7 +1554,13 @@ def _requiring_if_match(app: FastAPI) -> list[str]:
 def test_every_patch_put_and_delete_of_a_versioned_record_requires_if_match(app: FastAPI) -> None:
     # The unversioned writes: a password has no ETag, a revoked key is simply gone.
     # A person's own preferences are replaced whole, by that person only: the last one wins.
-    unversioned = {"change_my_password", "revoke_api_key", "set_notification_preferences"}
+    # A document never changes (a new file is a new document): its delete names no version.
+    unversioned = {
+        "change_my_password",
+        "revoke_api_key",
+        "set_notification_preferences",
+        "delete_document",
+    }
     writes = {
         name for name, route in v1_routes(app).items() if route.method in ("PATCH", "PUT", "DELETE")
     }

@@ -139,6 +139,33 @@ async def _writable(
     return innovation
 
 
+async def writable_innovation(
+    session: AsyncSession, principal: Principal, innovation_id: uuid.UUID
+) -> Innovation:
+    """The innovation locked for a change by the caller (its documents too): 404 unseen,
+    403 seen but another unit's or institution's."""
+    return await _writable(session, principal, innovation_id)
+
+
+async def visible_innovation(
+    session: AsyncSession, principal: Principal | None, innovation_id: uuid.UUID
+) -> tuple[Innovation, bool]:
+    """The innovation if the caller may see it (404 otherwise), and whether the caller sees
+    it as its own (the secretariat, its institution's, its unit's) rather than as the public."""
+    visibility = visibility_for(principal)
+    innovation = visible_or_404(
+        await InnovationRepository(session).get(innovation_id),
+        lambda found: visibility.admits(found.status, found.institution_id, found.unit_id),
+        lambda: _not_found(innovation_id),
+    )
+    own = (
+        visibility.everything
+        or visibility.unit_id == innovation.unit_id
+        or visibility.institution_id == innovation.institution_id
+    )
+    return innovation, own
+
+
 # --- field rules ----------------------------------------------------------------------------
 
 

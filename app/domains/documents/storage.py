@@ -1,0 +1,115 @@
+"""Where documents' bytes live: a folder of the file system (`DOCUMENTS_DIR`; a volume in
+compose). No path from a client ever reaches it: keys are the service's own (`ab/<uuid>`).
+
+A file arrives in `tmp/` under a random name and is moved to its key in one `rename` (atomic
+on one file system): a cut upload leaves at most a temporary file, which `sweep` removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+CHUNK = 256 * 1024
+# The first bytes kept to decide the media type (enough for office files' first entries).
+HEAD = 64 * 1024
+
+
+@dataclass
+class Incoming:
+    """A file being received: written to a temporary file while hashed and counted."""
+
+    path: Path
+    size: int = 0
+    head: bytes = b""
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    _file: anyio.AsyncFile[bytes] | None = None
+
+    async def write(self, data: bytes) -> None:
+        if self._file is None:
+            self._file = await anyio.open_file(self.path, "wb")
+        await self._file.write(data)
+        self.digest.update(data)
+        if len(self.head) < HEAD:
+            self.head += data[: HEAD - len(self.head)]
+        self.size += len(data)
+
+    async def close(self) -> None:
+        if self._file is not None:
+            await self._file.aclose()
+            self._file = None
+
+    async def discard(self) -> None:
+        await self.close()
+        self.path.unlink(missing_ok=True)
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
+
+
+class FileStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    async def incoming(self) -> Incoming:
+        await anyio.Path(self.tmp).mkdir(parents=True, exist_ok=True)
+        return Incoming(self.tmp / f"{uuid.uuid4().hex}.part")
+
+    @staticmethod
+    def key_for(document_id: uuid.UUID) -> str:
+        return f"{document_id.hex[:2]}/{document_id.hex}"
+
+    async def keep(self, incoming: Incoming, key: str) -> None:
+        """Move the received file to its key (atomic)."""
+        await incoming.close()
+        target = self._path(key)
+        await anyio.Path(target.parent).mkdir(parents=True, exist_ok=True)
+        await anyio.Path(incoming.path).rename(target)
+
+    def delete_now(self, key: str) -> None:
+        """Remove a stored file (synchronously: from a transaction's rollback hook)."""
+        self._path(key).unlink(missing_ok=True)
+
+    async def delete(self, key: str) -> None:
+        await anyio.Path(self._path(key)).unlink(missing_ok=True)
+
+    async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        """Bytes `start` to `end` (inclusive) of the stored file, in chunks."""
+        async with await anyio.open_file(self._path(key), "rb") as source:
+            await source.seek(start)
+            left = end - start + 1
+            while left > 0:
+                data = await source.read(min(CHUNK, left))
+                if not data:
+                    break
+                left -= len(data)
+                yield data
+
+    def sweep(self, older_than_seconds: float = 3600) -> int:
+        """Remove temporary files of uploads that never finished."""
+        if not self.tmp.exists():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.tmp.iterdir():
+            if path.suffix == ".part" and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+def store_for(root: Path) -> FileStore:
+    os.makedirs(root, exist_ok=True)
+    return FileStore(root)
