@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -87,6 +88,7 @@ def database_url() -> Iterator[URL]:
     seed(url, make_settings(url))
     yield url
     drop_database(url)
+    shutil.rmtree(make_settings(url).documents_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
