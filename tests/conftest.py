@@ -44,7 +44,7 @@ from app.models.institutions import Institution, Unit
 from tests import response_checks
 from tests.fixtures.database import drop_database, migrate, seed, test_database_url
 
-pytest_plugins = ["tests.fixtures.smtp"]
+pytest_plugins = ["tests.fixtures.smtp", "tests.fixtures.s3"]
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 TEST_PASSWORD = "correct horse battery staple"

@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     documents_max_bytes: int = Field(default=50 * 1_048_576, ge=1024, le=5 * 1024**3)
     # What one institution's documents may take in all (413 `document.quota_exceeded` above).
     documents_institution_quota_bytes: int = Field(default=5 * 1024**3, ge=1024)
+    # Where the bytes are kept: filesystem (DOCUMENTS_DIR) or s3 (the S3_* bucket; uploads
+    # still arrive in DOCUMENTS_DIR/tmp while they are checked).
+    documents_store: Literal["filesystem", "s3"] = "filesystem"
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
     # Notifications (README "Notifications"). Links in emails and in-app notifications are
     # built from this address of the portal, never from a request's Host.
     public_base_url: str = "http://127.0.0.1:8000"
@@ -202,6 +210,12 @@ class Settings(BaseSettings):
             return self.jwt_signing_keys
         derived = hashlib.sha256(b"inovasi-jwt:" + self.secret_key.encode()).hexdigest()
         return [("default", derived)]
+
+    @model_validator(mode="after")
+    def _check_s3(self) -> Settings:
+        if self.documents_store == "s3" and not (self.s3_endpoint and self.s3_bucket):
+            raise ValueError("DOCUMENTS_STORE=s3 needs S3_ENDPOINT and S3_BUCKET")
+        return self
 
     @property
     def resolved_email_backend(self) -> str:

@@ -44,7 +44,7 @@ class RangeNotSatisfiable(AppError):
 def document_store(request: Request) -> FileStore:
     store: FileStore | None = getattr(request.app.state, "document_store", None)
     if store is None:
-        store = store_for(request.app.state.settings.documents_dir)
+        store = store_for(request.app.state.settings)
         request.app.state.document_store = store
     return store
 

@@ -1,8 +1,11 @@
 """Where documents' bytes live: a folder of the file system (`DOCUMENTS_DIR`; a volume in
-compose). No path from a client ever reaches it: keys are the service's own (`ab/<uuid>`).
+compose), or an S3-compatible bucket (MinIO, Ceph, a cloud) through obstore. No path from a
+client ever reaches either: keys are the service's own (`ab/<uuid>`).
 
-A file arrives in `tmp/` under a random name and is moved to its key in one `rename` (atomic
-on one file system): a cut upload leaves at most a temporary file, which `sweep` removes.
+A file arrives in `DOCUMENTS_DIR/tmp/` under a random name (in both cases) while it is
+checked, and only then is kept: renamed to its key (atomic on one file system), or put to the
+bucket (a multipart upload above 5 MB, which the bucket shows only once completed). A cut
+upload leaves at most a temporary file, which `sweep` removes.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+import obstore
+import obstore.store
+
+from app.core.config import Settings
 
 CHUNK = 256 * 1024
 # The first bytes kept to decide the media type (enough for office files' first entries).
@@ -82,6 +89,9 @@ class FileStore:
         """Remove a stored file (synchronously: from a transaction's rollback hook)."""
         self._path(key).unlink(missing_ok=True)
 
+    async def exists(self, key: str) -> bool:
+        return await anyio.Path(self._path(key)).exists()
+
     async def delete(self, key: str) -> None:
         await anyio.Path(self._path(key)).unlink(missing_ok=True)
 
@@ -110,6 +120,53 @@ class FileStore:
         return removed
 
 
-def store_for(root: Path) -> FileStore:
-    os.makedirs(root, exist_ok=True)
-    return FileStore(root)
+class S3FileStore(FileStore):
+    """The same, with the kept bytes in a bucket (`root` holds only the temporary files)."""
+
+    def __init__(self, root: Path, store: obstore.store.S3Store) -> None:
+        super().__init__(root)
+        self.store = store
+
+    async def keep(self, incoming: Incoming, key: str) -> None:
+        await incoming.close()
+        try:
+            await obstore.put_async(self.store, key, incoming.path)
+        finally:
+            await anyio.Path(incoming.path).unlink(missing_ok=True)
+
+    def delete_now(self, key: str) -> None:
+        obstore.delete(self.store, key)
+
+    async def delete(self, key: str) -> None:
+        await obstore.delete_async(self.store, key)
+
+    async def read(self, key: str, start: int, end: int) -> AsyncIterator[bytes]:
+        result = await obstore.get_async(self.store, key, options={"range": (start, end + 1)})
+        async for chunk in result.stream(min_chunk_size=CHUNK):
+            yield bytes(chunk)
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await obstore.head_async(self.store, key)
+        except FileNotFoundError:
+            return False
+        return True
+
+
+def store_for(settings: Settings) -> FileStore:
+    os.makedirs(settings.documents_dir, exist_ok=True)
+    if settings.documents_store == "s3":
+        return S3FileStore(
+            settings.documents_dir,
+            obstore.store.S3Store(
+                settings.s3_bucket,
+                config={
+                    "endpoint": settings.s3_endpoint,
+                    "region": settings.s3_region,
+                    "access_key_id": settings.s3_access_key_id,
+                    "secret_access_key": settings.s3_secret_access_key.get_secret_value(),
+                },
+                client_options={"allow_http": settings.s3_endpoint.startswith("http://")},
+            ),
+        )
+    return FileStore(settings.documents_dir)

@@ -7,7 +7,8 @@ rolled-back upload leaves no file behind."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -16,20 +17,49 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.domains.documents.storage import FileStore, store_for
 from app.models.audit import AuditEvent
 from app.models.documents import Document
 from app.models.enums import InnovationStatus, Role
 from app.models.innovations import Innovation
 from tests.conftest import InnovationFactory, InstitutionFactory, KeyFactory, UnitFactory
+from tests.fixtures.s3 import S3Server
 
 PATH = "/v1/documents"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + b"0" * 4000
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 2000
 
 
-def _files(settings: Settings) -> list[Path]:
-    root = settings.documents_dir
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+@dataclass
+class Backend:
+    """The store under test, and a way to count what it holds."""
+
+    name: str
+    store: FileStore
+    settings: Settings
+    s3: S3Server | None
+
+    def count(self) -> int:
+        if self.s3 is not None:
+            return len(self.s3.keys())
+        root = self.settings.documents_dir
+        return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+
+@pytest.fixture(params=["filesystem", "s3"])
+def backend(request: pytest.FixtureRequest, app: Any, settings: Settings) -> Iterator[Backend]:
+    """Every test here runs on both stores: the file system, and a real S3 server (moto)."""
+    s3: S3Server | None = None
+    chosen = settings
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        chosen = settings.model_copy(update=s3.settings())
+    store = store_for(chosen)
+    app.state.document_store = store
+    try:
+        yield Backend(request.param, store, chosen, s3)
+    finally:
+        app.state.document_store = None
 
 
 async def _world(
@@ -87,7 +117,7 @@ async def world(
 
 
 async def test_upload_then_read_the_bytes_back(
-    client: httpx.AsyncClient, session: AsyncSession, world: dict[str, Any]
+    client: httpx.AsyncClient, session: AsyncSession, world: dict[str, Any], backend: Backend
 ) -> None:
     created = await _upload(
         client, world["operator"], world["published"], name="../../etc/Perwal.pdf"
@@ -135,9 +165,9 @@ async def test_upload_then_read_the_bytes_back(
 
 
 async def test_the_bytes_decide_the_media_type(
-    client: httpx.AsyncClient, settings: Settings, world: dict[str, Any]
+    client: httpx.AsyncClient, world: dict[str, Any], backend: Backend
 ) -> None:
-    before = _files(settings)
+    before = backend.count()
     cases = [
         # a PDF declared as a PNG photo: a photo may not be a PDF
         ({"content": PDF, "name": "foto.png", "media": "image/png", "kind": "photo"}, 415,
@@ -164,11 +194,13 @@ async def test_the_bytes_decide_the_media_type(
     )  # fmt: skip
     assert ok.status_code == 201, ok.text
     # nothing of the refused uploads stayed: only the one accepted file was added
-    assert len(_files(settings)) == len(before) + 1
+    assert backend.count() == before + 1
+    tmp = backend.settings.documents_dir / "tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
 
 
 async def test_limits(
-    client: httpx.AsyncClient, settings: Settings, world: dict[str, Any], app: Any
+    client: httpx.AsyncClient, settings: Settings, world: dict[str, Any], app: Any, backend: Backend
 ) -> None:
     kinds = await client.get("/v1/document-kinds")
     photo = next(k for k in kinds.json() if k["kind"] == "photo")
@@ -195,7 +227,7 @@ async def test_limits(
 
 
 async def test_who_sees_and_who_changes(
-    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, world: dict[str, Any]
+    client: httpx.AsyncClient, session: AsyncSession, world: dict[str, Any], backend: Backend
 ) -> None:
     public = (await _upload(client, world["operator"], world["published"])).json()
     private = (await _upload(client, world["local"], world["published"], private=True)).json()
@@ -234,10 +266,9 @@ async def test_who_sees_and_who_changes(
     ).status_code == 403
     stored = await session.get(Document, uuid.UUID(public["id"]))
     assert stored is not None
-    path = settings.documents_dir / stored.storage_key
-    assert path.exists()
+    assert await backend.store.exists(stored.storage_key)
     gone = await client.delete(f"{PATH}/{public['id']}", headers=world["operator"])
     assert gone.status_code == 204
-    assert not path.exists()
+    assert not await backend.store.exists(stored.storage_key)
     assert (await client.get(f"{PATH}/{public['id']}")).status_code == 404
     assert (await client.get(f"{PATH}/{uuid.uuid4()}")).status_code == 404
