@@ -20,22 +20,19 @@ class DocumentKind:
     name: str
     description: str
     media_types: tuple[str, ...]
-    max_bytes: int
+    # Its own cap, below the service's (DOCUMENTS_MAX_BYTES); None: the service's.
+    max_bytes: int | None = None
 
 
 KINDS: dict[str, DocumentKind] = {
     kind.name: kind
     for kind in (
-        DocumentKind(
-            "regulation", "A decree or regulation that institutionalises it.", (PDF,), 20 * MB
-        ),
-        DocumentKind(
-            "budget_document", "A budget line (DPA, RKA) that funds it.", (PDF, XLSX), 20 * MB
-        ),
+        DocumentKind("regulation", "A decree or regulation that institutionalises it.", (PDF,)),
+        DocumentKind("budget_document", "A budget line (DPA, RKA) that funds it.", (PDF, XLSX)),
         DocumentKind("photo", "A photo of it at work.", (JPEG, PNG, WEBP), 10 * MB),
-        DocumentKind("report", "A report of its results.", (PDF, DOCX), 50 * MB),
+        DocumentKind("report", "A report of its results.", (PDF, DOCX)),
         DocumentKind(
-            "other", "Anything else that documents it.", (PDF, JPEG, PNG, DOCX, XLSX, PPTX), 50 * MB
+            "other", "Anything else that documents it.", (PDF, JPEG, PNG, DOCX, XLSX, PPTX)
         ),
     )
 }
@@ -43,4 +40,4 @@ KINDS: dict[str, DocumentKind] = {
 
 def cap(kind: DocumentKind, overall: int) -> int:
     """The kind's cap, never above the service's (DOCUMENTS_MAX_BYTES)."""
-    return min(kind.max_bytes, overall)
+    return overall if kind.max_bytes is None else min(kind.max_bytes, overall)

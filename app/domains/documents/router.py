@@ -13,6 +13,7 @@ from app.core.openapi import component, problems
 from app.core.pagination import PageDep
 from app.core.policies import PolicyRoute
 from app.core.security import CurrentPrincipal, MaybePrincipal
+from app.core.texts import checks_its_own_text
 from app.db.session import SessionDep
 from app.domains.documents import kinds, service, upload
 from app.domains.documents.schemas import (
@@ -71,6 +72,9 @@ async def list_document_kinds(request: Request) -> list[DocumentKindRead]:
     responses=problems(400, 404, 413, 415),
     openapi_extra=_UPLOAD_BODY,
 )
+# Its body is a file, streamed to storage, never read whole: the fields are checked by
+# upload.py (UTF-8, short) and the file's name loses its control characters.
+@checks_its_own_text
 async def upload_document(
     request: Request, session: SessionDep, principal: CurrentPrincipal, response: Response
 ) -> DocumentRead:

@@ -119,7 +119,7 @@ async def create_document(
         if incoming.size > limit:
             raise PayloadTooLarge(
                 "document.too_large",
-                f"A {kind.name} document may have at most {limit} bytes.",
+                f"A document of kind {kind.name} may have at most {limit} bytes.",
                 extra={"max_bytes": limit},
             )
         file_name = upload.file_name or ""
@@ -128,7 +128,7 @@ async def create_document(
         if not allowed:
             raise UnsupportedMedia(
                 "document.media_type_not_allowed",
-                f"The file is not one a {kind.name} document may be "
+                f"The file is not one a document of kind {kind.name} may be "
                 f"({', '.join(kind.media_types)}), judged by its own bytes.",
                 extra={"allowed": list(kind.media_types)},
             )

@@ -25,6 +25,7 @@ import obstore.store
 from app.core.config import Settings
 
 CHUNK = 256 * 1024
+WRITE_BUFFER = 1_048_576
 # The first bytes kept to decide the media type (enough for office files' first entries).
 HEAD = 64 * 1024
 
@@ -38,23 +39,40 @@ class Incoming:
     head: bytes = b""
     digest: hashlib._Hash = field(default_factory=hashlib.sha256)
     _file: anyio.AsyncFile[bytes] | None = None
+    _buffer: bytearray = field(default_factory=bytearray)
 
     async def write(self, data: bytes) -> None:
-        if self._file is None:
-            self._file = await anyio.open_file(self.path, "wb")
-        await self._file.write(data)
+        """Count, hash and buffer `data`; the buffer goes to the file a megabyte at a time
+        (a thread hop a write: fewer, larger writes are several times faster)."""
         self.digest.update(data)
         if len(self.head) < HEAD:
             self.head += data[: HEAD - len(self.head)]
         self.size += len(data)
+        self._buffer += data
+        if len(self._buffer) >= WRITE_BUFFER:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._buffer:
+            return
+        if self._file is None:
+            # "ab": a file closed once (the route closes it, keeping closes it again) is
+            # never truncated by a later flush.
+            self._file = await anyio.open_file(self.path, "ab")
+        await self._file.write(bytes(self._buffer))
+        self._buffer.clear()
 
     async def close(self) -> None:
+        await self._flush()
         if self._file is not None:
             await self._file.aclose()
             self._file = None
 
     async def discard(self) -> None:
-        await self.close()
+        self._buffer.clear()
+        if self._file is not None:
+            await self._file.aclose()
+            self._file = None
         self.path.unlink(missing_ok=True)
 
     @property
