@@ -6,7 +6,9 @@
 - `competitions.close-registration`, every five minutes: an edition still open past its
   `registration_closes_at` closes registration (its entries never submitted expire);
 - `jobs.prune`, daily at 03:00: delete succeeded jobs finished more than 7 days ago (dead ones
-  stay until the secretariat retries them).
+  stay until the secretariat retries them);
+- `documents.sweep`, hourly at :15: remove the temporary files of uploads cut off over an hour
+  ago (`DOCUMENTS_DIR/tmp`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from app.core.idempotency import purge_expired
 from app.domains.competitions.service import close_registrations_past_deadline
+from app.domains.documents.storage import store_for
 from app.domains.jobs.kinds import JobContext, JobKind, register
 from app.domains.jobs.repository import JobRepository
 from app.domains.jobs.schedules import Schedule, schedule
@@ -41,10 +44,15 @@ async def _jobs_prune(ctx: JobContext, _: dict[str, Any]) -> None:
     await JobRepository(ctx.session).prune(KEEP_SUCCEEDED_DAYS)
 
 
+async def _documents_sweep(ctx: JobContext, _: dict[str, Any]) -> None:
+    store_for(ctx.settings).sweep(older_than_seconds=3600)
+
+
 SYNC_COMPACT = register(JobKind("sync.compact", _sync_compact, timeout_seconds=3600))
 IDEMPOTENCY_EXPIRE = register(JobKind("idempotency.expire", _idempotency_expire))
 JOBS_PRUNE = register(JobKind("jobs.prune", _jobs_prune))
 CLOSE_REGISTRATION = register(JobKind("competitions.close-registration", _close_registrations))
+DOCUMENTS_SWEEP = register(JobKind("documents.sweep", _documents_sweep))
 
 schedule(Schedule("sync-compact", SYNC_COMPACT.name, timedelta(days=1), timedelta(hours=2)))
 schedule(
@@ -54,3 +62,6 @@ schedule(
 )
 schedule(Schedule("jobs-prune", JOBS_PRUNE.name, timedelta(days=1), timedelta(hours=3)))
 schedule(Schedule("registration-deadline", CLOSE_REGISTRATION.name, timedelta(minutes=5)))
+schedule(
+    Schedule("documents-sweep", DOCUMENTS_SWEEP.name, timedelta(hours=1), timedelta(minutes=15))
+)

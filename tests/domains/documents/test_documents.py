@@ -6,6 +6,8 @@ rolled-back upload leaves no file behind."""
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -272,3 +274,19 @@ async def test_who_sees_and_who_changes(
     assert not await backend.store.exists(stored.storage_key)
     assert (await client.get(f"{PATH}/{public['id']}")).status_code == 404
     assert (await client.get(f"{PATH}/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_the_sweep_removes_only_old_temporary_files(settings: Settings) -> None:
+    store = store_for(settings)
+    old = await store.incoming()
+    await old.write(b"cut off")
+    await old.close()
+    fresh = await store.incoming()
+    await fresh.write(b"still arriving")
+    await fresh.close()
+    stale = time.time() - 7200
+    os.utime(old.path, (stale, stale))
+    assert store.sweep(older_than_seconds=3600) == 1
+    assert not old.path.exists()
+    assert fresh.path.exists()
+    await fresh.discard()
