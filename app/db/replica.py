@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
 
 from app.core.errors import ServiceUnavailable
 from app.db.reads import CompiledRead, PoolReader, Reader, reader_of
@@ -96,7 +97,15 @@ class ReadReplica:
         marked down) when none can be had."""
         session = sessionmaker()
         try:
-            await session.connection()
+            connection = await session.connection()
+            raw = await connection.get_raw_connection()
+            if raw.driver_connection is None or raw.driver_connection.is_closed():
+                # A pooled connection the replica closed (a shutdown, a restart): asyncpg
+                # saw its end without a round trip. Drop it and every pooled one as old as
+                # it, as the key reader does (app/db/reads.py).
+                closed = ConnectionError("the read replica closed the connection")
+                await greenlet_spawn(self.engine.sync_engine.pool._invalidate, raw, closed)
+                raise closed
         except _UNAVAILABLE as error:
             await session.close()
             self.mark_down(error)
