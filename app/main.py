@@ -41,8 +41,7 @@ from app.core.security import install_credentials
 from app.core.shared_results import SharedResults
 from app.core.telemetry import install_tracing
 from app.db.reads import PoolReader
-from app.db.replica import CONNECT_TIMEOUT_SECONDS as REPLICA_CONNECT_TIMEOUT_SECONDS
-from app.db.replica import ReadReplica
+from app.db.replica import build_replica
 from app.db.session import (
     create_engine,
     create_key_read_engine,
@@ -50,7 +49,7 @@ from app.db.session import (
     create_sessionmaker,
     warn_of_statement_timeout,
 )
-from app.db.url import resolve_database_url, to_async_url
+from app.db.url import resolve_database_url
 from app.domains.accounts.credentials import Credentials
 from app.domains.ops.router import router as ops_router
 
@@ -123,20 +122,6 @@ def attach_database(
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker = create_read_sessionmaker(engine)
     app.state.reader = PoolReader(key_read_engine or engine)
-
-
-def build_replica(settings: Settings) -> ReadReplica | None:
-    """The read replica's engines when DATABASE_READ_URL is set (opened lazily: a replica that
-    is down when the service starts is only read from once it answers)."""
-    if not settings.database_read_url:
-        return None
-    url = to_async_url(settings.database_read_url)
-    timeout = REPLICA_CONNECT_TIMEOUT_SECONDS
-    return ReadReplica(
-        create_engine(url, settings, connect_timeout=timeout),
-        create_key_read_engine(url, settings, connect_timeout=timeout),
-        settings.database_read_fallback_seconds,
-    )
 
 
 def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None = None) -> FastAPI:

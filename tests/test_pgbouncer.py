@@ -7,6 +7,7 @@ whoever shared their server connection, and the jobs worker runs its schedules (
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -25,7 +26,7 @@ from sqlalchemy.pool import QueuePool
 
 import app.domains.jobs.builtin  # noqa: F401 - registers the service's job kinds
 from app.core.config import Settings
-from app.db.session import create_engine, create_key_read_engine
+from app.db.session import create_engine, create_key_read_engine, warn_of_statement_timeout
 from app.db.url import to_libpq_dsn
 from app.domains.jobs.worker import Worker
 from app.main import attach_database, create_app
@@ -288,6 +289,23 @@ async def test_the_statement_timeout_is_the_role_s_and_sessions_stay_in_utc(
             assert await other.fetchval("SELECT current_setting('timezone')") == "Asia/Jakarta"
     finally:
         await other.close()
+
+
+async def test_a_process_warns_at_start_when_the_role_s_timeout_is_not_the_configured_one(
+    engines: tuple[AsyncEngine, AsyncEngine],
+    bounced_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine, _ = engines
+    with caplog.at_level(logging.WARNING, logger="app.db.session"):
+        await warn_of_statement_timeout(engine, bounced_settings)
+        assert caplog.records == []
+        other = bounced_settings.model_copy(update={"db_statement_timeout_ms": 15000})
+        await warn_of_statement_timeout(engine, other)
+    [record] = caplog.records
+    message = record.getMessage()
+    assert f"{ROLE_TIMEOUT_MS} ms, not DB_STATEMENT_TIMEOUT_MS 15000" in message
+    assert "SET statement_timeout = '15000ms'" in message
 
 
 async def test_the_service_s_own_connections_are_refused_without_the_setting(

@@ -20,8 +20,9 @@ from sqlalchemy.engine import URL
 
 from app.core.config import Settings
 from app.db.budget import budget_refusals
+from app.db.replica import build_replica
 from app.db.session import create_engine, create_key_read_engine
-from app.main import attach_database, build_replica, create_app
+from app.main import attach_database, create_app
 from tests.conftest import client_for, make_settings
 from tests.fixtures.database import migrate, seed
 from tests.fixtures.servers import (
@@ -240,7 +241,7 @@ async def test_the_budget_counts_the_replica_s_pools_against_the_replica_s_conne
 
 
 async def test_a_stopped_replica_sends_the_public_reads_to_the_primary(
-    pair: Pair, client: httpx.AsyncClient, world: World
+    pair: Pair, client: httpx.AsyncClient, world: World, replica_settings: Settings
 ) -> None:
     """Last in the module: the replica stops (its pooled connections close). Reads by id, lists,
     facets, statistics and the export answer from the primary, never a 503; /readyz stays 200
@@ -268,6 +269,9 @@ async def test_a_stopped_replica_sends_the_public_reads_to_the_primary(
     assert ready.json()["replica"] == {"status": "unavailable"}
     app = client.app  # type: ignore[attr-defined]
     assert app.state.replica.available is False
+    # Nor does it keep the service from starting: its budget is left unchecked.
+    wide = replica_settings.model_copy(update={"db_pool_size": 25, "db_read_pool_size": 20})
+    assert await budget_refusals(wide, pair.primary_url, 1) == []
 
 
 def test_the_clusters_are_debian_s_postgresql(pair: Pair) -> None:

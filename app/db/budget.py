@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import asyncpg
@@ -9,6 +10,8 @@ from sqlalchemy.engine import URL
 
 from app.core.config import Settings
 from app.db.url import to_async_url, to_libpq_dsn
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,17 @@ async def budget_refusals(settings: Settings, primary: URL, workers: int) -> lis
         servers.append(("DATABASE_READ_URL", to_async_url(settings.database_read_url)))
     refusals = []
     for name, url in servers:
+        try:
+            limits = await read_server_limits(url)
+        except Exception:
+            if name == "DATABASE_URL":
+                raise
+            # A replica that is down is not read from until it answers (README "Read
+            # replicas"): it must not keep the service from starting.
+            logger.warning("read replica unreachable: its connection budget is not checked")
+            continue
         refusal = budget_refusal(
-            await read_server_limits(url),
+            limits,
             workers,
             settings.db_pool_size,
             settings.db_max_overflow,

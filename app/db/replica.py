@@ -24,9 +24,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import greenlet_spawn
 
+from app.core.config import Settings
 from app.core.errors import ServiceUnavailable
 from app.db.reads import CompiledRead, PoolReader, Reader, reader_of
-from app.db.session import create_read_sessionmaker, create_sessionmaker
+from app.db.session import (
+    create_engine,
+    create_key_read_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
+from app.db.url import to_async_url
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +128,20 @@ class ReadReplica:
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.key_read_engine.dispose()
+
+
+def build_replica(settings: Settings) -> ReadReplica | None:
+    """The read replica's engines when DATABASE_READ_URL is set (opened lazily: a replica that
+    is down when the service starts is only read from once it answers)."""
+    if not settings.database_read_url:
+        return None
+    url = to_async_url(settings.database_read_url)
+    timeout = CONNECT_TIMEOUT_SECONDS
+    return ReadReplica(
+        create_engine(url, settings, connect_timeout=timeout),
+        create_key_read_engine(url, settings, connect_timeout=timeout),
+        settings.database_read_fallback_seconds,
+    )
 
 
 def replica_for(request: Request) -> ReadReplica | None:
