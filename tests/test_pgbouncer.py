@@ -50,8 +50,9 @@ pytestmark = pytest.mark.skipif(
 # PgBouncer's server connections to the database: fewer than the service's pools, so clients
 # take turns on them.
 SERVER_POOL = 2
-# The role's statement timeout (ALTER ROLE ... SET), distinct from the service's default.
-ROLE_TIMEOUT_MS = 4321
+# The role's statement timeout (ALTER ROLE ... SET), distinct from the service's default
+# (and long: the mix's sync batches of one institution wait for each other under load).
+ROLE_TIMEOUT_MS = 54321
 
 
 @pytest.fixture(scope="module")
