@@ -169,20 +169,13 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 
 
 def check_connection_budget(workers: int) -> None:
-    """Refuse (SystemExit) when `workers` processes' pools cannot fit the server's connections."""
-    from app.db.budget import budget_refusal, read_server_limits
+    """Refuse (SystemExit) when `workers` processes' pools cannot fit the server's connections
+    (the primary's, and the read replica's when there is one)."""
+    from app.db.budget import budget_refusals
 
-    settings = get_settings()
-    limits = asyncio.run(read_server_limits(_database_url()))
-    refusal = budget_refusal(
-        limits,
-        workers,
-        settings.db_pool_size,
-        settings.db_max_overflow,
-        settings.db_read_pool_size,
-    )
-    if refusal is not None:
-        raise SystemExit(refusal)
+    refusals = asyncio.run(budget_refusals(get_settings(), _database_url(), workers))
+    if refusals:
+        raise SystemExit("\n".join(refusals))
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
@@ -259,6 +252,7 @@ def cmd_worker(_: argparse.Namespace) -> None:
 
     import app.domains.jobs.builtin  # noqa: F401 - registers the service's job kinds
     from app.core.logging import configure_logging
+    from app.db.url import to_async_url
     from app.domains.jobs.worker import Worker
 
     settings = get_settings()
@@ -269,7 +263,13 @@ def cmd_worker(_: argparse.Namespace) -> None:
         engine = create_engine(
             _database_url(), settings.model_copy(update={"db_pool_size": 4, "db_max_overflow": 0})
         )
-        worker = Worker(engine, settings)
+        listen_engine = None
+        if settings.jobs_listen_url:  # PostgreSQL itself, past PgBouncer: one connection
+            listen_engine = create_engine(
+                to_async_url(settings.jobs_listen_url),
+                settings.model_copy(update={"database_pgbouncer": False, "db_pool_size": 1}),
+            )
+        worker = Worker(engine, settings, listen_engine=listen_engine)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, worker.stop)
@@ -277,6 +277,8 @@ def cmd_worker(_: argparse.Namespace) -> None:
             await worker.run()
         finally:
             await engine.dispose()
+            if listen_engine is not None:
+                await listen_engine.dispose()
 
     asyncio.run(run())
 

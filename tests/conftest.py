@@ -24,6 +24,7 @@ from app.core.ratelimit import build_rate_limiter
 from app.core.shared_results import SharedResults
 from app.core.tokens import issue_access_token
 from app.db.reads import CompiledRead, ConnectionReader
+from app.db.replica import public_read_session, public_unit_of_work
 from app.db.session import create_engine, read_session, unit_of_work
 from app.db.url import embedded_server_url
 from app.domains.accounts.schemas import ApiKeyCreate
@@ -223,6 +224,8 @@ def _on_the_running_test(app: FastAPI) -> FastAPI:
     # closure made per test would be kept (and its test's session with it).
     app.dependency_overrides[unit_of_work] = _test_unit_of_work
     app.dependency_overrides[read_session] = _test_unit_of_work
+    app.dependency_overrides[public_unit_of_work] = _test_unit_of_work
+    app.dependency_overrides[public_read_session] = _test_unit_of_work
     app.state.reader = _TestReader()
     return app
 

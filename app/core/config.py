@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     environment: Environment = Environment.development
     # PostgreSQL URL (postgresql://, postgresql+asyncpg://). Empty: embedded PostgreSQL.
     database_url: str | None = None
+    # The service reaches PostgreSQL through PgBouncer in transaction pool mode (README "Behind
+    # PgBouncer"): no prepared statement outlives a statement, and no setting goes in the
+    # connection's startup packet but those PgBouncer keeps per client (application_name,
+    # timezone); statement_timeout is then the role's (ALTER ROLE ... SET).
+    database_pgbouncer: bool = False
+    # A streaming replica for the anonymous public catalogue's reads (README "Read replicas").
+    # Empty: every read goes to DATABASE_URL.
+    database_read_url: str | None = None
+    # After the replica failed to give a connection, reads go to DATABASE_URL this long.
+    database_read_fallback_seconds: float = Field(default=5.0, gt=0, le=3600)
     # Where the embedded PostgreSQL keeps its data when DATABASE_URL is not set.
     embedded_pg_dir: Path = PROJECT_ROOT / ".data" / "postgres"
     # A fixed pool: overflow connections are closed when returned and opened again under load
@@ -139,6 +149,9 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # The sender of every message: "Name <address>" or an address.
     mail_from: str = "Inovasi <no-reply@inovasi.example.go.id>"
+    # A URL of PostgreSQL itself (not PgBouncer) for the worker's LISTEN connection. Empty: the
+    # worker listens on DATABASE_URL, or, with DATABASE_PGBOUNCER, only polls.
+    jobs_listen_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -181,7 +194,7 @@ class Settings(BaseSettings):
             raise ValueError("LOG_FORMAT must be 'json' or 'console'")
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url", "jobs_listen_url")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None

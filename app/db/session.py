@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
+from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,13 +21,33 @@ from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
 
+logger = logging.getLogger(__name__)
+
+
+def _unnamed_statement() -> str:
+    """asyncpg's name for SQLAlchemy's prepared statements: the unnamed one (see below)."""
+    return ""
+
 
 def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str, Any]:
-    server_settings = {
-        "application_name": "inovasi",
-        "statement_timeout": str(settings.db_statement_timeout_ms),
-        "timezone": "UTC",
-    }
+    server_settings = {"application_name": "inovasi", "timezone": "UTC"}
+    if settings.database_pgbouncer:
+        # Behind PgBouncer in transaction mode a server connection serves another client as
+        # soon as a transaction (or an autocommit statement) ends. So no cached, named
+        # prepared statement (it would be missing, or already taken under the same name, on
+        # the next server connection): each statement is the unnamed one, parsed, bound and
+        # run in one exchange that ends with its Sync. Unnamed statements are planned for
+        # their parameters (a custom plan), so plan_cache_mode has nothing to do. Only the
+        # startup parameters PgBouncer keeps per client are sent (application_name and
+        # timezone; it refuses statement_timeout): the timeout is the role's default,
+        # ALTER ROLE ... SET statement_timeout (README "Behind PgBouncer").
+        return {
+            "server_settings": server_settings,
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _unnamed_statement,
+        }
+    server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
     if plan_every_execution:
         # asyncpg prepares every statement; PostgreSQL's generic plan for a prepared search
         # ignores the partial indexes and the parameters' selectivity (600 ms instead of
@@ -34,8 +56,16 @@ def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str
     return {"server_settings": server_settings}
 
 
-def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
+def create_engine(
+    url: URL,
+    settings: Settings,
+    *,
+    null_pool: bool = False,
+    connect_timeout: float | None = None,
+) -> AsyncEngine:
     connect_args = _connect_args(settings, plan_every_execution=True)
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     # jsonb columns are decoded by orjson, about three times as fast as the json module for
     # the catalogue's sections and evidence (bench/README.md); writes keep json.dumps.
     if null_pool:
@@ -55,7 +85,9 @@ def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> A
     )
 
 
-def create_key_read_engine(url: URL, settings: Settings) -> AsyncEngine:
+def create_key_read_engine(
+    url: URL, settings: Settings, *, connect_timeout: float | None = None
+) -> AsyncEngine:
     """The pool of the hot reads by key (app/db/reads.py): an innovation by id, an API key by
     its hash, the account of an access token.
 
@@ -64,13 +96,16 @@ def create_key_read_engine(url: URL, settings: Settings) -> AsyncEngine:
     must, for searches) cost PostgreSQL more than running the query: 0.27 against 0.11 ms of
     its CPU a get by id (bench/README.md).
     """
+    connect_args = _connect_args(settings, plan_every_execution=False)
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
     return create_async_engine(
         url,
         json_deserializer=orjson.loads,
         pool_size=settings.db_read_pool_size,
         max_overflow=0,
         pool_pre_ping=False,
-        connect_args=_connect_args(settings, plan_every_execution=False),
+        connect_args=connect_args,
     )
 
 
@@ -124,3 +159,29 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 StreamSessionDep = Annotated[AsyncSession, Depends(read_session)]
+
+
+async def warn_of_statement_timeout(engine: AsyncEngine, settings: Settings) -> None:
+    """Behind PgBouncer the statement timeout is the role's default, not the service's: say so
+    (once, at start) when the two differ, with the statement that makes them agree."""
+    try:
+        async with engine.connect() as connection:
+            value = int(
+                (
+                    await connection.execute(
+                        text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+                    )
+                ).scalar_one()
+            )
+    except Exception:  # the database is away: the readiness check reports it
+        logger.warning("cannot read the database's statement_timeout", exc_info=True)
+        return
+    if value != settings.db_statement_timeout_ms:
+        logger.warning(
+            "behind PgBouncer the statement timeout is the role's: %s ms, not "
+            "DB_STATEMENT_TIMEOUT_MS %s; run ALTER ROLE <role> IN DATABASE <database> SET "
+            "statement_timeout = '%sms' on PostgreSQL (README \"Behind PgBouncer\")",
+            value,
+            settings.db_statement_timeout_ms,
+            settings.db_statement_timeout_ms,
+        )

@@ -24,8 +24,8 @@ from app.core.pagination import PageDep, page_request
 from app.core.policies import PolicyRoute
 from app.core.query import BLANK_SEARCH, LongSearchText, QueryParameters
 from app.core.security import CurrentPrincipal, MaybePrincipal, principal_of
-from app.db.reads import reader_of
-from app.db.session import SessionDep, StreamSessionDep
+from app.db.replica import PublicSessionDep, PublicStreamSessionDep, public_reader_of
+from app.db.session import SessionDep
 from app.domains.innovations import export, service
 from app.domains.innovations.schemas import (
     CATEGORY_CODE_PATTERN,
@@ -205,7 +205,9 @@ _serialize_read = InnovationRead.__pydantic_serializer__.to_json
 async def get_innovation(request: Request) -> Response:
     """Get one innovation; drafts and archived ones only within the caller's scope."""
     innovation_id: uuid.UUID = request.path_params["innovation_id"]
-    row = await service.get_innovation(reader_of(request), principal_of(request), innovation_id)
+    row = await service.get_innovation(
+        public_reader_of(request), principal_of(request), innovation_id
+    )
     if_none_match = request_header(request, b"if-none-match")
     Preconditions(None, if_none_match).check_not_modified(row["version"])
     # Validated once and written as JSON here: FastAPI would validate the record a second time.
@@ -245,7 +247,7 @@ _FILTER_NAMES = tuple(inspect.signature(catalogue_filters).parameters)
     openapi_extra={"parameters": _LIST_QUERY.documented},
 )
 async def list_innovations(
-    request: Request, session: SessionDep, principal: MaybePrincipal
+    request: Request, session: PublicSessionDep, principal: MaybePrincipal
 ) -> InnovationPage:
     """Browse and search the catalogue: published innovations, plus the caller's own drafts."""
     query = _LIST_QUERY.parse(request)
@@ -269,7 +271,7 @@ async def list_innovations(
 @router.get("/innovations/facets", responses=problems(422))
 async def get_innovation_facets(
     request: Request,
-    session: SessionDep,
+    session: PublicSessionDep,
     principal: MaybePrincipal,
     filters: CatalogueFilters,
     status_: Annotated[StatusFilter, Query(alias="status")] = None,
@@ -300,7 +302,7 @@ async def get_innovation_facets(
     },
 )
 async def export_innovations(
-    session: StreamSessionDep,
+    session: PublicStreamSessionDep,
     principal: MaybePrincipal,
     filters: CatalogueFilters,
     status_: Annotated[StatusFilter, Query(alias="status")] = None,
@@ -389,7 +391,9 @@ async def archive_innovation(
 
 
 @router.get("/innovation-categories", responses=problems(400))
-async def list_innovation_categories(session: SessionDep, page: PageDep) -> InnovationCategoryPage:
+async def list_innovation_categories(
+    session: PublicSessionDep, page: PageDep
+) -> InnovationCategoryPage:
     """The thematic categories innovations are filed under, by code."""
     result = await service.list_categories(session, page)
     return InnovationCategoryPage.model_validate(result, from_attributes=True)
@@ -411,7 +415,10 @@ async def create_innovation_category(
 
 @router.get("/innovation-categories/{category_code}", responses={**problems(404), **not_modified()})
 async def get_innovation_category(
-    session: SessionDep, category_code: CategoryCodePath, response: Response, cond: IfNoneMatchDep
+    session: PublicSessionDep,
+    category_code: CategoryCodePath,
+    response: Response,
+    cond: IfNoneMatchDep,
 ) -> InnovationCategoryRead:
     """Get one category."""
     category = await service.get_category(session, category_code)

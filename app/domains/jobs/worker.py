@@ -4,7 +4,9 @@ processes, on several machines, for more).
 A loop: enqueue the schedules' latest ticks (one job per tick, whatever the number of
 workers), recover jobs whose worker died (their lease lapsed), lease the next due job
 (`FOR UPDATE SKIP LOCKED`, so workers never wait for each other), run it, and sleep until a
-commit that enqueued a job notifies (LISTEN) or `JOBS_POLL_INTERVAL_SECONDS` pass.
+commit that enqueued a job notifies (LISTEN) or `JOBS_POLL_INTERVAL_SECONDS` pass (behind
+PgBouncer in transaction mode, LISTEN only on a direct connection, JOBS_LISTEN_URL; without one
+the worker polls).
 
 A job runs in a transaction that also marks it succeeded, so what a handler writes to the
 database commits exactly when the job is done. A handler that raises (or outlives its kind's
@@ -64,8 +66,13 @@ class Worker:
         schedules: list[Schedule] | None = None,
         name: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        listen_engine: AsyncEngine | None = None,
     ) -> None:
         self.engine = engine
+        # LISTEN needs a connection of its own for as long as the worker runs: through
+        # PgBouncer in transaction mode the server connection would serve other clients (and
+        # get their notifications), so there only a direct one (JOBS_LISTEN_URL) will do.
+        self.listen_engine = listen_engine or (None if settings.database_pgbouncer else engine)
         self.settings = settings
         self.sessions = create_sessionmaker(engine)
         self.kinds = REGISTRY if kinds is None else kinds
@@ -90,10 +97,18 @@ class Worker:
         """Run jobs until `stop()` (or, with `until_idle`, until no job is due)."""
         logger.info("worker started", extra={"worker": self.name, "kinds": sorted(self.kinds)})
         async with AsyncExitStack() as stack:
-            try:
-                await stack.enter_async_context(repository.listening(self.engine, self._wake.set))
-            except Exception:  # the database is away: poll until it is back
-                logger.warning("worker cannot LISTEN; polling only", exc_info=True)
+            if self.listen_engine is None:
+                logger.info(
+                    "worker behind PgBouncer without JOBS_LISTEN_URL: polling only",
+                    extra={"poll_interval_seconds": self.settings.jobs_poll_interval_seconds},
+                )
+            else:
+                try:
+                    await stack.enter_async_context(
+                        repository.listening(self.listen_engine, self._wake.set)
+                    )
+                except Exception:  # the database is away: poll until it is back
+                    logger.warning("worker cannot LISTEN; polling only", exc_info=True)
             await self._loop(until_idle)
         logger.info("worker stopped", extra={"worker": self.name})
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from app.core.openapi import problems
 from app.core.policies import PolicyRoute
 from app.core.security import MaybePrincipal
-from app.db.session import SessionDep
+from app.db.replica import PublicSessionDep
 from app.domains.innovations.router import CatalogueFilters
 from app.domains.regions.schemas import REGION_CODE_PATTERN
 from app.domains.stats import funnel, service
@@ -28,14 +28,14 @@ router = APIRouter(tags=["stats"], route_class=PolicyRoute)
 
 
 @router.get("/stats/overview", responses=problems(422))
-async def get_stats_overview(session: SessionDep, filters: CatalogueFilters) -> StatsOverview:
+async def get_stats_overview(session: PublicSessionDep, filters: CatalogueFilters) -> StatsOverview:
     """Published innovations, institutions with at least one, digital share, and by stage."""
     return await service.overview(session, filters)
 
 
 @router.get("/stats/innovations", responses=problems(422))
 async def get_innovation_stats(
-    session: SessionDep,
+    session: PublicSessionDep,
     filters: CatalogueFilters,
     group_by: Annotated[StatsGroupBy, Query(description="What to count by.")],
 ) -> InnovationStats:
@@ -45,7 +45,7 @@ async def get_innovation_stats(
 
 @router.get("/stats/hubs", responses=problems(422))
 async def get_hub_stats(
-    session: SessionDep,
+    session: PublicSessionDep,
     kind: Annotated[HubKind | None, Query(description="Only hubs of this kind.")] = None,
 ) -> HubStats:
     """Per public hub: current members, published activities per year and kind, the members'
@@ -56,7 +56,7 @@ async def get_hub_stats(
 
 @router.get("/stats/replications", responses=problems(422))
 async def get_replication_stats(
-    session: SessionDep,
+    session: PublicSessionDep,
     group_by: Annotated[
         ReplicationGroupBy | None, Query(description="Also count by this (default: no groups).")
     ] = None,
@@ -87,7 +87,7 @@ async def get_replication_stats(
 
 @router.get("/stats/competitions/{competition_id}/funnel", responses=problems(403, 404))
 async def get_competition_funnel(
-    session: SessionDep,
+    session: PublicSessionDep,
     principal: MaybePrincipal,
     competition_id: uuid.UUID,
     by: Annotated[
