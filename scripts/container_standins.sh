@@ -6,8 +6,8 @@
 #                                        as in debian:bookworm-slim
 #   localhost/python-standin:3.11-slim   + Debian's python3 (3.11), venv, this site's CA for pip
 #   localhost/postgres-standin:15        + postgresql-15, an entrypoint honouring POSTGRES_*
-#   localhost/nginx-standin:1.22         + Debian's nginx, an entrypoint doing the official
-#                                          image's templates and local resolvers
+#   localhost/nginx-standin:1.22         + Debian's nginx, the official image's entrypoint steps
+#                                          (/docker-entrypoint.d: local resolvers, templates)
 #
 # and prints the variables that point docker-compose.yml at them (eval "$(...)"). The official
 # images remain the defaults of the Dockerfile and the compose file; these only stand in for
@@ -64,7 +64,7 @@ RUN update-ca-certificates >/dev/null
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt LANG=C.UTF-8
 CMD ["python3"]
 CF
-    "${podman_build[@]}" -t localhost/python-standin:3.11-slim "$ctx" >&2
+    "${podman_build[@]}" -t localhost/python-standin:3.11-slim "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
 
 if ! have localhost/postgres-standin:15; then
@@ -80,12 +80,14 @@ EXPOSE 5432
 STOPSIGNAL SIGINT
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 CF
-    "${podman_build[@]}" -t localhost/postgres-standin:15 "$ctx" >&2
+    "${podman_build[@]}" -t localhost/postgres-standin:15 "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
 
 if ! have localhost/nginx-standin:1.22; then
     log "nginx stand-in"
-    rm -rf "$ctx" && mkdir -p "$ctx" && cp "$here/standins/nginx-entrypoint.sh" "$ctx/"
+    rm -rf "$ctx" && mkdir -p "$ctx/entrypoint.d" && cp "$here/standins/nginx-entrypoint.sh" "$ctx/"
+    cp "$here/standins/nginx-15-local-resolvers.envsh" "$ctx/entrypoint.d/15-local-resolvers.envsh"
+    cp "$here/standins/nginx-20-envsubst-on-templates.sh" "$ctx/entrypoint.d/20-envsubst-on-templates.sh"
     cat >"$ctx/Containerfile" <<CF
 FROM localhost/debian:bookworm-slim
 RUN $apt_install nginx gettext-base && $apt_clean \\
@@ -93,12 +95,13 @@ RUN $apt_install nginx gettext-base && $apt_clean \\
     && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log \\
     && mkdir -p /etc/nginx/templates
 COPY nginx-entrypoint.sh /docker-entrypoint.sh
+COPY entrypoint.d/ /docker-entrypoint.d/
 EXPOSE 80
 STOPSIGNAL SIGQUIT
 ENTRYPOINT ["/docker-entrypoint.sh"]
 CMD ["nginx", "-g", "daemon off;"]
 CF
-    "${podman_build[@]}" -t localhost/nginx-standin:1.22 "$ctx" >&2
+    "${podman_build[@]}" -t localhost/nginx-standin:1.22 "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
 rm -rf "$ctx"
 

@@ -43,13 +43,23 @@ def environment(compose: dict[str, Any]) -> dict[str, str]:
     return compose["x-inovasi-environment"]  # type: ignore[no-any-return]
 
 
+def _mounts(services: dict[str, dict[str, Any]]) -> dict[str, Path]:
+    """The proxy's bind mounts: the path inside the container -> the file in the repository."""
+    mounts = {}
+    for volume in services["proxy"]["volumes"]:
+        source, target, *_ = volume.split(":")
+        mounts[target] = PROJECT_ROOT / source
+    return mounts
+
+
 @pytest.fixture(scope="module")
 def proxy_template(services: dict[str, dict[str, Any]]) -> str:
-    (mount,) = services["proxy"]["volumes"]
-    source, target, *_ = mount.split(":")
-    assert target.startswith("/etc/nginx/templates/")
-    assert target.endswith(".template")
-    return (PROJECT_ROOT / source).read_text()
+    (template,) = [
+        source
+        for target, source in _mounts(services).items()
+        if target.startswith("/etc/nginx/templates/") and target.endswith(".template")
+    ]
+    return template.read_text()
 
 
 def _default(value: str, name: str) -> str:
@@ -200,6 +210,10 @@ def test_env_example_agrees_with_the_compose_defaults(environment: dict[str, str
     assert example["METRICS_TOKEN"] == ""
 
 
-def test_the_template_is_in_the_repo(services: dict[str, dict[str, Any]]) -> None:
-    (mount,) = services["proxy"]["volumes"]
-    assert Path(PROJECT_ROOT / mount.split(":")[0]).is_file()
+def test_the_proxy_mounts_files_of_the_repo(services: dict[str, dict[str, Any]]) -> None:
+    mounts = _mounts(services)
+    assert all(source.is_file() for source in mounts.values()), mounts
+    # The entrypoint sources an .envsh only when it is executable, and before the templates.
+    (envsh,) = [target for target in mounts if target.startswith("/docker-entrypoint.d/")]
+    assert mounts[envsh].stat().st_mode & 0o111
+    assert "15-local-resolvers" < Path(envsh).name < "20-envsubst-on-templates"

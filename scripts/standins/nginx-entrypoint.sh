@@ -1,19 +1,13 @@
 #!/bin/sh
-# Stand-in for the official nginx image's /docker-entrypoint.sh, the two steps the compose file
-# uses: NGINX_ENTRYPOINT_LOCAL_RESOLVERS exports NGINX_LOCAL_RESOLVERS (the nameservers of
-# /etc/resolv.conf, IPv6 ones in brackets), then every /etc/nginx/templates/*.template goes
-# through envsubst (only the variables matching NGINX_ENVSUBST_FILTER) into /etc/nginx/conf.d/.
+# Stand-in for the official nginx image's /docker-entrypoint.sh: before nginx starts, source
+# the executable /docker-entrypoint.d/*.envsh and run the executable *.sh, in name order.
 set -eu
-if [ -n "${NGINX_ENTRYPOINT_LOCAL_RESOLVERS:-}" ]; then
-    NGINX_LOCAL_RESOLVERS=$(awk 'BEGIN{ORS=" "} $1=="nameserver" {print ($2 ~ ":") ? "["$2"]" : $2}' /etc/resolv.conf)
-    export NGINX_LOCAL_RESOLVERS
+if [ "${1:-}" = nginx ]; then
+    for f in $(find /docker-entrypoint.d/ -follow -type f -print | sort -V); do
+        case "$f" in
+            *.envsh) if [ -x "$f" ]; then echo "$0: sourcing $f"; . "$f"; fi ;;
+            *.sh) if [ -x "$f" ]; then echo "$0: running $f"; "$f"; fi ;;
+        esac
+    done
 fi
-filter="${NGINX_ENVSUBST_FILTER:-}"
-defined=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print ( name ~ /${filter}/ ) ? name : \"\" } }" </dev/null))
-for template in /etc/nginx/templates/*.template; do
-    [ -e "$template" ] || continue
-    out="/etc/nginx/conf.d/$(basename "$template" .template)"
-    envsubst "$defined" < "$template" > "$out"
-    echo "stand-in entrypoint: $template -> $out"
-done
 exec "$@"

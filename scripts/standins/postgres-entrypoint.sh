@@ -18,4 +18,5 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     [ "$POSTGRES_DB" = postgres ] || as_pg createdb -U "$POSTGRES_USER" "$POSTGRES_DB"
     as_pg pg_ctl -D "$PGDATA" -w -m fast stop >/dev/null
 fi
-exec runuser -u postgres -- postgres -D "$PGDATA" -c listen_addresses='*'
+# setpriv execs postgres itself (runuser would stay PID 1 and not pass on SIGINT).
+exec setpriv --reuid=postgres --regid=postgres --init-groups postgres -D "$PGDATA" -c listen_addresses='*'
