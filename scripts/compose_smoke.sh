@@ -9,7 +9,9 @@
 #      X-Forwarded-For the client forged
 #   5. nginx's own refusals are problem+json: a body over SYNC_MAX_BODY_BYTES (413), and no
 #      replica running (503 with Retry-After)
-#   6. data kept across `down` and `up` (the pgdata volume)
+#   6. TLS at the proxy (deploy/compose.tls.yml, a self-signed certificate made here): /readyz
+#      over https, proxied as https (X-Forwarded-Proto is the proxy's $scheme)
+#   7. data kept across `down` and `up` (the pgdata volume)
 #
 # then tears the stack down with its volume (also on failure). Takes 3-6 minutes; not part of
 # `make test`. Uses `docker compose` when a Docker engine answers, else podman-compose (see
@@ -20,7 +22,7 @@
 #   scripts/compose_smoke.sh                      # official images (pulled or mirrored)
 #   SMOKE_STANDINS=1 scripts/compose_smoke.sh     # this machine
 #
-# Variables: SMOKE_HTTP_PORT (18080), SMOKE_PROJECT (inovasi-smoke), SMOKE_KEEP=1 (leave the
+# Variables: SMOKE_HTTP_PORT (18080), SMOKE_HTTPS_PORT (18443), SMOKE_PROJECT (inovasi-smoke), SMOKE_KEEP=1 (leave the
 # stack running for a look; `down -v` it yourself).
 set -euo pipefail
 
@@ -28,7 +30,9 @@ cd "$(dirname "$0")/.."
 
 project="${SMOKE_PROJECT:-inovasi-smoke}"
 port="${SMOKE_HTTP_PORT:-18080}"
+tls_port="${SMOKE_HTTPS_PORT:-18443}"
 base="http://127.0.0.1:${port}"
+files=(-f docker-compose.yml -f deploy/compose.tls.yml)
 started=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 fail() {
@@ -39,7 +43,7 @@ fail() {
 # --- the tools ---------------------------------------------------------------------------
 if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     engine=docker
-    compose=(docker compose -p "$project")
+    compose=(docker compose -p "$project" "${files[@]}")
 elif command -v podman >/dev/null && command -v podman-compose >/dev/null; then
     engine=podman
     # runc and bounded ulimits for every container podman starts here (CONTAINERS.md), build
@@ -52,7 +56,7 @@ default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
 runtime = "runc"
 CONF
     export CONTAINERS_CONF="$conf" BUILDAH_FORMAT=docker
-    compose=(podman-compose -p "$project")
+    compose=(podman-compose -p "$project" "${files[@]}")
 else
     fail "neither a running Docker engine with 'docker compose' nor podman with podman-compose"
 fi
@@ -66,7 +70,12 @@ fi
 # --- the stack's settings: a throw-away secret and password, pools sized for 2 replicas -----
 export COMPOSE_PROJECT_NAME="$project"
 export INOVASI_IMAGE="${INOVASI_IMAGE:-localhost/inovasi:smoke}"
-export HTTP_PORT="$port"
+export HTTP_PORT="$port" HTTPS_PORT="$tls_port"
+TLS_CERT_DIR="$(mktemp -d)"
+export TLS_CERT_DIR
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+    -keyout "$TLS_CERT_DIR/privkey.pem" -out "$TLS_CERT_DIR/fullchain.pem" 2>/dev/null
+chmod 644 "$TLS_CERT_DIR"/*.pem # read by nginx inside the container
 SECRET_KEY="$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
 POSTGRES_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SECRET_KEY POSTGRES_PASSWORD
@@ -83,6 +92,7 @@ cleanup() {
         "${compose[@]}" down -v >/dev/null 2>&1 || true
     fi
     [ -n "${conf:-}" ] && rm -f "$conf"
+    rm -rf "$TLS_CERT_DIR"
     if [ "$status" = 0 ]; then echo "compose smoke: OK in $(($(date +%s) - started)) s"; fi
     exit "$status"
 }
@@ -219,7 +229,19 @@ grep -q '^HTTP/1.1 503' <<<"$unavailable" || fail "no replica running: $unavaila
 grep -qi '^Retry-After: 1' <<<"$unavailable" || fail "no Retry-After on the proxy's 503"
 grep -q '"code":"service.unavailable"' <<<"$unavailable" || fail "the proxy's 503 body"
 
-# --- 6. down and up: the data stays -------------------------------------------------------------
+# --- 6. TLS ----------------------------------------------------------------------------------------
+step "TLS at the proxy"
+for id in $(containers api -a); do "$engine" start "$id" >/dev/null; done
+wait_for 120 "two healthy api replicas again" replicas_healthy
+tls_status="$(curl -sk -o /dev/null -w '%{http_code} %{ssl_verify_result}' "https://127.0.0.1:$tls_port/readyz")"
+echo "GET https://127.0.0.1:$tls_port/readyz: $tls_status (self-signed: verify result non-zero)"
+[ "${tls_status%% *}" = 200 ] || fail "readyz over TLS: $tls_status"
+curl -sk -o /dev/null -H 'X-Request-ID: smoke-tls' "https://127.0.0.1:$tls_port/v1/regions?limit=1"
+tls_line="$("$engine" logs "$(containers proxy | head -n 1)" 2>/dev/null | grep '"request_id":"smoke-tls"' | tail -n 1)"
+echo "proxy: $tls_line"
+grep -q '"scheme":"https"' <<<"$tls_line" || fail "the proxy did not log the request as https"
+
+# --- 7. down and up: the data stays -------------------------------------------------------------
 step "down, up again: the institution and the key are still there"
 "${compose[@]}" down >/dev/null
 bring_up

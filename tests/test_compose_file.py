@@ -54,12 +54,19 @@ def _mounts(services: dict[str, dict[str, Any]]) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def proxy_template(services: dict[str, dict[str, Any]]) -> str:
-    (template,) = [
-        source
+    """The proxy's templates (default.conf and the part its server includes), as one text."""
+    templates = {
+        target: source
         for target, source in _mounts(services).items()
         if target.startswith("/etc/nginx/templates/") and target.endswith(".template")
-    ]
-    return template.read_text()
+    }
+    assert len(templates) == 2, templates
+    default = templates.pop("/etc/nginx/templates/default.conf.template").read_text()
+    ((target, source),) = templates.items()
+    rendered = "/etc/nginx/conf.d/" + Path(target).name.removesuffix(".template")
+    assert f"include {rendered};" in default
+    assert not rendered.endswith(".conf")  # else nginx would read it in the http block too
+    return default + source.read_text()
 
 
 def _default(value: str, name: str) -> str:
@@ -194,7 +201,8 @@ def test_forwarded_allow_ips_trusts_the_proxy(environment: dict[str, str]) -> No
 def test_env_example_names_every_compose_variable() -> None:
     example = ENV_EXAMPLE.read_text()
     listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
-    used = {match.group(1) for match in _INTERPOLATION.finditer(COMPOSE.read_text())}
+    compose_files = COMPOSE.read_text() + (PROJECT_ROOT / "deploy" / "compose.tls.yml").read_text()
+    used = {match.group(1) for match in _INTERPOLATION.finditer(compose_files)}
     assert used, "no ${VAR} found in docker-compose.yml"
     assert not used - listed, f"not in .env.example: {sorted(used - listed)}"
 
@@ -208,6 +216,16 @@ def test_env_example_agrees_with_the_compose_defaults(environment: dict[str, str
     assert example["HTTP_PORT"] == "8000"
     assert "METRICS_TOKEN" in example
     assert example["METRICS_TOKEN"] == ""
+
+
+def test_the_tls_override_includes_the_same_proxying() -> None:
+    override = yaml.safe_load((PROJECT_ROOT / "deploy" / "compose.tls.yml").read_text())
+    proxy = override["services"]["proxy"]
+    assert proxy["ports"] == ["${HTTPS_PORT:-443}:443"]
+    (template,) = [v.split(":")[0] for v in proxy["volumes"] if v.endswith(".template:ro")]
+    tls = (PROJECT_ROOT / template).read_text()
+    assert "listen 443 ssl;" in tls
+    assert "include /etc/nginx/conf.d/inovasi-proxy.inc;" in tls
 
 
 def test_the_proxy_mounts_files_of_the_repo(services: dict[str, dict[str, Any]]) -> None:
