@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local stand-ins for the public base images, for a machine that has podman but cannot pull from
-# Docker Hub (../shared/CONTAINERS.md). Builds, once each (an existing image is kept):
+# Docker Hub (../shared/CONTAINERS.md). Builds, once each (an existing image is kept; the two
+# built from files of scripts/standins/ are built again when those files change):
 #
 #   localhost/debian:bookworm-slim       debootstrap minbase, docs, man pages and locales left out
 #                                        as in debian:bookworm-slim
@@ -20,6 +21,11 @@ mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 podman_build=(podman build --runtime runc --format docker)
 
 have() { podman image exists "$1"; }
+# An image built from files of standins/ carries their hash: edited files build it again.
+files_hash() { cat "$@" | sha256sum | cut -c1-16; }
+current() { # current IMAGE HASH: the image exists and was built from these files
+    have "$1" && [ "$(podman image inspect --format '{{index .Config.Labels "inovasi.standin"}}' "$1")" = "$2" ]
+}
 log() { echo "standins: $*" >&2; }
 
 mkdir -p "$work"
@@ -67,7 +73,8 @@ CF
     "${podman_build[@]}" -t localhost/python-standin:3.11-slim "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
 
-if ! have localhost/postgres-standin:15; then
+pg_hash=$(files_hash "$here/standins/postgres-entrypoint.sh")
+if ! current localhost/postgres-standin:15 "$pg_hash"; then
     log "postgres stand-in"
     rm -rf "$ctx" && mkdir -p "$ctx" && cp "$here/standins/postgres-entrypoint.sh" "$ctx/"
     cat >"$ctx/Containerfile" <<CF
@@ -79,11 +86,13 @@ VOLUME /var/lib/postgresql/data
 EXPOSE 5432
 STOPSIGNAL SIGINT
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+LABEL inovasi.standin=$pg_hash
 CF
     "${podman_build[@]}" -t localhost/postgres-standin:15 "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
 
-if ! have localhost/nginx-standin:1.22; then
+nginx_hash=$(files_hash "$here"/standins/nginx-*)
+if ! current localhost/nginx-standin:1.22 "$nginx_hash"; then
     log "nginx stand-in"
     rm -rf "$ctx" && mkdir -p "$ctx/entrypoint.d" && cp "$here/standins/nginx-entrypoint.sh" "$ctx/"
     cp "$here/standins/nginx-15-local-resolvers.envsh" "$ctx/entrypoint.d/15-local-resolvers.envsh"
@@ -100,6 +109,7 @@ EXPOSE 80
 STOPSIGNAL SIGQUIT
 ENTRYPOINT ["/docker-entrypoint.sh"]
 CMD ["nginx", "-g", "daemon off;"]
+LABEL inovasi.standin=$nginx_hash
 CF
     "${podman_build[@]}" -t localhost/nginx-standin:1.22 "$ctx" >>"$work/build.log" 2>&1 || { tail -n 30 "$work/build.log" >&2; exit 1; }
 fi
