@@ -7,13 +7,13 @@
 #   3. both api replicas answered requests sent to the proxy (their access logs)
 #   4. the api logs as `client` the address the proxy saw, not the proxy's own nor an
 #      X-Forwarded-For the client forged
-#   5. nginx's own refusals are problem+json: a body over SYNC_MAX_BODY_BYTES (413), and no
-#      replica running (503 with Retry-After)
-#   6. TLS at the proxy (deploy/compose.tls.yml, a self-signed certificate made here): /readyz
+#   5. TLS at the proxy (deploy/compose.tls.yml, a self-signed certificate made here): /readyz
 #      over https, proxied as https (X-Forwarded-Proto is the proxy's $scheme)
+#   6. nginx's own refusals are problem+json: a body over SYNC_MAX_BODY_BYTES (413), and no
+#      replica running (503 with Retry-After)
 #   7. data kept across `down` and `up` (the pgdata volume)
 #
-# then tears the stack down with its volume (also on failure). Takes 3-6 minutes; not part of
+# then tears the stack down with its volume (also on failure). Takes 3-8 minutes; not part of
 # `make test`. Uses `docker compose` when a Docker engine answers, else podman-compose (see
 # ../shared/CONTAINERS.md for podman on these machines). Without access to Docker Hub, run it
 # with SMOKE_STANDINS=1 to build local stand-ins for the base images first
@@ -34,6 +34,7 @@ tls_port="${SMOKE_HTTPS_PORT:-18443}"
 base="http://127.0.0.1:${port}"
 files=(-f docker-compose.yml -f deploy/compose.tls.yml)
 started=$(date +%s)
+build_log="${TMPDIR:-/tmp}/$project-build.log"
 step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 fail() {
     echo "FAIL: $*" >&2
@@ -137,7 +138,7 @@ bring_up() {
     # one-shot that has exited ("depends on container ... not found in input list"): there,
     # start the database, wait for it, run migrate to its end, then the rest without deps.
     "${compose[@]}" up -d db >/dev/null
-    wait_for 120 "the database" db_ready
+    wait_for 180 "the database" db_ready
     if [ "$engine" = podman ]; then
         "${compose[@]}" up -d --no-deps migrate >/dev/null
         local code
@@ -147,14 +148,14 @@ bring_up() {
     else
         "${compose[@]}" up -d --scale api=2 >/dev/null
     fi
-    wait_for 180 "two healthy api replicas" replicas_healthy
+    wait_for 300 "two healthy api replicas" replicas_healthy
     wait_for 60 "GET /readyz 200 through the proxy" readyz
 }
 
 # --- 0. build ------------------------------------------------------------------------------
 step "build the API image ($INOVASI_IMAGE)"
 "${compose[@]}" down -v >/dev/null 2>&1 || true
-"${compose[@]}" build api >/dev/null
+"${compose[@]}" build api >"$build_log" 2>&1 || { tail -n 40 "$build_log" >&2; fail "the build"; }
 "$engine" image inspect "$INOVASI_IMAGE" --format '{{.Size}}' |
     awk '{printf "image size: %.0f MB\n", $1 / 1000000}'
 
@@ -212,7 +213,17 @@ echo "proxy saw $seen; api logged client $logged; proxy's own address: $proxy_ip
 [ "$logged" != 203.0.113.7 ] || fail "a forged X-Forwarded-For reached the api's log"
 case " $proxy_ip " in *" $logged "*) fail "the api logged the proxy's address" ;; esac
 
-# --- 5. nginx's refusals -----------------------------------------------------------------------
+# --- 5. TLS ----------------------------------------------------------------------------------------
+step "TLS at the proxy"
+tls_status="$(curl -sk -o /dev/null -w '%{http_code} %{ssl_verify_result}' "https://127.0.0.1:$tls_port/readyz")"
+echo "GET https://127.0.0.1:$tls_port/readyz: $tls_status (self-signed: verify result non-zero)"
+[ "${tls_status%% *}" = 200 ] || fail "readyz over TLS: $tls_status"
+curl -sk -o /dev/null -H 'X-Request-ID: smoke-tls' "https://127.0.0.1:$tls_port/v1/regions?limit=1"
+tls_line="$("$engine" logs "$(containers proxy | head -n 1)" 2>/dev/null | grep '"request_id":"smoke-tls"' | tail -n 1)"
+echo "proxy: $tls_line"
+grep -q '"scheme":"https"' <<<"$tls_line" || fail "the proxy did not log the request as https"
+
+# --- 6. nginx's refusals -----------------------------------------------------------------------
 step "nginx's own refusals are problem+json"
 big="$(mktemp)"
 head -c $((16 * 1048576 + 1)) /dev/zero >"$big"
@@ -228,18 +239,6 @@ echo "$unavailable" | head -n 1
 grep -q '^HTTP/1.1 503' <<<"$unavailable" || fail "no replica running: $unavailable"
 grep -qi '^Retry-After: 1' <<<"$unavailable" || fail "no Retry-After on the proxy's 503"
 grep -q '"code":"service.unavailable"' <<<"$unavailable" || fail "the proxy's 503 body"
-
-# --- 6. TLS ----------------------------------------------------------------------------------------
-step "TLS at the proxy"
-for id in $(containers api -a); do "$engine" start "$id" >/dev/null; done
-wait_for 120 "two healthy api replicas again" replicas_healthy
-tls_status="$(curl -sk -o /dev/null -w '%{http_code} %{ssl_verify_result}' "https://127.0.0.1:$tls_port/readyz")"
-echo "GET https://127.0.0.1:$tls_port/readyz: $tls_status (self-signed: verify result non-zero)"
-[ "${tls_status%% *}" = 200 ] || fail "readyz over TLS: $tls_status"
-curl -sk -o /dev/null -H 'X-Request-ID: smoke-tls' "https://127.0.0.1:$tls_port/v1/regions?limit=1"
-tls_line="$("$engine" logs "$(containers proxy | head -n 1)" 2>/dev/null | grep '"request_id":"smoke-tls"' | tail -n 1)"
-echo "proxy: $tls_line"
-grep -q '"scheme":"https"' <<<"$tls_line" || fail "the proxy did not log the request as https"
 
 # --- 7. down and up: the data stays -------------------------------------------------------------
 step "down, up again: the institution and the key are still there"
