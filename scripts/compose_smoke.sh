@@ -84,13 +84,26 @@ export SECRET_KEY POSTGRES_PASSWORD
 # within PostgreSQL's default 100 (README, connection budget).
 export WEB_CONCURRENCY=2 DB_POOL_SIZE=10 DB_READ_POOL_SIZE=5
 
+down() { # down [-v]: the project's containers (all replicas) and network, and its volume with -v
+    "${compose[@]}" down "$@" >/dev/null 2>&1 || true
+    # podman-compose's down removes only the replicas the compose file names (api_1): the rest
+    # of a --scale go by the project's label.
+    local left
+    left=$(containers '' -a)
+    [ -z "$left" ] || "$engine" rm -f $left >/dev/null
+    "$engine" network rm "${project}_default" >/dev/null 2>&1 || true
+    if [ "${1:-}" = -v ]; then
+        "$engine" volume rm -f "${project}_pgdata" >/dev/null 2>&1 || true
+    fi
+}
+
 cleanup() {
     status=$?
     if [ "${SMOKE_KEEP:-}" = 1 ]; then
         echo "SMOKE_KEEP=1: the stack is still up (${compose[*]} down -v)"
     else
         step "tear down"
-        "${compose[@]}" down -v >/dev/null 2>&1 || true
+        down -v
     fi
     [ -n "${conf:-}" ] && rm -f "$conf"
     rm -rf "$TLS_CERT_DIR"
@@ -99,9 +112,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-containers() { # the running containers of one service (-a: all of them)
+containers() { # the running containers of one service ('': of every service; -a: stopped too)
     "$engine" ps -q ${2:+"$2"} --filter "label=com.docker.compose.project=$project" \
-        --filter "label=com.docker.compose.service=$1"
+        ${1:+--filter "label=com.docker.compose.service=$1"}
 }
 
 healthy() { # run (podman) or read (docker) a container's health check
@@ -154,7 +167,7 @@ bring_up() {
 
 # --- 0. build ------------------------------------------------------------------------------
 step "build the API image ($INOVASI_IMAGE)"
-"${compose[@]}" down -v >/dev/null 2>&1 || true
+down -v
 "${compose[@]}" build api >"$build_log" 2>&1 || { tail -n 40 "$build_log" >&2; fail "the build"; }
 "$engine" image inspect "$INOVASI_IMAGE" --format '{{.Size}}' |
     awk '{printf "image size: %.0f MB\n", $1 / 1000000}'
@@ -242,7 +255,8 @@ grep -q '"code":"service.unavailable"' <<<"$unavailable" || fail "the proxy's 50
 
 # --- 7. down and up: the data stays -------------------------------------------------------------
 step "down, up again: the institution and the key are still there"
-"${compose[@]}" down >/dev/null
+down
+[ -z "$(containers '' -a)" ] || fail "containers left after down"
 bring_up
 status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" \
     "$base/v1/institutions/$institution_id")"
