@@ -22,8 +22,9 @@
 #   scripts/compose_smoke.sh                      # official images (pulled or mirrored)
 #   SMOKE_STANDINS=1 scripts/compose_smoke.sh     # this machine
 #
-# Variables: SMOKE_HTTP_PORT (18080), SMOKE_HTTPS_PORT (18443), SMOKE_PROJECT (inovasi-smoke), SMOKE_KEEP=1 (leave the
-# stack running for a look; `down -v` it yourself).
+# Variables: SMOKE_HTTP_PORT (18080), SMOKE_HTTPS_PORT (18443), SMOKE_WEB_CONCURRENCY (2),
+# SMOKE_PROJECT (inovasi-smoke), SMOKE_KEEP=1 (leave the stack running for a look; `down -v`
+# it yourself).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -38,6 +39,12 @@ build_log="${TMPDIR:-/tmp}/$project-build.log"
 step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - started))"; }
 fail() {
     echo "FAIL: $*" >&2
+    if [ -n "${engine:-}" ]; then # what the api replicas said last
+        for id in $(containers api -a 2>/dev/null); do
+            echo "--- api ${id:0:12}: $("$engine" inspect -f '{{.State.Status}}' "$id")" >&2
+            "$engine" logs --tail 5 "$id" 2>&1 | grep -v systemd >&2 || true
+        done
+    fi
     exit 1
 }
 
@@ -82,7 +89,10 @@ POSTGRES_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export SECRET_KEY POSTGRES_PASSWORD
 # 2 replicas x WEB_CONCURRENCY 2 x (10 + 5) = 60 connections, a worker's 4, the migrate step's:
 # within PostgreSQL's default 100 (README, connection budget).
-export WEB_CONCURRENCY=2 DB_POOL_SIZE=10 DB_READ_POOL_SIZE=5
+# SMOKE_WEB_CONCURRENCY=1 runs one process per replica: uvicorn's supervisor kills a worker
+# process that does not answer its 5 s health ping, which on a host loaded far past its cores
+# happens before the worker has even imported the app, and again for each new one.
+export WEB_CONCURRENCY="${SMOKE_WEB_CONCURRENCY:-2}" DB_POOL_SIZE=10 DB_READ_POOL_SIZE=5
 
 down() { # down [-v]: the project's containers (all replicas) and network, and its volume with -v
     "${compose[@]}" down "$@" >/dev/null 2>&1 || true
