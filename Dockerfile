@@ -7,11 +7,16 @@
 # A data centre without access to public registries builds from mirrors: PYTHON_IMAGE names the
 # base image (both stages use it, so only one image has to be mirrored) and PYTHON_INDEX_URL, if
 # set, the package index that pip installs from.
+#
+# Size (README "Deploying with Docker Compose"): the runtime stage is the base image plus one
+# virtual environment holding the service and its production dependencies, without pip,
+# setuptools, wheel, build tools, the packages' tests, type stubs, C sources or debug symbols,
+# with bytecode for the modules a process imports at start.
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # ---------------------------------------------------------------------------------------------
 # builder: a virtual environment with the service and its production dependencies only
-# (no `embedded` or `dev` extras: the container always talks to a real PostgreSQL).
+# (no `embedded`, `otel` or `dev` extras: the container always talks to a real PostgreSQL).
 FROM ${PYTHON_IMAGE} AS builder
 
 ARG PYTHON_INDEX_URL=""
@@ -27,7 +32,29 @@ WORKDIR /build
 # Only what `pip install .` needs, so editing tests or docs does not invalidate this layer.
 COPY pyproject.toml README.md ./
 COPY app/ ./app/
-RUN pip install ${PYTHON_INDEX_URL:+--index-url "$PYTHON_INDEX_URL"} .
+# Wheels only for the dependencies (each has a manylinux wheel: no compiler is needed, and none
+# is installed); the service itself is built from this source. Then pip, setuptools and wheel
+# leave the venv, and so does what no process reads: tests, type stubs, C and Cython sources.
+RUN pip install --no-compile --only-binary=:all: --no-binary=inovasi \
+        ${PYTHON_INDEX_URL:+--index-url "$PYTHON_INDEX_URL"} . \
+    && pip uninstall --yes --quiet pip setuptools wheel \
+    && site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+    && find "$site" -depth -type d \( -name tests -o -name __pycache__ \) -exec rm -rf {} + \
+    && find "$site" -type f \( -name '*.pyi' -o -name '*.pyx' -o -name '*.pxd' -o -name '*.c' \
+         -o -name '*.h' -o -name '*.cpp' \) -delete \
+    && rm -f /opt/venv/bin/activate* /opt/venv/bin/Activate.ps1
+# The wheels' extension modules carry their debug symbols (uvloop's is 13.6 MB, 1.6 MB
+# stripped): strip them with binutils, installed in this stage only (skipped, with a warning,
+# where the base image's package mirror cannot be reached).
+RUN site=$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+    && if command -v strip >/dev/null || { apt-get update -qq \
+           && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+              binutils >/dev/null; }; then \
+         find "$site" -name '*.so*' -type f -exec strip --strip-unneeded {} +; \
+       else echo "warning: no strip, extension modules kept with their symbols" >&2; fi
+# Bytecode for what a process imports at start (deploy/image/compile_startup.py).
+COPY deploy/image/compile_startup.py /tmp/
+RUN python /tmp/compile_startup.py
 
 # ---------------------------------------------------------------------------------------------
 # runtime: the venv, the migrations and nothing else, run as an unprivileged user.
