@@ -103,9 +103,12 @@ def test_every_readme_setting_reaches_the_containers(environment: dict[str, str]
     missing = readme_settings() - NOT_FROM_COMPOSE - environment.keys()
     assert not missing, f"README settings not passed by x-inovasi-environment: {sorted(missing)}"
     for name, value in environment.items():
-        if name != "DATABASE_URL":
+        # DATABASE_URL points at the db service; DOCUMENTS_DIR is where the files volume is
+        # mounted: both fixed by the compose file itself.
+        if name not in ("DATABASE_URL", "DOCUMENTS_DIR"):
             assert re.fullmatch(r"\$\{" + name + r":[-?][^}]*\}", str(value)), (name, value)
     assert "@db:5432/" in environment["DATABASE_URL"]
+    assert environment["DOCUMENTS_DIR"] == "/srv/inovasi/files"
 
 
 def test_the_services_that_run_the_image_get_the_settings(
