@@ -171,6 +171,13 @@ class Problem(BaseModel):
         "`submission.answers_missing` (the first rule broken): the criteria not answered."
     )
     cap: int | Absent = optional("`submission.over_cap` (the first rule broken): the cap.")
+    max_bytes: int | Absent = optional("`document.too_large`: the largest size allowed, in bytes.")
+    allowed: list[str] | Absent = optional(
+        "`document.media_type_not_allowed`: the media types the kind allows."
+    )
+    quota_bytes: int | Absent = optional("`document.quota_exceeded`: the institution's quota.")
+    used: int | Absent = optional("`document.quota_exceeded`: the bytes its documents take.")
+    sent_at: UtcDateTime | Absent = optional("`mailing.already_sent`: when it was sent.")
     taken: int | Absent = optional(
         "`submission.over_cap` (the first rule broken): the entries that count against it."
     )

@@ -75,11 +75,18 @@ def _operations(methods: frozenset[str]) -> list[str]:
 
 WRITES = _operations(WRITE_METHODS)
 READS = _operations(frozenset({"GET"}))
+# Writes that change no record of the programme, only a person's own reading state: marking
+# one's notifications read is not in the trail.
+NOT_AUDITED = frozenset({"mark_notification_read", "mark_all_notifications_read"})
+AUDITED = [operation for operation in WRITES if operation not in NOT_AUDITED]
 
 # What the trail calls each write: by method, unless the operation names its own action.
 _ACTION_BY_METHOD = {"POST": "create", "PATCH": "update", "DELETE": "delete"}
 _NAMED_ACTIONS = {
     "create_access_token": "login",
+    "set_notification_preferences": "notification_preferences",
+    "send_mailing": "send",
+    "upload_document": "upload",
     "change_my_password": "password_change",
     "revoke_api_key": "revoke",
     "retry_job": "retry",
@@ -208,7 +215,7 @@ def test_writes_and_reads_cover_the_v1_route_table(app: FastAPI) -> None:
 # --- every write, one event ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", WRITES)
+@pytest.mark.parametrize("operation", AUDITED)
 async def test_write_leaves_exactly_one_audit_event(
     client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, world: World, operation: str
 ) -> None:
@@ -246,7 +253,7 @@ def test_every_transition_action_is_an_audit_filter_value(actions: type[StrEnum]
     assert {a.value for a in actions} <= {a.value for a in AuditAction}
 
 
-@pytest.mark.parametrize("operation", WRITES)
+@pytest.mark.parametrize("operation", AUDITED)
 async def test_audit_event_holds_no_secret(
     client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, world: World, operation: str
 ) -> None:

@@ -718,11 +718,11 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
         "POST", "/v1/notifications/read-all", "own", "notification",
     ),
     "get_notification_preferences": lambda w: Sample(
-        "GET", "/v1/me/notification-preferences", "item", "notification_preferences",
+        "GET", "/v1/me/notification-preferences", "item", "user",
         names_record=False,
     ),
     "set_notification_preferences": lambda w: Sample(
-        "PUT", "/v1/me/notification-preferences", "own", "notification_preferences",
+        "PUT", "/v1/me/notification-preferences", "own", "user",
         json={"kinds": [{"kind": "submission.returned", "email": False, "in_app": True}]},
     ),
     # documents: published_a1's, public

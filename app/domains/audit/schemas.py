@@ -78,6 +78,9 @@ class AuditAction(StrEnum):
     review = "review"
     # background jobs
     retry = "retry"
+    send = "send"
+    upload = "upload"
+    notification_preferences = "notification_preferences"
 
 
 class AuditEntityType(StrEnum):
@@ -104,6 +107,8 @@ class AuditEntityType(StrEnum):
     award = "award"
     replication = "replication"
     job = "job"
+    mailing = "mailing"
+    document = "document"
 
 
 class AuditEventRead(ReadModel):

@@ -14,6 +14,7 @@ from app.core.errors import Forbidden, NotFound, invalid_field
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
+from app.domains.audit import service as audit
 from app.domains.notifications import kinds
 from app.domains.notifications.dispatch import touch_states
 from app.domains.notifications.repository import NotificationRepository
@@ -129,7 +130,31 @@ async def set_preferences(
     user = await NotificationRepository(session).user(user_id, for_update=True)
     if user is None or not user.is_active:
         raise Forbidden("auth.inactive", "This account is disabled.")
+    before = await get_preferences(session, settings, principal)
     if user.language != data.language:
         user.language = data.language
     await NotificationRepository(session).replace_preferences(user_id, choices)
-    return await get_preferences(session, settings, principal)
+    after = await get_preferences(session, settings, principal)
+    await audit.record(
+        session,
+        principal,
+        "notification_preferences",
+        "user",
+        user_id,
+        institution_id=user.institution_id,
+        before=_choices(before),
+        after=_choices(after),
+    )
+    return after
+
+
+def _choices(preferences: NotificationPreferences) -> dict[str, object]:
+    """What the trail keeps of a person's preferences: the language and the kinds turned off."""
+    return {
+        "language": preferences.language,
+        "off": sorted(
+            f"{item.kind}:{'email' if not item.email else ''}{'in_app' if not item.in_app else ''}"
+            for item in preferences.kinds
+            if not (item.email and item.in_app)
+        ),
+    }
