@@ -6,7 +6,13 @@
 - `competitions.close-registration`, every five minutes: an edition still open past its
   `registration_closes_at` closes registration (its entries never submitted expire);
 - `jobs.prune`, daily at 03:00: delete succeeded jobs finished more than 7 days ago (dead ones
-  stay until the secretariat retries them).
+  stay until the secretariat retries them);
+- the reminders (docs/notifications.md), each sent once per recipient and window whatever the
+  ticks: `reminders.round-closing` hourly at :10 (evaluators with work left, 48 h and 24 h
+  before a round closes), `reminders.approvals` hourly at :20 (local admins with entries
+  awaiting approval, 72 h and 24 h before registration closes), `reminders.api-keys` and
+  `reminders.replication-evaluations` daily at 08:00 (keys expiring in 14 and 3 days;
+  replications implemented 30, 60 and 90 days ago and not evaluated).
 """
 
 from __future__ import annotations
@@ -15,11 +21,15 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.idempotency import purge_expired
+from app.domains.accounts.reminders import remind_expiring_keys
 from app.domains.competitions.service import close_registrations_past_deadline
+from app.domains.evaluation.reminders import remind_closing_rounds
 from app.domains.jobs.kinds import JobContext, JobKind, register
 from app.domains.jobs.repository import JobRepository
 from app.domains.jobs.schedules import Schedule, schedule
 from app.domains.notifications import dispatch as _notifications  # noqa: F401 - its job kinds
+from app.domains.replications.reminders import remind_evaluations
+from app.domains.submissions.reminders import remind_approvals
 from app.domains.sync.service import compact
 
 KEEP_SUCCEEDED_DAYS = 7
@@ -41,6 +51,22 @@ async def _jobs_prune(ctx: JobContext, _: dict[str, Any]) -> None:
     await JobRepository(ctx.session).prune(KEEP_SUCCEEDED_DAYS)
 
 
+async def _remind_round_closing(ctx: JobContext, _: dict[str, Any]) -> None:
+    await remind_closing_rounds(ctx.session)
+
+
+async def _remind_approvals(ctx: JobContext, _: dict[str, Any]) -> None:
+    await remind_approvals(ctx.session)
+
+
+async def _remind_api_keys(ctx: JobContext, _: dict[str, Any]) -> None:
+    await remind_expiring_keys(ctx.session)
+
+
+async def _remind_replication_evaluations(ctx: JobContext, _: dict[str, Any]) -> None:
+    await remind_evaluations(ctx.session)
+
+
 SYNC_COMPACT = register(JobKind("sync.compact", _sync_compact, timeout_seconds=3600))
 IDEMPOTENCY_EXPIRE = register(JobKind("idempotency.expire", _idempotency_expire))
 JOBS_PRUNE = register(JobKind("jobs.prune", _jobs_prune))
@@ -54,3 +80,30 @@ schedule(
 )
 schedule(Schedule("jobs-prune", JOBS_PRUNE.name, timedelta(days=1), timedelta(hours=3)))
 schedule(Schedule("registration-deadline", CLOSE_REGISTRATION.name, timedelta(minutes=5)))
+
+REMIND_ROUND_CLOSING = register(JobKind("reminders.round-closing", _remind_round_closing))
+REMIND_APPROVALS = register(JobKind("reminders.approvals", _remind_approvals))
+REMIND_API_KEYS = register(JobKind("reminders.api-keys", _remind_api_keys))
+REMIND_REPLICATION_EVALUATIONS = register(
+    JobKind("reminders.replication-evaluations", _remind_replication_evaluations)
+)
+schedule(
+    Schedule(
+        "round-closing-reminders",
+        REMIND_ROUND_CLOSING.name,
+        timedelta(hours=1),
+        timedelta(minutes=10),
+    )
+)
+schedule(
+    Schedule("approval-reminders", REMIND_APPROVALS.name, timedelta(hours=1), timedelta(minutes=20))
+)
+schedule(Schedule("api-key-reminders", REMIND_API_KEYS.name, timedelta(days=1), timedelta(hours=8)))
+schedule(
+    Schedule(
+        "replication-evaluation-reminders",
+        REMIND_REPLICATION_EVALUATIONS.name,
+        timedelta(days=1),
+        timedelta(hours=8),
+    )
+)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,15 @@ _DEDUPE_NAMESPACE = uuid.UUID("6f1c1a52-8d3e-4c0b-9a57-4e0b7d1f2a61")
 def event_id_for(dedupe: str) -> uuid.UUID:
     """The id of the event emitted with this dedupe key."""
     return uuid.uuid5(_DEDUPE_NAMESPACE, dedupe)
+
+
+def window(remaining: timedelta, leads: Iterable[timedelta]) -> timedelta | None:
+    """A reminder's window: of the lead times before a deadline at which it is sent (48 h,
+    24 h), the shortest one `remaining` is within; None before the longest. A tick in a window
+    whose reminder went out already sends nothing more (its dedupe key), and a window missed
+    while no worker ran is not made up for once a shorter one began."""
+    within = [lead for lead in leads if remaining <= lead]
+    return min(within) if within else None
 
 
 def wib(value: datetime | None) -> str:
@@ -68,10 +77,11 @@ async def emit(
     refs: Mapping[str, uuid.UUID | None] | None = None,
     include_actor: bool = False,
     dedupe: str | None = None,
-) -> uuid.UUID:
-    """Enqueue the event; its id. `data` holds the values its templates show (exactly the
-    kind's `fields`), `refs` the records whose names they show (exactly its `refs`: an
-    innovation's title, a competition's name), looked up when it is dispatched.
+) -> uuid.UUID | None:
+    """Enqueue the event; its id (None: emitted already with this `dedupe` key). `data` holds
+    the values its templates show (exactly the kind's `fields`), `refs` the records whose
+    names they show (exactly its `refs`: an innovation's title, a competition's name), looked
+    up when it is dispatched.
     `include_actor`: the actor is told too (security messages). `dedupe`: the event is
     emitted once for this key (reminders)."""
     spec = kinds.get(kind)
@@ -98,11 +108,11 @@ async def emit(
         "audience": audiences.check(audience),
         "occurred_at": dates.now().isoformat(),
     }
-    await enqueue(
+    job = await enqueue(
         session,
         DISPATCH,
         payload,
         max_attempts=DISPATCH_MAX_ATTEMPTS,
         dedupe_key=f"notify:{event_id}" if dedupe is not None else None,
     )
-    return event_id
+    return None if job is None else event_id

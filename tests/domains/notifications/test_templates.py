@@ -63,4 +63,3 @@ def test_a_missing_value_fails_the_render(name: str, language: str) -> None:
         del values[left_out]
         with pytest.raises(UndefinedError):
             render(name, language, values)
-
