@@ -531,8 +531,15 @@ async def create_replication(
     ReplicationRepository(session).add(replication)
     await session.flush()
     await audit_write(session, principal, "create", replication, None)
-    await _tell(session, principal, "replication.requested", replication, source=True)
+    await tell_requested(session, principal, replication)
     return replication
+
+
+async def tell_requested(
+    session: AsyncSession, principal: Principal, replication: Replication
+) -> None:
+    """A new request is the source side's to answer: it is told (here and in sync batches)."""
+    await _tell(session, principal, "replication.requested", replication, source=True)
 
 
 async def _writable(
