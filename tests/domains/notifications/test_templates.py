@@ -5,7 +5,9 @@ when a message is sent."""
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 from jinja2 import UndefinedError
@@ -14,6 +16,7 @@ from app.domains.notifications import kinds
 from app.domains.notifications.rendering import LANGUAGES, render
 
 BASE = "https://portal.inovasi.test"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "notifications.md"
 LAYOUTS = {"_layout.txt", "_layout.html"}
 
 
@@ -63,3 +66,21 @@ def test_a_missing_value_fails_the_render(name: str, language: str) -> None:
         del values[left_out]
         with pytest.raises(UndefinedError):
             render(name, language, values)
+
+
+def test_the_docs_list_every_kind_with_its_payload() -> None:
+    """docs/notifications.md has one row per kind, naming its fields and refs and whether it
+    is essential, and no row for a kind that does not exist."""
+    pattern = re.compile(r"^\| `([a-z_]+\.[a-z_]+)` \|(.*)$", re.M)
+    rows = {match.group(1): match.group(2) for match in pattern.finditer(DOCS.read_text())}
+    assert sorted(rows) == sorted(kinds.KINDS)
+    for name, row in rows.items():
+        cells = [cell.strip() for cell in row.split("|")]
+        kind = kinds.get(name)
+        fields, refs, essential = cells[2], cells[3], cells[4]
+        for field in kind.fields:
+            assert field in fields, f"{name}: {field} not in the docs' fields"
+        assert [r.strip().split(" ")[0] for r in refs.split(",") if r.strip()] == list(kind.refs), (
+            name
+        )
+        assert essential == ("**yes**" if kind.essential else "no"), name
