@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -96,6 +96,19 @@ class ApiKeyRepository(RepositoryBase[ApiKey]):
             stmt = stmt.where(ApiKey.revoked_at.is_(None))
         scope = f"api-keys:{sort.value}:{filters_fingerprint(filters)}"
         return await keyset_page(self.session, stmt, SORTS[sort], page, scope)
+
+    async def expiring(self, now: datetime, until: datetime) -> Sequence[ApiKey]:
+        """The keys not revoked that expire after `now` and by `until`."""
+        rows = await self.session.scalars(
+            select(ApiKey)
+            .where(
+                ApiKey.revoked_at.is_(None),
+                ApiKey.expires_at > now,
+                ApiKey.expires_at <= until,
+            )
+            .order_by(ApiKey.expires_at, ApiKey.id)
+        )
+        return list(rows)
 
 
 class UserRepository(RepositoryBase[User]):

@@ -47,6 +47,7 @@ from app.domains.accounts.schemas import (
 from app.domains.audit import service as audit
 from app.domains.hubs.repository import HubRepository
 from app.domains.institutions.repository import InstitutionRepository, UnitRepository
+from app.domains.notifications import audience, events
 from app.models.accounts import ApiKey, User
 from app.models.enums import Role
 
@@ -300,7 +301,33 @@ async def create_user(session: AsyncSession, creator: Principal | None, data: Us
         institution_id=user.institution_id,
         after=audit.snapshot(user),
     )
+    # A security message: the person learns an account exists in their name.
+    await events.emit(
+        session,
+        "account.created",
+        "user",
+        user.id,
+        audience=[audience.person(user.id)],
+        actor=creator,
+        institution_id=user.institution_id,
+        data={"role": user.role},
+    )
     return user
+
+
+async def _tell_password_changed(session: AsyncSession, principal: Principal, user: User) -> None:
+    """A security message to the account's owner, even when the owner changed it (so a
+    stolen session that changed it is noticed); it names no password."""
+    await events.emit(
+        session,
+        "account.password_changed",
+        "user",
+        user.id,
+        audience=[audience.person(user.id)],
+        actor=principal,
+        institution_id=user.institution_id,
+        include_actor=True,
+    )
 
 
 async def list_users(
@@ -373,6 +400,8 @@ async def update_user(
         before=before,
         after=audit.snapshot(user),
     )
+    if password is not None:
+        await _tell_password_changed(session, principal, user)
     return user
 
 
@@ -425,6 +454,7 @@ async def change_my_password(
         before=before,
         after=audit.snapshot(user),
     )
+    await _tell_password_changed(session, principal, user)
 
 
 # --- sign-in --------------------------------------------------------------------------------

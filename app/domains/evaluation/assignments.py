@@ -45,6 +45,7 @@ from app.domains.evaluation.schemas import (
     ScoreRead,
     SubmissionAnswerRead,
 )
+from app.domains.notifications import audience, events
 from app.domains.submissions.repository import SubmissionRepository
 from app.models.competitions import CompetitionRound
 from app.models.enums import AssignmentStatus, Role, SubmissionStatus
@@ -197,6 +198,26 @@ def _conflict(evaluator: EvaluatorRow, entry: EntryRow, reason: str) -> Conflict
     )
 
 
+async def _tell_assigned(
+    session: AsyncSession, principal: Principal, assignment: Assignment, entry: EntryRow
+) -> None:
+    """The evaluator is told of its new assignment (docs/notifications.md): the entry's title,
+    the round and the edition, which its assignment shows it; never who had it before."""
+    await events.emit(
+        session,
+        "assignment.created",
+        "assignment",
+        assignment.id,
+        audience=[audience.person(assignment.evaluator_id)],
+        actor=principal,
+        refs={
+            "innovation": entry.innovation_id,
+            "competition": assignment.competition_id,
+            "round": assignment.round_id,
+        },
+    )
+
+
 async def _new_assignment(
     session: AsyncSession,
     principal: Principal,
@@ -226,6 +247,7 @@ async def _new_assignment(
         )
     if audited:
         await record_event(session, principal, "assign", assignment, None)
+    await _tell_assigned(session, principal, assignment, entry)
     return assignment
 
 
@@ -330,6 +352,19 @@ async def auto_assign(
             }
         },
     )
+    # One message per evaluator for the request: the number of entries it was given.
+    given = Counter(a.evaluator_id for a in created)
+    for evaluator_id in sorted(given, key=str):
+        await events.emit(
+            session,
+            "assignment.auto_assigned",
+            "competition_round",
+            round_.id,
+            audience=[audience.person(evaluator_id)],
+            actor=principal,
+            data={"count": given[evaluator_id]},
+            refs={"competition": round_.competition_id, "round": round_.id},
+        )
     return AutoAssignResult(
         created=await summaries(session, created),
         loads=[EvaluatorLoad(evaluator_id=e.id, assignments=load[e.id]) for e in panel],

@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from app.core.pagination import PageRequest
 from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.models.accounts import User
-from app.models.competitions import CompetitionRound, RoundCriterion
+from app.models.competitions import Competition, CompetitionRound, RoundCriterion
 from app.models.enums import (
     AssignmentStatus,
+    CompetitionStatus,
     InstitutionKind,
     Role,
     RoundStatus,
@@ -335,3 +336,34 @@ class EvaluationRepository(RepositoryBase[Assignment]):
             .where(Assignment.id.in_(ids))
         )
         return {row.id: AssignmentFacts(row.title, row.name, row.n) for row in rows}
+
+    # --- reminders ------------------------------------------------------------------------
+
+    async def rounds_closing(self, now: datetime, until: datetime) -> list[CompetitionRound]:
+        """The open rounds of editions in evaluation that close after `now` and by `until`."""
+        rows = await self.session.scalars(
+            select(CompetitionRound)
+            .join(Competition, Competition.id == CompetitionRound.competition_id)
+            .where(
+                Competition.status == CompetitionStatus.evaluation,
+                CompetitionRound.status == RoundStatus.open,
+                CompetitionRound.closes_at > now,
+                CompetitionRound.closes_at <= until,
+            )
+            .order_by(CompetitionRound.closes_at, CompetitionRound.id)
+        )
+        return list(rows)
+
+    async def unsubmitted_by_evaluator(self, round_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        """Per active evaluator, how many of its assignments in the round are not submitted."""
+        rows = await self.session.execute(
+            select(Assignment.evaluator_id, func.count())
+            .join(User, User.id == Assignment.evaluator_id)
+            .where(
+                Assignment.round_id == round_id,
+                Assignment.status == AssignmentStatus.assigned,
+                User.is_active,
+            )
+            .group_by(Assignment.evaluator_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}

@@ -40,8 +40,16 @@ from app.domains.hubs.schemas import (
     HubUpdate,
 )
 from app.domains.institutions.repository import InstitutionRepository, UnitRepository
+from app.domains.notifications import audience, events
 from app.domains.regions.repository import RegionRepository
-from app.models.enums import HUB_HOST_KINDS, HubKind, HubStatus, InstitutionKind, Role
+from app.models.enums import (
+    HUB_HOST_KINDS,
+    PUBLIC_HUB_STATUSES,
+    HubKind,
+    HubStatus,
+    InstitutionKind,
+    Role,
+)
 from app.models.hubs import Hub, HubActivity, HubMember
 from app.models.institutions import Institution
 
@@ -551,7 +559,40 @@ async def add_member(
     await _audit(
         session, principal, "create", member, None, host_institution_id=hub.host_institution_id
     )
+    await _tell_members(
+        session, principal, "hub_membership.added", hub, member, {"joined_date": joined}
+    )
     return member
+
+
+async def _tell_members(
+    session: AsyncSession,
+    principal: Principal,
+    kind: str,
+    hub: Hub,
+    member: HubMember,
+    data: dict[str, object],
+) -> None:
+    """A membership's change (docs/notifications.md), to the hub's admins and the member: its
+    institution's local admins (a member unit: also its operators). A candidate or committed
+    hub is seen by the secretariat and its own admins only: its members are told once it is
+    public, never before."""
+    parts = [audience.hub_admins(hub.id)]
+    if hub.status in PUBLIC_HUB_STATUSES:
+        parts.append(audience.local_admins(member.institution_id))
+        if member.unit_id is not None:
+            parts.append(audience.unit_operators(member.unit_id))
+    await events.emit(
+        session,
+        kind,
+        "hub",
+        hub.id,
+        audience=parts,
+        actor=principal,
+        institution_id=member.institution_id,
+        data=data,
+        refs={"hub": hub.id, "institution": member.institution_id},
+    )
 
 
 async def end_membership(
@@ -590,5 +631,8 @@ async def end_membership(
         before,
         host_institution_id=hub.host_institution_id,
         reason=data.reason,
+    )
+    await _tell_members(
+        session, principal, "hub_membership.ended", hub, member, {"left_date": left}
     )
     return member

@@ -56,6 +56,7 @@ from app.domains.maturity.schemas import (
     ReviewAction,
     decimal,
 )
+from app.domains.notifications import audience, events
 from app.models.enums import AssessmentStatus, HubStatus, MaturityAspect, MaturityInstrumentStatus
 from app.models.hubs import Hub
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
@@ -749,6 +750,26 @@ async def review_assessment(
         before,
         answers=changed,
         reason=data.reason,
+    )
+    # The hub's admins, who see their assessments whole, are told (docs/notifications.md).
+    verified = data.action is ReviewAction.verify
+    await events.emit(
+        session,
+        "maturity.verified" if verified else "maturity.returned",
+        "maturity_assessment",
+        assessment.id,
+        audience=[audience.hub_admins(hub.id)],
+        actor=principal,
+        institution_id=hub.host_institution_id,
+        data={
+            "period_year": assessment.period_year,
+            **(
+                {"total_score": str(assessment.total_score)}
+                if verified
+                else {"reason": assessment.return_reason}
+            ),
+        },
+        refs={"hub": hub.id},
     )
     return assessment
 

@@ -64,13 +64,21 @@ _KINDS = (
     # evaluation
     EventKind(
         "assignment.created",
-        "An evaluator was assigned an entry to score (or given one from another evaluator).",
+        "An evaluator was assigned an entry to score (by hand, by auto-assignment, or handed "
+        "over from another evaluator, who is not named).",
         "/assignments/{subject_id}",
         refs=("innovation", "competition", "round"),
     ),
     EventKind(
+        "assignment.auto_assigned",
+        "Auto-assignment gave an evaluator entries of a round to score (one message for all).",
+        "/rounds/{subject_id}",
+        fields=("count",),
+        refs=("competition", "round"),
+    ),
+    EventKind(
         "round.closing_soon",
-        "A round closes soon and the evaluator still has entries to score.",
+        "A round closes soon and the evaluator still has entries to score (a reminder).",
         "/rounds/{subject_id}",
         fields=("unscored", "closes_at"),
         refs=("competition", "round"),
@@ -78,27 +86,31 @@ _KINDS = (
     # results
     EventKind(
         "results.announced",
-        "The results of a round were announced; objections may be filed until the window closes.",
+        "An announcement of a round's outcome, of the final results, or an amended one was "
+        "published; objections may be filed until its window closes (to the entrants).",
         "/announcements/{subject_id}",
-        fields=("objections_close_at",),
+        # announcement: "round", "final" or "amended"
+        fields=("announcement", "objections_close_at"),
         refs=("competition", "round"),
     ),
     EventKind(
         "objection.filed",
-        "An institution objected to an announced result (to the organiser).",
+        "Someone objected to an announced entry (to the organiser).",
         "/objections/{subject_id}",
-        refs=("competition", "institution"),
+        fields=("filer_name",),
+        refs=("competition", "innovation"),
     ),
     EventKind(
-        "objection.decided",
-        "The organiser decided an objection (to the institution that filed it).",
-        "/objections/{subject_id}",
-        fields=("decision", "reason"),
-        refs=("competition",),
+        "objection.upheld",
+        "The organiser upheld an objection to an entry: the entry is disqualified (to the "
+        "entry's institution and unit; the filer is not named).",
+        "/submissions/{subject_id}",
+        fields=("reason",),
+        refs=("competition", "innovation"),
     ),
     EventKind(
         "award.granted",
-        "An innovation won an award (to its institution).",
+        "The decree gave an innovation an award (to its institution and unit).",
         "/awards/{subject_id}",
         fields=("award",),
         refs=("competition", "innovation"),
@@ -106,41 +118,60 @@ _KINDS = (
     # replications
     EventKind(
         "replication.requested",
-        "An institution asked to replicate an innovation (to the source's local admins).",
+        "An institution asked to replicate an innovation (to the source's side).",
         "/replications/{subject_id}",
         refs=("innovation", "institution"),
     ),
     EventKind(
         "replication.decided",
-        "The source approved or rejected a replication request (to the adopter).",
+        "The source approved or rejected a replication request (to the adopter's side).",
         "/replications/{subject_id}",
         fields=("decision", "reason"),
         refs=("innovation",),
     ),
     EventKind(
         "replication.agreement_signed",
-        "A replication's agreement was signed (to both sides and the facilitator).",
+        "A replication's agreement was signed (to both sides and the facilitating hub).",
         "/replications/{subject_id}",
         refs=("innovation", "institution"),
     ),
+    EventKind(
+        "replication.evaluation_due",
+        "A replication was implemented a while ago and its evaluation is not recorded yet (a "
+        "reminder to the adopter's side).",
+        "/replications/{subject_id}",
+        fields=("implemented_date",),
+        refs=("innovation",),
+    ),
     # hubs
     EventKind(
-        "hub_membership.requested",
-        "An institution asked to join a hub (to the hub's admins).",
+        "hub_membership.added",
+        "A hub took an institution (or one of its host's units) as a member (to the member "
+        "and the hub's admins).",
         "/hubs/{subject_id}",
+        fields=("joined_date",),
         refs=("hub", "institution"),
     ),
     EventKind(
-        "hub_membership.decided",
-        "A hub's membership request was decided (to the institution).",
+        "hub_membership.ended",
+        "A hub membership ended (to the member and the hub's admins).",
         "/hubs/{subject_id}",
-        fields=("decision",),
-        refs=("hub",),
+        fields=("left_date",),
+        refs=("hub", "institution"),
     ),
     EventKind(
         "maturity.verified",
-        "A hub's maturity assessment was verified by the secretariat (to the hub's admins).",
+        "The secretariat verified a hub's maturity self-assessment (to the hub's admins).",
         "/assessments/{subject_id}",
+        fields=("period_year", "total_score"),
+        refs=("hub",),
+    ),
+    EventKind(
+        "maturity.returned",
+        "The secretariat returned a hub's maturity self-assessment, with the reason (to the "
+        "hub's admins).",
+        "/assessments/{subject_id}",
+        fields=("period_year", "reason"),
         refs=("hub",),
     ),
     # accounts (security messages)
@@ -153,9 +184,15 @@ _KINDS = (
     ),
     EventKind(
         "account.password_changed",
-        "The person's password was changed.",
+        "The person's password was changed (by themselves or an admin).",
         "/me",
         essential=True,
+    ),
+    EventKind(
+        "api_key.expiring",
+        "An API key expires soon (a reminder to whoever may issue its successor).",
+        "/api-keys/{subject_id}",
+        fields=("key_name", "prefix", "expires_at"),
     ),
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +26,7 @@ from app.core.pagination import PageRequest, filters_fingerprint
 from app.db.repository import PageResult, RepositoryBase, SortKey, keyset_page
 from app.domains.regions.repository import within
 from app.domains.replications.schemas import ReplicationFilter, ReplicationSort
-from app.models.enums import InnovationStatus
+from app.models.enums import InnovationStatus, ReplicationStatus
 from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.replications import ENDED, Replication
@@ -301,3 +302,15 @@ class ReplicationRepository(RepositoryBase[Replication]):
             .limit(LINEAGE_NODES + LINEAGE_DEPTH + 2)
         )
         return list((await self.session.execute(stmt)).mappings().all())
+
+    async def implemented_before(self, day: date) -> list[Replication]:
+        """The replications implemented on or before `day` and not evaluated (nor ended)."""
+        rows = await self.session.scalars(
+            select(Replication)
+            .where(
+                Replication.status == ReplicationStatus.implemented,
+                Replication.implemented_date <= day,
+            )
+            .order_by(Replication.implemented_date, Replication.id)
+        )
+        return list(rows)

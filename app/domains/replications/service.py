@@ -36,6 +36,7 @@ from app.domains.hubs.repository import HubRepository
 from app.domains.innovations import service as innovations
 from app.domains.innovations.repository import InnovationRepository
 from app.domains.institutions.repository import UnitRepository
+from app.domains.notifications import audience, events
 from app.domains.replications.repository import (
     LINEAGE_DEPTH,
     LINEAGE_NODES,
@@ -530,7 +531,15 @@ async def create_replication(
     ReplicationRepository(session).add(replication)
     await session.flush()
     await audit_write(session, principal, "create", replication, None)
+    await tell_requested(session, principal, replication)
     return replication
+
+
+async def tell_requested(
+    session: AsyncSession, principal: Principal, replication: Replication
+) -> None:
+    """A new request is the source side's to answer: it is told (here and in sync batches)."""
+    await _tell(session, principal, "replication.requested", replication, source=True)
 
 
 async def _writable(
@@ -706,7 +715,80 @@ async def transition_replication(
         ]
     await session.flush()
     await audit_write(session, principal, action.value, replication, before, reason=data.reason)
+    if action in (ReplicationAction.approve, ReplicationAction.reject):
+        await _tell(
+            session,
+            principal,
+            "replication.decided",
+            replication,
+            adopter=True,
+            data={
+                "decision": "approved" if action is ReplicationAction.approve else "rejected",
+                "reason": replication.rejection_reason or "",
+            },
+        )
+    elif action is ReplicationAction.sign_agreement:
+        await _tell(
+            session,
+            principal,
+            "replication.agreement_signed",
+            replication,
+            adopter=True,
+            source=True,
+            facilitator=True,
+        )
     return replication
+
+
+def sides(
+    replication: Replication, *, adopter: bool = False, source: bool = False
+) -> list[dict[str, str]]:
+    """The people of a replication's sides, as `on_adopter_side` and `on_source_side` name
+    them: the unit's operators and the institution's local admins."""
+    parts: list[dict[str, str]] = []
+    if adopter:
+        parts += [
+            audience.local_admins(replication.adopter_institution_id),
+            audience.unit_operators(replication.adopter_unit_id),
+        ]
+    if source:
+        parts += [
+            audience.local_admins(replication.source_institution_id),
+            audience.unit_operators(replication.source_unit_id),
+        ]
+    return parts
+
+
+async def _tell(
+    session: AsyncSession,
+    principal: Principal,
+    kind: str,
+    replication: Replication,
+    *,
+    adopter: bool = False,
+    source: bool = False,
+    facilitator: bool = False,
+    data: dict[str, object] | None = None,
+) -> None:
+    """A step's notification (docs/notifications.md), to sides that see the replication (and
+    its facilitating hub's admins, who see the replications they facilitate)."""
+    parts = sides(replication, adopter=adopter, source=source)
+    if facilitator and replication.facilitator_hub_id is not None:
+        parts.append(audience.hub_admins(replication.facilitator_hub_id))
+    refs: dict[str, uuid.UUID | None] = {"innovation": replication.source_innovation_id}
+    if kind != "replication.decided":
+        refs["institution"] = replication.adopter_institution_id
+    await events.emit(
+        session,
+        kind,
+        ENTITY,
+        replication.id,
+        audience=parts,
+        actor=principal,
+        institution_id=replication.adopter_institution_id,
+        data=data,
+        refs=refs,
+    )
 
 
 # --- lineage --------------------------------------------------------------------------------

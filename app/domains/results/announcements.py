@@ -19,6 +19,7 @@ from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.competitions import access as competitions
 from app.domains.competitions.repository import CompetitionRepository
+from app.domains.notifications import audience, events
 from app.domains.results.repository import HOLDERS, AnnouncementRepository, EntrySummary
 from app.domains.results.schemas import (
     AnnouncedEntry,
@@ -221,7 +222,45 @@ async def _publish(
         institution_id=competition.organiser_institution_id,
         after=audit.snapshot(announcement),
     )
+    await _tell_entrants(session, principal, announcement)
     return announcement
+
+
+async def _tell_entrants(
+    session: AsyncSession, principal: Principal, announcement: Announcement
+) -> None:
+    """The entrants the announcement concerns are told (docs/notifications.md): the local
+    admins and unit operators of every entry its round evaluated (the final results and their
+    amendments: any round of the edition), whatever their outcome. An announcement is public;
+    the message names the round, the edition and the objection window, never a score."""
+    entrants = await AnnouncementRepository(session).entrants(
+        announcement.competition_id, announcement.round_id
+    )
+    if not entrants:
+        return
+    parts = [audience.local_admins(i) for i in sorted({i for i, _ in entrants}, key=str)]
+    parts += [audience.unit_operators(u) for u in sorted({u for _, u in entrants}, key=str)]
+    if announcement.amends_announcement_id is not None:
+        which = "amended"
+    elif announcement.kind is AnnouncementKind.final_results:
+        which = "final"
+    else:
+        which = "round"
+    await events.emit(
+        session,
+        "results.announced",
+        "announcement",
+        announcement.id,
+        audience=parts,
+        actor=principal,
+        data={
+            "announcement": which,
+            "objections_close_at": events.wib(announcement.objections_close_at)
+            if announcement.objection_days > 0
+            else "",
+        },
+        refs={"competition": announcement.competition_id, "round": announcement.round_id},
+    )
 
 
 # --- amended announcements ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.db.repository import PageResult
 from app.domains.audit import service as audit
 from app.domains.competitions.repository import CompetitionRepository
 from app.domains.innovations.service import visibility_for as catalogue_visibility
+from app.domains.notifications import audience, events
 from app.domains.results.repository import (
     AnnouncementRepository,
     AwardFilter,
@@ -84,7 +85,7 @@ async def decree(session: AsyncSession, principal: Principal, competition: Compe
         )
     for submission in await AwardRepository(session).holders(competition.id):
         assert submission.final_tier is not None
-        await _add_award(
+        award = await _add_award(
             session,
             principal,
             Award(
@@ -96,6 +97,21 @@ async def decree(session: AsyncSession, principal: Principal, competition: Compe
                 year=competition.year,
                 title=f"{tier_label(submission.final_tier)} {competition.name}"[:200],
             ),
+        )
+        # Awards are public; the winners' local admins and unit operators are told.
+        await events.emit(
+            session,
+            "award.granted",
+            "award",
+            award.id,
+            audience=[
+                audience.local_admins(submission.institution_id),
+                audience.unit_operators(submission.unit_id),
+            ],
+            actor=principal,
+            institution_id=submission.institution_id,
+            data={"award": tier_label(submission.final_tier)},
+            refs={"competition": competition.id, "innovation": submission.innovation_id},
         )
 
 

@@ -18,6 +18,7 @@ from app.domains.audit import service as audit
 from app.domains.competitions import access as competitions
 from app.domains.competitions.repository import CompetitionRepository
 from app.domains.evaluation.repository import EvaluationRepository
+from app.domains.notifications import audience, events
 from app.domains.results.announcements import (
     check_number_free,
     get_announcement,
@@ -48,7 +49,7 @@ async def file_objection(
     data: ObjectionCreate,
 ) -> Objection:
     """Anyone, during the window, against an entry the announcement lists."""
-    announcement, _ = await get_announcement(session, principal, announcement_id)
+    announcement, competition = await get_announcement(session, principal, announcement_id)
     if announcement.objection_days == 0 or dates.now() > announcement.objections_close_at:
         raise Conflict(
             "objection.window_closed",
@@ -82,7 +83,29 @@ async def file_objection(
         # The filer's contact stays out of the trail.
         after={"submission_id": str(data.submission_id), "reason": data.reason},
     )
+    entry = await SubmissionRepository(session).get(objection.submission_id)
+    assert entry is not None  # the announcement lists it
+    # To whoever runs the edition, who alone sees objections (the filer's contact stays out
+    # of the message too).
+    await events.emit(
+        session,
+        "objection.filed",
+        "objection",
+        objection.id,
+        audience=[organisers(competition)],
+        actor=principal,
+        data={"filer_name": objection.filer_name},
+        refs={"competition": competition.id, "innovation": entry.innovation_id},
+    )
     return objection
+
+
+def organisers(competition: Competition) -> dict[str, str]:
+    """Whoever runs the edition (`competitions.runs`): a provincial edition's hub admins, or
+    the secretariat."""
+    if competition.hub_id is not None:
+        return audience.hub_admins(competition.hub_id)
+    return audience.secretariat()
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -241,6 +264,23 @@ async def review_objection(
                 institution_id=submission.institution_id,
                 changes=audit.diff(entry_before, audit.snapshot(submission)),
                 reason=data.note,
+            )
+            # The entry's people see their entry disqualified and why (its
+            # disqualification_reason); the objection itself, and who filed it, stay the
+            # organiser's.
+            await events.emit(
+                session,
+                "objection.upheld",
+                "submission",
+                submission.id,
+                audience=[
+                    audience.local_admins(submission.institution_id),
+                    audience.unit_operators(submission.unit_id),
+                ],
+                actor=principal,
+                institution_id=submission.institution_id,
+                data={"reason": data.note},
+                refs={"competition": competition.id, "innovation": submission.innovation_id},
             )
             if data.promote_next and deciding is not None:
                 promoted = await _promote_next(session, principal, deciding)

@@ -113,6 +113,23 @@ class AnnouncementRepository(RepositoryBase[Announcement]):
             self.session, stmt, ANNOUNCEMENT_SORT, page, f"announcements:{competition_id}"
         )
 
+    async def entrants(
+        self, competition_id: uuid.UUID, round_id: uuid.UUID | None
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """The (institution, unit) of every entry the round evaluated (None: any round of the
+        edition), each pair once: whom an announcement of it concerns."""
+        stmt = (
+            select(Submission.institution_id, Submission.unit_id)
+            .join(RoundResult, RoundResult.submission_id == Submission.id)
+            .where(Submission.competition_id == competition_id)
+            .distinct()
+            .order_by(Submission.institution_id, Submission.unit_id)
+        )
+        if round_id is not None:
+            stmt = stmt.where(RoundResult.round_id == round_id)
+        rows = await self.session.execute(stmt)
+        return [(row[0], row[1]) for row in rows]
+
     # --- the entries announcements name ---------------------------------------------------
 
     async def entries(self, submission_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, EntrySummary]:

@@ -377,3 +377,31 @@ class SubmissionRepository(RepositoryBase[Submission]):
         result = await self.session.stream(stmt.execution_options(yield_per=batch))
         rows: AsyncIterator[RowMapping] = result.mappings().__aiter__()
         return rows
+
+    # --- reminders ------------------------------------------------------------------------
+
+    async def registration_closing(self, now: datetime, until: datetime) -> list[Competition]:
+        """The editions open for registration whose registration closes after `now` and by
+        `until`."""
+        rows = await self.session.scalars(
+            select(Competition)
+            .where(
+                Competition.status == CompetitionStatus.registration_open,
+                Competition.registration_closes_at > now,
+                Competition.registration_closes_at <= until,
+            )
+            .order_by(Competition.registration_closes_at, Competition.id)
+        )
+        return list(rows)
+
+    async def awaiting_by_institution(self, competition_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        """Per institution, how many of its entries in the edition wait for its local admin."""
+        rows = await self.session.execute(
+            select(Submission.institution_id, func.count())
+            .where(
+                Submission.competition_id == competition_id,
+                Submission.status == SubmissionStatus.awaiting_local_admin,
+            )
+            .group_by(Submission.institution_id)
+        )
+        return {row[0]: int(row[1]) for row in rows}

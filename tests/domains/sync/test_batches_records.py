@@ -51,6 +51,7 @@ from tests.domains.sync.test_batches import (
     world_fields,
 )
 from tests.domains.sync.test_changes_feed import end_of_feed, of, read_on
+from tests.fixtures.outbox import queued
 
 REPLICATIONS = "/v1/sync/replications/batch"
 ACTIVITIES = "/v1/sync/hub-activities/batch"
@@ -486,6 +487,26 @@ async def test_a_bad_replication_fails_alone(w: RecordsWorld) -> None:
     assert body["totals"] == totals(3, created=2, invalid=1)
     assert {r.external_id for r in await w.replications_of(w.a)} == {"REP-1", "REP-3"}
     assert await w.events("replication") == 2
+
+
+async def test_a_pushed_request_tells_the_source_side_and_a_failed_one_nobody(
+    w: RecordsWorld,
+) -> None:
+    """As `POST /v1/replications`: each new request is the source side's to answer; an item
+    that failed (its savepoint rolled back) enqueues nothing."""
+    items = [
+        replication_item("REP-1", w.source, w.unit_a),
+        replication_item("REP-2", w.draft_a, w.unit_a),
+    ]
+    body = await w.push(REPLICATIONS, items)
+    assert [r["status"] for r in body["items"]] == ["created", "invalid"]
+    jobs = await queued(w.session, "notifications.dispatch")
+    told = [j["payload"] for j in jobs if j["payload"]["kind"] == "replication.requested"]
+    assert [p["subject_id"] for p in told] == [body["items"][0]["id"]]
+    assert told[0]["audience"] == [
+        {"role": "local_admin", "institution": str(w.b.id)},
+        {"role": "unit_operator", "unit": str(w.source.unit_id)},
+    ]
 
 
 # --- replications: resending and updating ---------------------------------------------------

@@ -168,4 +168,5 @@ async def _create_replication(
     batch.repository.add(replication)
     await session.flush()
     await replications.audit_write(session, batch.principal, "create", replication, None)
+    await replications.tell_requested(session, batch.principal, replication)
     return replication
