@@ -31,7 +31,9 @@ def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str
         # ignores the partial indexes and the parameters' selectivity (600 ms instead of
         # 50 ms at 100k rows, bench/README.md): plan every execution for its parameters.
         server_settings["plan_cache_mode"] = "force_custom_plan"
-    return {"server_settings": server_settings}
+    # Opening a connection gives up after DB_CONNECT_TIMEOUT_SECONDS (asyncpg's own default is
+    # a minute): a database that does not answer makes a 503, not a request that hangs.
+    return {"server_settings": server_settings, "timeout": settings.db_connect_timeout_seconds}
 
 
 def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> AsyncEngine:
@@ -47,6 +49,7 @@ def create_engine(url: URL, settings: Settings, *, null_pool: bool = False) -> A
         json_deserializer=orjson.loads,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         # No ping before each checkout: it costs a round trip a request. A connection the
         # server has closed fails its request with a 503 (app.core.errors) and the pool then
         # replaces every connection as old as it.
@@ -69,6 +72,7 @@ def create_key_read_engine(url: URL, settings: Settings) -> AsyncEngine:
         json_deserializer=orjson.loads,
         pool_size=settings.db_read_pool_size,
         max_overflow=0,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=False,
         connect_args=_connect_args(settings, plan_every_execution=False),
     )
