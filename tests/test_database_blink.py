@@ -341,6 +341,8 @@ async def test_a_sync_batch_whose_connection_is_lost_fails_whole_with_a_503(
             )
             waiting: int | None = None
             for _ in range(100):
+                # In a transaction PostgreSQL keeps its first look at the statistics.
+                await holder.execute("SELECT pg_stat_clear_snapshot()")
                 waiting = await holder.fetchval(
                     "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                     "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"

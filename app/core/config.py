@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # long to finish; one still running then gets a 503 `service.shutting_down`. Keep it
     # shorter than the container's stop grace (compose `stop_grace_period`, 30 s), and longer
     # than DB_STATEMENT_TIMEOUT_MS.
-    shutdown_grace_seconds: float = Field(default=20.0, gt=0, le=3600)
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=3600)
     # Background jobs (`inovasi worker`, README "Background jobs").
     # How often an idle worker looks for due jobs (a commit that enqueues one wakes it sooner).
     jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
@@ -182,8 +182,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"DB_STATEMENT_TIMEOUT_MS ({self.db_statement_timeout_ms}; 0 is none) must be "
                 "shorter than "
-                f"SHUTDOWN_GRACE_SECONDS ({self.shutdown_grace_seconds:g} s = "
-                f"{self.shutdown_grace_seconds * 1000:g} ms): a statement still running when the "
+                f"SHUTDOWN_GRACE_SECONDS ({self.shutdown_grace_seconds} s = "
+                f"{self.shutdown_grace_seconds * 1000} ms): a statement still running when the "
                 "grace ends would be cut off; lower the one or raise the other"
             )
         kids = [kid for kid, _ in self.jwt_signing_keys]
