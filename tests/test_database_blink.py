@@ -37,6 +37,7 @@ from app.seed.demo import DEMO_PASSWORD, DEMO_REGIONAL_SYSTEM_KEY, demo_id
 from tests.conftest import COMPLETE_SECTIONS, TEST_SECRET, make_settings
 from tests.fixtures.cluster import Cluster, free_port, make_cluster
 from tests.fixtures.database import migrate, seed
+from tests.fixtures.sync_client import load_sync_client
 
 MEDAN = demo_id("institution", "Pemerintah Kota Medan")
 REQUEST_TIMEOUT = 10.0  # longer than any answer may take: a request that needs it hangs
@@ -224,6 +225,29 @@ async def _keep_sending(
         await asyncio.sleep(0.05)
 
 
+async def _reference_client_pushing(base_url: str, tally: Tally, stop: asyncio.Event) -> int:
+    """The reference sync client (examples/sync_client.py) pushing small batches until `stop`:
+    it must ride out the blink by itself (retries within its budget), never give up."""
+    sync_client = load_sync_client()
+    batches = 0
+    async with sync_client.connect(base_url, DEMO_REGIONAL_SYSTEM_KEY) as http:
+        pusher = sync_client.SyncClient(http, budget=60, backoff=0.2, max_delay=2)
+        while not stop.is_set():
+            result = await pusher.push_batch([
+                {"resource": "units", "external_id": f"CLIENT-{batches}-{i}",
+                 "name": f"Client unit {batches} {i}"}
+                for i in range(3)
+            ])  # fmt: skip
+            for item in result["items"]:
+                if item["status"] != "created":
+                    tally.unexpected.append(f"client item not created: {item}")
+                else:
+                    tally.acknowledged_units.add(uuid.UUID(item["id"]))
+            batches += 1
+            await asyncio.sleep(0.2)
+    return batches
+
+
 async def _wait_ready(http: httpx.AsyncClient, within: float) -> None:
     deadline = time.monotonic() + within
     while (await http.get("/readyz")).status_code != 200:
@@ -275,6 +299,7 @@ async def test_every_route_answers_503_while_the_database_blinks_and_recovers(
             asyncio.create_task(_keep_sending(http, kind, send, tally, stop))
             for kind, send in requests.items()
         ]
+        client = asyncio.create_task(_reference_client_pushing(service.base_url, tally, stop))
         try:
             await asyncio.sleep(1.5)
             await asyncio.to_thread(cluster.restart)
@@ -287,6 +312,9 @@ async def test_every_route_answers_503_while_the_database_blinks_and_recovers(
         finally:
             stop.set()
             await asyncio.gather(*senders)
+            # Its last batch may be waiting out a backoff (at most 2 s): then it finishes.
+            pushed_by_client = await asyncio.wait_for(client, timeout=30)
+        assert pushed_by_client > 5
 
         # Recovered: every kind of request succeeds again, the first time.
         after = Tally()
