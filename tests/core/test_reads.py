@@ -302,3 +302,23 @@ async def test_a_missing_unix_socket_is_a_503_on_a_hot_read(
         assert raised.value.code == "database.unavailable"
     finally:
         await engine.dispose()
+
+
+async def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(
+    database_url: URL,
+) -> None:
+    """A server that takes the TCP connection and never answers (a hung host, a black-holed
+    route): the connection attempt gives up after DB_CONNECT_TIMEOUT_SECONDS (asyncpg's own
+    default is a minute) and the read is a 503, not a request left hanging."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the handshake; nobody ever reads or writes
+        url = database_url.set(host="127.0.0.1", port=silent.getsockname()[1], query={})
+        engine = create_engine(url, make_settings(url, db_connect_timeout_seconds=0.3))
+        try:
+            with pytest.raises(ServiceUnavailable) as raised:
+                # Far longer than the setting, far shorter than asyncpg's default.
+                await asyncio.wait_for(PoolReader(engine).one(_SUM, a=1, b=1), timeout=20)
+            assert raised.value.code == "database.unavailable"
+        finally:
+            await engine.dispose()
