@@ -225,7 +225,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
+    from app.serving import serve
 
     settings = get_settings()
     workers = settings.web_concurrency if args.workers is None else args.workers
@@ -234,17 +234,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # Checked in this (parent) process before any worker starts; each worker then builds its
     # own engines, pools and prepared statements and freezes its own heap in the lifespan.
     check_connection_budget(workers)
-    uvicorn.run(
-        "app.main:app_factory",
-        factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=workers,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    serve(settings, args.host or settings.host, args.port or settings.port, workers)
 
 
 def cmd_worker(_: argparse.Namespace) -> None:

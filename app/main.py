@@ -39,6 +39,7 @@ from app.core.pagination import CursorSigner
 from app.core.ratelimit import build_rate_limiter
 from app.core.security import install_credentials
 from app.core.shared_results import SharedResults
+from app.core.shutdown import Drain
 from app.core.telemetry import install_tracing
 from app.db.reads import PoolReader
 from app.db.replica import build_replica
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
             # build many apps in one process and must not freeze them.
             gc.collect()
             gc.freeze()
+            # The served process: follow the server's SIGTERM for the shutdown grace.
+            app.state.drain.watch_signals()
         logger.info("service started", extra={"environment": settings.environment.value})
         try:
             yield
@@ -213,6 +216,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.state.cursor_signer = CursorSigner(settings.secret_key.encode())
     app.state.public_facets = SharedResults[str, Any](settings.public_facets_cache_seconds)
     app.state.rate_limiter = build_rate_limiter(settings, lambda: app.state.engine)
+    app.state.drain = Drain(settings.shutdown_grace_seconds)
     install_credentials(app, Credentials(settings))
     if engine is not None:
         attach_database(app, engine)
@@ -242,7 +246,7 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
     app.router.routes.append(MetricsRoute())
 
     # Outermost last: request id first, so every log line and error carries it.
-    app.add_middleware(UnhandledErrorMiddleware)
+    app.add_middleware(UnhandledErrorMiddleware, drain=app.state.drain)
     app.add_middleware(
         BodyGuardMiddleware,
         max_bytes=settings.max_body_bytes,

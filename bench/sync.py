@@ -126,6 +126,7 @@ def env() -> dict[str, str]:
         "RATE_LIMIT_PER_MINUTE": "0",
         "RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0",
         "DB_STATEMENT_TIMEOUT_MS": "120000",
+        "SHUTDOWN_GRACE_SECONDS": "130",  # longer than the statement timeout
     }
 
 

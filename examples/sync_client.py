@@ -13,6 +13,13 @@ an `Idempotency-Key` derived from its content, so a retry (after a timeout, a dr
 connection, a 429 or a 503) or a rerun after a crash within 24 hours replays the first answer
 instead of applying anything twice.
 
+Retries: a dropped or refused connection, a timeout, a 502, 503 or 504 (the database
+restarting, the service stopping, a proxy without a live instance), a 429 and a 409 (the same
+key still in flight) are retried with exponential backoff and jitter, never sooner than the
+`Retry-After` the service sent, until the request's retry budget (`--retry-budget`, 300 s by
+default) is spent; then the last answer is reported. Any other answer (a 500, a 4xx such as
+401, 403, 413, 422) is final at once: retrying would not change it.
+
 `pull` follows the changes feed from the cursor stored in the state file, appends each change to
 a JSON Lines file (your system would apply it instead) and stores the new cursor after each
 page, so an interrupted pull resumes where it stopped; a change may be seen twice after a crash
@@ -35,7 +42,10 @@ import json
 import os
 import random
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +53,10 @@ import httpx
 
 BATCH_SIZE = 500  # the service takes at most 1,000 items a batch
 FEED_PAGE = 1000
-RETRIED_STATUSES = frozenset({409, 429, 502, 503, 504})  # 409: the same key is still in flight
+# 409: the same key still in flight; 429: rate limited; 502, 503, 504: the service or its
+# database is away for now. Anything else is final.
+RETRIED_STATUSES = frozenset({409, 429, 502, 503, 504})
+RETRY_BUDGET_SECONDS = 300.0
 
 
 class SyncError(Exception):
@@ -64,41 +77,54 @@ class SyncClient:
     """Push batches and pull changes, retrying what is worth retrying with backoff.
 
     `http` is an httpx.AsyncClient whose base URL is the service and whose headers carry the
-    API key (see `connect`); `sleep` is injectable for tests."""
+    API key (see `connect`). Each request is retried until `budget` seconds have passed since
+    its first attempt; the wait before attempt n is `backoff` x 2^(n-1) seconds (at most
+    `max_delay`) times a random factor in [0.5, 1.5), and never less than the `Retry-After` the
+    service sent. `sleep` and `clock` are injectable for tests."""
 
     def __init__(
         self,
         http: httpx.AsyncClient,
         *,
-        attempts: int = 6,
+        budget: float = RETRY_BUDGET_SECONDS,
         backoff: float = 0.5,
+        max_delay: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
-        self.attempts = attempts
+        self.budget = budget
         self.backoff = backoff
+        self.max_delay = max_delay
         self.sleep = sleep
+        self.clock = clock
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        for attempt in range(1, self.attempts + 1):
+        """The first answer that is not worth retrying, or the last one when the budget ends
+        (a transport error is raised then)."""
+        deadline = self.clock() + self.budget
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = await self.http.request(method, path, **kwargs)
-            except httpx.TransportError:  # connection refused, reset, timed out...
-                if attempt == self.attempts:
+            except httpx.TransportError:  # refused, reset, dropped, timed out...
+                delay = self._delay(attempt, None)
+                if self.clock() + delay > deadline:
                     raise
-                await self.sleep(self._delay(attempt, None))
-                continue
-            if response.status_code in RETRIED_STATUSES and attempt < self.attempts:
-                await self.sleep(self._delay(attempt, response.headers.get("Retry-After")))
-                continue
-            return response
-        raise AssertionError("unreachable")
+            else:
+                if response.status_code not in RETRIED_STATUSES:
+                    return response
+                delay = self._delay(attempt, response.headers.get("Retry-After"))
+                if self.clock() + delay > deadline:
+                    return response
+            await self.sleep(delay)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
-        """Exponential backoff with jitter; the server's Retry-After when it gave one."""
-        if retry_after is not None and retry_after.isdigit():
-            return float(retry_after)
-        return self.backoff * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+        """Exponential backoff with jitter, and at least the server's Retry-After."""
+        backoff = min(self.max_delay, self.backoff * 2 ** (attempt - 1))
+        delay = backoff * (0.5 + random.random())  # noqa: S311 - jitter, not a secret
+        return max(delay, _retry_after_seconds(retry_after))
 
     # --- pushing ----------------------------------------------------------------------------
 
@@ -159,6 +185,22 @@ class SyncClient:
             _write_state(state_file, {"cursor": cursor})
             if not page["has_more"]:
                 return applied
+
+
+def _retry_after_seconds(value: str | None) -> float:
+    """`Retry-After` as seconds: a number of seconds or an HTTP date (RFC 9110); 0 if absent."""
+    if not value:
+        return 0.0
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return 0.0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _cursor_refused(response: httpx.Response) -> bool:
@@ -238,6 +280,12 @@ def report(results: list[dict[str, Any]]) -> int:
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Sync a regional system with Inovasi.")
     parser.add_argument("--url", default=os.environ.get("INOVASI_URL", "http://127.0.0.1:8000"))
+    parser.add_argument(
+        "--retry-budget",
+        type=float,
+        default=float(os.environ.get("INOVASI_RETRY_BUDGET", RETRY_BUDGET_SECONDS)),
+        help="seconds to keep retrying one request (dropped connections, 429, 502-504)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     push = sub.add_parser("push", help="push every record of a folder of JSON files")
     push.add_argument("folder", type=Path)
@@ -251,7 +299,7 @@ async def main(argv: list[str] | None = None) -> int:
     if not api_key:
         parser.error("set INOVASI_API_KEY")
     async with connect(args.url, api_key) as http:
-        client = SyncClient(http)
+        client = SyncClient(http, budget=args.retry_budget)
         try:
             if args.command == "push":
                 results = await client.push(read_records(args.folder), args.batch_size)

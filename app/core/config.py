@@ -53,7 +53,14 @@ class Settings(BaseSettings):
     # statements keep PostgreSQL's cached plans (app/db/session.py). A process opens at most
     # DB_POOL_SIZE + DB_MAX_OVERFLOW + DB_READ_POOL_SIZE connections.
     db_read_pool_size: int = Field(default=10, ge=1, le=200)
+    # The longest a statement may run (the server cancels it: 503 `database.timeout`). Must
+    # be shorter than SHUTDOWN_GRACE_SECONDS, so a request in flight at SIGTERM can finish.
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    # Opening a connection gives up after this long (a database away answers 503 at once when
+    # it refuses, after this when it does not answer at all).
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    # A request waits at most this long for a free pooled connection (then 503 `database.busy`).
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     # `inovasi sync-compact` removes superseded sync changes and tombstones older than this; a
     # feed cursor from before them then gets a 410 (docs/sync.md).
     sync_retention_days: int = Field(default=30, ge=1, le=3650)
@@ -102,6 +109,11 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # On SIGTERM `inovasi serve` takes no new connection and gives the requests in flight this
+    # long to finish; one still running then gets a 503 `service.shutting_down`. Keep it
+    # shorter than the container's stop grace (compose `stop_grace_period`, 30 s), and longer
+    # than DB_STATEMENT_TIMEOUT_MS.
+    shutdown_grace_seconds: int = Field(default=20, ge=1, le=3600)
     # Background jobs (`inovasi worker`, README "Background jobs").
     # How often an idle worker looks for due jobs (a commit that enqueues one wakes it sooner).
     jobs_poll_interval_seconds: float = Field(default=1.0, gt=0, le=60)
@@ -211,6 +223,14 @@ class Settings(BaseSettings):
             len(secret) < 32 for _, secret in self.jwt_signing_keys
         ):
             raise ValueError("every JWT_SIGNING_KEYS secret needs at least 32 characters")
+        if not 0 < self.db_statement_timeout_ms < self.shutdown_grace_seconds * 1000:
+            raise ValueError(
+                f"DB_STATEMENT_TIMEOUT_MS ({self.db_statement_timeout_ms}; 0 is none) must be "
+                "shorter than "
+                f"SHUTDOWN_GRACE_SECONDS ({self.shutdown_grace_seconds} s = "
+                f"{self.shutdown_grace_seconds * 1000} ms): a statement still running when the "
+                "grace ends would be cut off; lower the one or raise the other"
+            )
         kids = [kid for kid, _ in self.jwt_signing_keys]
         if len(kids) != len(set(kids)):
             raise ValueError("JWT_SIGNING_KEYS has two keys with the same kid")

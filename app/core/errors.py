@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
@@ -477,7 +477,11 @@ def validation_field_errors(raw: Sequence[Any]) -> list[ProblemFieldError]:
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    if exc.status >= 500:
+    if exc.status == 503:
+        # Expected while the database is away or busy, or the service stops: the cause was
+        # logged where it was seen (a warning), not an error of the service.
+        logger.info("request answered 503: %s", exc.code)
+    elif exc.status >= 500:
         logger.error("request failed: %s", exc.code, exc_info=exc)
     return problem_response(
         request,
@@ -531,17 +535,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, code, detail, headers=headers)
 
 
-def _database_unreachable() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "database.unavailable",
-        "The database cannot be reached; retry.",
-        headers={"Retry-After": "1"},
-    )
+def database_unavailable(
+    detail: str = "The database cannot be reached; retry.",
+) -> ServiceUnavailable:
+    """The 503 of a database that cannot serve now: down, starting, stopping, full, or the
+    connection to it lost. Retrying soon is right: `Retry-After: 1`."""
+    return ServiceUnavailable("database.unavailable", detail, headers={"Retry-After": "1"})
 
 
 # The server refuses connections while it starts, stops or is full (class 57P, 53300), or a
-# connection could not be made (class 08): unavailable for now, not an error of the request.
-_UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300", "08001", "08006"})
+# connection could not be made or was lost (class 08): unavailable for now, not an error of the
+# request.
+_UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+# SQLAlchemy's PendingRollbackError for a connection invalidated (a disconnect) inside a
+# transaction that was not rolled back yet; the Session's own PendingRollbackError (a failed
+# flush not rolled back, a bug) has another code and stays a 500.
+_INVALIDATED_IN_TRANSACTION = "8s2b"
+# Driver modules: an `OSError` raised from inside them is a connection that could not be made
+# or was lost (refused, reset, a missing Unix socket, the connect timeout), not a file error.
+_DRIVER_MODULES = ("asyncpg.", "sqlalchemy.pool", "sqlalchemy.dialects", "sqlalchemy.connectors")
 
 
 def _raised_by_database_driver(exc: BaseException) -> bool:
@@ -550,40 +562,87 @@ def _raised_by_database_driver(exc: BaseException) -> bool:
     tb = exc.__traceback__
     while tb is not None:
         module = str(tb.tb_frame.f_globals.get("__name__", ""))
-        if module.startswith(("asyncpg.", "sqlalchemy.pool", "sqlalchemy.dialects")):
+        if module.startswith(_DRIVER_MODULES):
             return True
         tb = tb.tb_next
     return False
 
 
+def _chain(exc: BaseException) -> Iterable[BaseException]:
+    """The error, the errors it wraps (a DBAPI error's `orig`) and their causes and contexts."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending and len(seen) < 16:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for linked in (getattr(current, "orig", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+
+
+def _says_unavailable(exc: BaseException) -> str | None:
+    """Why this one error (not its chain) means the database cannot serve now, or None."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return "The connection to the database was lost; retry."
+    if isinstance(exc, PendingRollbackError) and exc.code == _INVALIDATED_IN_TRANSACTION:
+        return "The connection to the database was lost; retry."
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate in _UNREACHABLE_SQLSTATES or sqlstate[:2] == "08"):
+        return "The database cannot be reached; retry."
+    if isinstance(exc, OSError) and _raised_by_database_driver(exc):
+        return "The database cannot be reached; retry."
+    return None
+
+
+def unavailability(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 `database.unavailable` for an error that says the database cannot serve now
+    (refused or reset connections, a missing socket, the connect timeout, a server starting,
+    stopping or full, a connection lost, a transaction on a lost connection), wherever it
+    surfaced and however it was wrapped; None for any other error."""
+    for linked in _chain(exc):
+        detail = _says_unavailable(linked)
+        if detail is not None:
+            return database_unavailable(detail)
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    """One line naming the driver's error (no traceback: an outage repeats it per request)."""
+    cause = exc
+    for linked in _chain(exc):
+        cause = linked
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}"
+
+
+def log_unavailable(exc: BaseException) -> None:
+    """A warning per request while the database is away, with the driver's error on one line;
+    the traceback only at DEBUG."""
+    logger.warning("database unavailable: %s", _describe(exc))
+    logger.debug("database unavailable", exc_info=exc)
+
+
 async def _os_error(request: Request, exc: Exception) -> Response:
     """A database that cannot be reached (down, restarting, address unreachable): 503; any
     other `OSError` is unexpected (500)."""
-    if not _raised_by_database_driver(exc):
+    unavailable = unavailability(exc)
+    if unavailable is None:
         raise exc
-    logger.warning("database unreachable", exc_info=exc)
-    return await _app_error(request, _database_unreachable())
+    log_unavailable(exc)
+    return await _app_error(request, unavailable)
 
 
 async def _db_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
-    sqlstate, _ = _sqlstate_and_constraint(exc)
-    if sqlstate in _UNREACHABLE_SQLSTATES:
-        logger.warning("database unreachable", exc_info=exc)
-        return await _app_error(request, _database_unreachable())
-    if exc.connection_invalidated:
-        # The server closed the connection (a restart, a failover): the pool has dropped it and
-        # its other connections of that age; the next request gets a fresh one. Connections
-        # are not pinged before each use (it costs a round trip a request, bench/README.md).
-        logger.warning("database connection lost", exc_info=exc)
-        return await _app_error(
-            request,
-            ServiceUnavailable(
-                "database.unavailable",
-                "The connection to the database was lost; retry.",
-                headers={"Retry-After": "1"},
-            ),
-        )
+    unavailable = unavailability(exc)
+    if unavailable is not None:
+        # After a lost connection the pool has dropped it and its other connections of that
+        # age; the next request gets a fresh one. Connections are not pinged before each use
+        # (it costs a round trip a request, bench/README.md).
+        log_unavailable(exc)
+        return await _app_error(request, unavailable)
     mapped = integrity_problem(exc)
     if mapped.status >= 500:
         logger.error("database error", exc_info=exc)
@@ -610,6 +669,18 @@ def unhandled_error_response(request: Request, exc: Exception) -> Response:
     access-log middleware, so the response gets their headers and its status is logged; the
     error does not travel on to Starlette's ServerErrorMiddleware, which would re-raise it for
     the server to log a second time."""
+    unavailable = unavailability(exc)
+    if unavailable is not None:
+        # The database went away where no handler looked for it (a raw driver error, a
+        # middleware): still a 503, never a 500.
+        log_unavailable(exc)
+        return problem_response(
+            request,
+            unavailable.status,
+            unavailable.code,
+            unavailable.detail,
+            headers=unavailable.headers,
+        )
     request_id = correlation_id.get()
     logger.error(
         "unhandled error",

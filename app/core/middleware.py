@@ -1,8 +1,11 @@
 """ASGI middleware: request body limits and media type, one access log line per request (with
-the caller and the W3C trace id), and unexpected errors logged once."""
+the caller and the W3C trace id), unexpected errors logged once, and the 503 of a request still
+running when the shutdown grace ends."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import problem_response, unhandled_error_response
 from app.core.metrics import METRICS_PATH, Metrics, route_template
+from app.core.shutdown import Drain
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # W3C Trace Context, version 00: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
@@ -21,6 +25,10 @@ _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
 _ZERO_TRACE = "0" * 32
 _ZERO_PARENT = "0" * 16
 access_log = structlog.get_logger("inovasi.access")
+logger = logging.getLogger(__name__)
+# The status the access log and the metrics give a request whose client went away before any
+# response was sent (nginx's "client closed request"): not a failure of the service.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def _is_json(content_type: str) -> bool:
@@ -199,11 +207,19 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status = 0
+        disconnected = False
         # The request's state dict: `request.state` inside the app is this same dict.
         state: dict[str, Any] = scope.setdefault("state", {})
         trace_id = self.trace_ids.of(scope)
         tokens = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else None
+
+        async def receive_wrapper() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -214,9 +230,13 @@ class AccessLogMiddleware:
         metrics = self.metrics
         metrics.in_progress.inc()
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         finally:
             metrics.in_progress.dec()
+            if not status:
+                # No response: the client left first (before its body was all sent, say), or
+                # the application failed without answering (a 500).
+                status = CLIENT_CLOSED_REQUEST if disconnected else 500
             seconds = time.perf_counter() - started
             route = route_template(scope)
             if route != METRICS_PATH:
@@ -241,7 +261,8 @@ class AccessLogMiddleware:
 
 
 class UnhandledErrorMiddleware:
-    """The innermost middleware: an exception no handler took becomes a 500 problem, logged once.
+    """The innermost middleware: an exception no handler took becomes a 500 problem, logged once;
+    a request cancelled before it answered becomes a 503 `service.shutting_down`.
 
     Left to Starlette, it would reach ServerErrorMiddleware, outside every other middleware,
     which sends the 500 and then re-raises the exception so that the server (uvicorn) logs it
@@ -249,10 +270,17 @@ class UnhandledErrorMiddleware:
     response passes through the request-id, CORS and access-log middleware like any other.
     An error after the response has started (a streamed body) cannot be answered: it is
     re-raised for the server to log and close the connection.
+
+    A request is cancelled only when the process stops: on SIGTERM the requests in flight get
+    SHUTDOWN_GRACE_SECONDS, then `drain` (app.core.shutdown) cancels the ones still running.
+    Such a request, once its work is undone (its transaction rolled back), gets a 503 with
+    `Retry-After` and `Connection: close` instead of a cut connection: the client retries, on
+    another instance or on this one restarted.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, drain: Drain | None = None) -> None:
         self.app = app
+        self.drain = drain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -266,10 +294,32 @@ class UnhandledErrorMiddleware:
                 started = True
             await send(message)
 
+        task = asyncio.current_task()
+        running = self.drain.running if self.drain is not None else None
+        if running is not None and task is not None:
+            running.add(task)
         try:
             await self.app(scope, receive, send_wrapper)
+        except asyncio.CancelledError:
+            if started or task is None:
+                raise
+            task.uncancel()  # answered here: the request ends normally
+            logger.warning("request still running at the end of the shutdown grace: 503")
+            stopping = problem_response(
+                None,
+                503,
+                "service.shutting_down",
+                "The service is shutting down and could not finish this request in time: "
+                "retry it (a POST with the same Idempotency-Key).",
+                headers={"Retry-After": "1", "Connection": "close"},
+                instance=scope["path"],
+            )
+            await stopping(scope, receive, send)
         except Exception as exc:
             if started:
                 raise
             response = unhandled_error_response(Request(scope), exc)
             await response(scope, receive, send)
+        finally:
+            if running is not None and task is not None:
+                running.discard(task)

@@ -41,9 +41,12 @@ _DESCRIPTIONS = {
     429: "Too many requests (`rate_limit.exceeded`) or failed sign-ins; retry after "
     "`Retry-After` seconds.",
     500: "Unexpected error.",
-    503: "The database is unavailable: the connection was lost (`database.unavailable`, "
-    "`Retry-After: 1`), every connection is busy (`database.busy`, `Retry-After`), or it took "
-    "too long to answer (`database.timeout`). Retry later.",
+    503: "Unavailable for now: the database cannot be reached, is "
+    "starting or stopping, or the connection was lost (`database.unavailable`, "
+    "`Retry-After: 1`), every connection is busy (`database.busy`, `Retry-After`), it took too "
+    "long to answer (`database.timeout`), or the instance is stopping "
+    "(`service.shutting_down`, `Retry-After: 1`). Retry after `Retry-After` with backoff (a "
+    "write with the same `Idempotency-Key`).",
 }
 
 _RETRY_AFTER = {

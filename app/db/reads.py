@@ -14,7 +14,6 @@ Errors come out as the rest of the service's do: a lost connection is a 503
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -27,19 +26,27 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.util import greenlet_spawn
 
-from app.core.errors import ServiceUnavailable
-
-logger = logging.getLogger(__name__)
+from app.core.errors import (
+    ServiceUnavailable,
+    database_unavailable,
+    log_unavailable,
+    unavailability,
+)
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
-# What asyncpg raises when the connection itself is gone (a server restart, a failover). It
-# also raises a plain InterfaceError on a connection it already knows is closed: that one is
-# told apart from its other InterfaceErrors (a bad argument, a bug) by the connection's state.
+# What asyncpg raises when the connection itself is gone (a server restart, a failover), and
+# what it raises on a connection whose protocol is no longer usable: an InterfaceError on one it
+# already knows is closed, an InternalClientError ("cannot switch to state ...") on one left in
+# the middle of an operation. Either way the connection leaves the pool and the read is a 503.
+# Its InterfaceErrors that are also ValueErrors (DataError: a bad argument) are bugs: a 500.
 _CONNECTION_LOST = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.PostgresConnectionError,
     asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
 )
@@ -89,12 +96,8 @@ def _driver(connection: Any) -> asyncpg.Connection:
 
 
 def _lost(error: BaseException) -> ServiceUnavailable:
-    logger.warning("database connection lost", exc_info=error)
-    return ServiceUnavailable(
-        "database.unavailable",
-        "The connection to the database was lost; retry.",
-        headers={"Retry-After": "1"},
-    )
+    log_unavailable(error)
+    return database_unavailable("The connection to the database was lost; retry.")
 
 
 def _timeout() -> ServiceUnavailable:
@@ -112,13 +115,20 @@ class PoolReader:
         self.engine = engine
 
     async def one(self, read: CompiledRead, **params: Any) -> Mapping[str, Any] | None:
-        fairy = await self.engine.raw_connection()
+        try:
+            fairy = await self.engine.raw_connection()
+        except Exception as error:
+            # No connection could be made (refused, a missing socket, the connect timeout, a
+            # server starting or stopping): the driver's error, not wrapped by SQLAlchemy here.
+            unavailable = unavailability(error)
+            if unavailable is None:
+                raise
+            log_unavailable(error)
+            raise unavailable from error
         try:
             row = await read.fetchrow(fairy.driver_connection, params)
-        except (*_CONNECTION_LOST, asyncpg.exceptions.InterfaceError) as error:
-            if isinstance(error, asyncpg.exceptions.InterfaceError) and not (
-                isinstance(error, _CONNECTION_LOST) or _driver(fairy.driver_connection).is_closed()
-            ):
+        except _CONNECTION_LOST as error:
+            if isinstance(error, ValueError):
                 raise
             # As SQLAlchemy does on a disconnect: drop this connection and every pooled one
             # as old as it (a restarted server closed them all), so each is not found dead by

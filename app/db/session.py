@@ -46,6 +46,7 @@ def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": _unnamed_statement,
+            "timeout": settings.db_connect_timeout_seconds,
         }
     server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
     if plan_every_execution:
@@ -53,7 +54,9 @@ def _connect_args(settings: Settings, *, plan_every_execution: bool) -> dict[str
         # ignores the partial indexes and the parameters' selectivity (600 ms instead of
         # 50 ms at 100k rows, bench/README.md): plan every execution for its parameters.
         server_settings["plan_cache_mode"] = "force_custom_plan"
-    return {"server_settings": server_settings}
+    # Opening a connection gives up after DB_CONNECT_TIMEOUT_SECONDS (asyncpg's own default is
+    # a minute): a database that does not answer makes a 503, not a request that hangs.
+    return {"server_settings": server_settings, "timeout": settings.db_connect_timeout_seconds}
 
 
 def create_engine(
@@ -77,6 +80,7 @@ def create_engine(
         json_deserializer=orjson.loads,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
         # No ping before each checkout: it costs a round trip a request. A connection the
         # server has closed fails its request with a 503 (app.core.errors) and the pool then
         # replaces every connection as old as it.
@@ -104,6 +108,7 @@ def create_key_read_engine(
         json_deserializer=orjson.loads,
         pool_size=settings.db_read_pool_size,
         max_overflow=0,
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=False,
         connect_args=connect_args,
     )

@@ -4,8 +4,11 @@ same errors as every other database access."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import socket
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -241,3 +244,81 @@ async def test_a_started_service_freezes_what_it_built_at_startup(database_url: 
             assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+async def test_a_pooled_connection_left_in_the_middle_of_an_operation_is_a_503_and_leaves_the_pool(
+    database_url: URL,
+) -> None:
+    """asyncpg refuses a connection whose protocol is still busy ("another operation is in
+    progress", "cannot switch to state"): the read is a 503, the connection is dropped, and the
+    next read gets a fresh one."""
+    engine = create_engine(database_url, make_settings(database_url, db_pool_size=1))
+    reader = PoolReader(engine)
+    try:
+        fairy = await engine.raw_connection()
+        busy = asyncio.create_task(fairy.driver_connection.fetchval("SELECT pg_sleep(0.5)"))
+        await asyncio.sleep(0.05)
+        fairy.close()  # back in the pool mid-operation
+        with pytest.raises(ServiceUnavailable) as raised:
+            await reader.one(_SUM, a=1, b=1)
+        assert raised.value.code == "database.unavailable"
+        with contextlib.suppress(Exception):
+            await busy
+        row = await reader.one(_SUM, a=1, b=1)
+        assert row is not None
+        assert row["n"] == 11
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_that_refuses_connections_is_a_503_on_a_hot_read(
+    database_url: URL,
+) -> None:
+    """Nothing listens on the port (a database stopped): the driver's refusal, which
+    SQLAlchemy does not wrap on a raw connection, is a 503 `database.unavailable`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = database_url.set(host="127.0.0.1", port=port, query={})
+    engine = create_engine(url, make_settings(url))
+    try:
+        with pytest.raises(ServiceUnavailable) as raised:
+            await PoolReader(engine).one(_SUM, a=1, b=1)
+        assert raised.value.code == "database.unavailable"
+        assert raised.value.headers["Retry-After"] == "1"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_missing_unix_socket_is_a_503_on_a_hot_read(
+    database_url: URL, tmp_path: Path
+) -> None:
+    """A socket directory where no server runs: asyncpg's FileNotFoundError is a 503 too."""
+    url = database_url.set(host=None, port=None, query={"host": str(tmp_path)})
+    engine = create_engine(url, make_settings(url))
+    try:
+        with pytest.raises(ServiceUnavailable) as raised:
+            await PoolReader(engine).one(_SUM, a=1, b=1)
+        assert raised.value.code == "database.unavailable"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(
+    database_url: URL,
+) -> None:
+    """A server that takes the TCP connection and never answers (a hung host, a black-holed
+    route): the connection attempt gives up after DB_CONNECT_TIMEOUT_SECONDS (asyncpg's own
+    default is a minute) and the read is a 503, not a request left hanging."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the kernel completes the handshake; nobody ever reads or writes
+        url = database_url.set(host="127.0.0.1", port=silent.getsockname()[1], query={})
+        engine = create_engine(url, make_settings(url, db_connect_timeout_seconds=0.3))
+        try:
+            with pytest.raises(ServiceUnavailable) as raised:
+                # Far longer than the setting, far shorter than asyncpg's default.
+                await asyncio.wait_for(PoolReader(engine).one(_SUM, a=1, b=1), timeout=20)
+            assert raised.value.code == "database.unavailable"
+        finally:
+            await engine.dispose()

@@ -5,7 +5,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.errors import ServiceUnavailable
+from app.core.errors import database_unavailable
 from app.core.openapi import problems
 from app.db.replica import ReadReplica
 from app.domains.ops import repository
@@ -30,7 +30,7 @@ async def get_readiness(request: Request) -> Health:
     try:
         await asyncio.wait_for(repository.ping(engine), timeout=timeout)
     except Exception as exc:
-        raise ServiceUnavailable("database.unavailable", "The database is not reachable.") from exc
+        raise database_unavailable("The database is not reachable.") from exc
     if replica is None:
         return Health(status="ok")
     try:

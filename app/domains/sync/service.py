@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import idempotency
 from app.core.config import Settings
-from app.core.errors import AppError, BadRequest, Forbidden, Gone, integrity_problem
+from app.core.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    Gone,
+    integrity_problem,
+    unavailability,
+)
 from app.core.pagination import FEED_CURSOR, CursorSigner, InvalidCursor, PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -340,9 +347,10 @@ def _failure_code(exc: Exception) -> str:
     """The problem code the response to this error carries (app.core.errors' handlers)."""
     if isinstance(exc, AppError):
         return exc.code
+    unavailable = unavailability(exc)
+    if unavailable is not None:
+        return unavailable.code
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return "database.unavailable"
         return integrity_problem(exc).code
     if isinstance(exc, PoolTimeout):
         return "database.busy"
@@ -368,8 +376,11 @@ async def _record_failure(session: AsyncSession, attempt: batch.Attempt, exc: Ex
             return
         SyncRunRepository(session).add(run)
         await session.commit()
-    except Exception:
-        logger.exception("the failed sync batch's run could not be recorded")
+    except Exception as error:
+        if unavailability(error) is None:
+            logger.exception("the failed sync batch's run could not be recorded")
+        else:  # the database is still away: the batch's own 503 says so
+            logger.warning("the failed sync batch's run could not be recorded: database away")
         with contextlib.suppress(Exception):
             await session.rollback()
 

@@ -4,11 +4,8 @@ resumable cursor."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -21,21 +18,9 @@ from app.models.innovations import Innovation
 from app.models.institutions import Institution
 from app.models.sync import SyncRun
 from tests.conftest import COMPLETE_SECTIONS, InstitutionFactory, KeyFactory
+from tests.fixtures.sync_client import load_sync_client
 
-CLIENT_PATH = Path(__file__).resolve().parents[3] / "examples" / "sync_client.py"
-
-
-def _load_client() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sync_client", CLIENT_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["sync_client"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sync_client = _load_client()
+sync_client = load_sync_client()
 
 
 class LosingTransport(httpx.AsyncBaseTransport):
@@ -229,3 +214,125 @@ async def test_a_refusal_is_raised_not_retried(
             await sync_client.SyncClient(http, sleep=_no_wait).push(_records()[:1])
     assert refused.value.status_code == 403
     assert transport.sent == ["POST /v1/sync/batch"]
+
+
+class ScriptedTransport(httpx.AsyncBaseTransport):
+    """Answers each request with the next of `script` (a status and headers, or None: the
+    connection drops) without forwarding it; once the script is done, forwards to the app."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, script: list[tuple[int, dict[str, str]] | None]
+    ) -> None:
+        self.inner = inner
+        self.script = list(script)
+        self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent += 1
+        if not self.script:
+            return await self.inner.handle_async_request(request)
+        step = self.script.pop(0)
+        if step is None:
+            raise httpx.RemoteProtocolError("Server disconnected", request=request)
+        status, headers = step
+        body = json.dumps({"status": status, "code": "scripted", "detail": "scripted"})
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+
+class VirtualClock:
+    """Time that passes only when the client sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+async def test_the_client_retries_unavailable_answers_and_dropped_connections_with_backoff(
+    client: httpx.AsyncClient, auth: KeyFactory, city: Institution
+) -> None:
+    headers = await auth(Role.regional_system, institution_id=city.id)
+    script: list[tuple[int, dict[str, str]] | None] = [
+        (503, {"Retry-After": "3"}),  # the database restarting
+        None,  # the connection dropped
+        (502, {}),
+        (429, {"Retry-After": "7"}),
+        (504, {}),
+    ]
+    transport = ScriptedTransport(client._transport, script)
+    clock = VirtualClock()
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
+        pusher = sync_client.SyncClient(http, backoff=1.0, sleep=clock.sleep, clock=clock)
+        results = await pusher.push(_records()[:2])
+    assert results[0]["totals"]["created"] == 2
+    assert transport.sent == 6
+    slept = clock.slept
+    assert len(slept) == 5
+    assert slept[0] >= 3  # never sooner than Retry-After
+    assert slept[3] >= 7
+    # Otherwise exponential (1, 2, 4, 8, 16 s) with a jitter of +-50%.
+    for attempt, seconds in ((2, slept[1]), (3, slept[2]), (5, slept[4])):
+        assert 0.5 * 2 ** (attempt - 1) <= seconds < 1.5 * 2 ** (attempt - 1)
+
+
+async def test_the_client_stops_retrying_when_its_budget_is_spent(
+    client: httpx.AsyncClient, auth: KeyFactory, city: Institution
+) -> None:
+    headers = await auth(Role.regional_system, institution_id=city.id)
+    transport = ScriptedTransport(client._transport, [(503, {"Retry-After": "1"})] * 100)
+    clock = VirtualClock()
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
+        pusher = sync_client.SyncClient(
+            http, budget=60, backoff=1.0, max_delay=10, sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(sync_client.SyncError) as refused:
+            await pusher.push(_records()[:2])
+    assert refused.value.status_code == 503
+    assert sum(clock.slept) <= 60
+    assert max(clock.slept) < 15  # the cap (10 s) with its jitter
+    assert transport.sent == len(clock.slept) + 1
+    assert transport.sent > 5
+
+
+async def test_a_dropped_connection_past_the_budget_is_raised(
+    client: httpx.AsyncClient, auth: KeyFactory, city: Institution
+) -> None:
+    headers = await auth(Role.regional_system, institution_id=city.id)
+    transport = ScriptedTransport(client._transport, [None] * 100)
+    clock = VirtualClock()
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
+        pusher = sync_client.SyncClient(http, budget=10, sleep=clock.sleep, clock=clock)
+        with pytest.raises(httpx.TransportError):
+            await pusher.push(_records()[:2])
+    assert sum(clock.slept) <= 10
+    assert transport.sent > 2
+
+
+@pytest.mark.parametrize("status", [500, 400, 401, 404, 413, 422])
+async def test_the_client_gives_up_at_once_on_a_500_or_another_4xx(
+    client: httpx.AsyncClient, auth: KeyFactory, city: Institution, status: int
+) -> None:
+    headers = await auth(Role.regional_system, institution_id=city.id)
+    transport = ScriptedTransport(client._transport, [(status, {"Retry-After": "1"})])
+    clock = VirtualClock()
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=headers
+    ) as http:
+        pusher = sync_client.SyncClient(http, sleep=clock.sleep, clock=clock)
+        with pytest.raises(sync_client.SyncError) as refused:
+            await pusher.push(_records()[:2])
+    assert refused.value.status_code == status
+    assert transport.sent == 1
+    assert clock.slept == []

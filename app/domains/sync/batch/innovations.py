@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import DBAPIError
 
 from app.core import dates
-from app.core.errors import integrity_problem
 from app.domains.audit import service as audit
 from app.domains.innovations import service as innovations
-from app.domains.sync.batch.items import Batch, Item, pending
+from app.domains.sync.batch.items import Batch, Item, item_refusal, pending
 from app.domains.sync.batch.units import resolve_units, unit_of
 from app.domains.sync.repository import INNOVATION_WRITTEN
 from app.domains.sync.schemas import InnovationSyncItem, SyncItemStatus
@@ -172,7 +171,7 @@ async def apply_innovations(batch: Batch, items: list[Item]) -> None:
     except DBAPIError as exc:
         # Something only the database catches (a race with another writer): nothing of the
         # batch's innovations was written; report it on each.
-        problem = integrity_problem(exc)
+        problem = item_refusal(exc)
         for item, _, _, _ in applied:
             item.refuse(problem)
         return

@@ -19,6 +19,7 @@ from app.core.errors import (
     ProblemFieldError,
     field_error,
     integrity_problem,
+    unavailability,
     validation_field_errors,
 )
 from app.core.security import Principal
@@ -262,12 +263,30 @@ async def writing(
 ) -> AsyncIterator[None]:
     """One item's writes, in a savepoint: a refusal of the service's rules, or of the
     database's, undoes them and reports the item invalid (the caller goes on when
-    `item.pending` is still true)."""
+    `item.pending` is still true).
+
+    A database that cannot go on (the connection lost, the server stopping, the statement
+    timeout) is no refusal of the item: it fails the whole batch with a 503 that the client
+    retries, instead of item refusals that it would take as final."""
     try:
         async with session.begin_nested():
             yield
             await session.flush()
     except AppError as exc:
+        if exc.status == 503:
+            raise
         item.refuse(exc, renames)
     except DBAPIError as exc:
-        item.refuse(integrity_problem(exc), renames)
+        refusal = item_refusal(exc)
+        item.refuse(refusal, renames)
+
+
+def item_refusal(exc: DBAPIError) -> AppError:
+    """How the database's refusal of one item's writes reads to the caller; raises instead
+    (the batch fails) when the database could not go on at all."""
+    if unavailability(exc) is not None:
+        raise exc
+    refusal = integrity_problem(exc)
+    if refusal.status == 503:
+        raise exc
+    return refusal
