@@ -24,6 +24,7 @@ _STARTUP_FAILURE = 3
 # How much longer than SHUTDOWN_GRACE_SECONDS uvicorn waits for the requests in flight: time for
 # those cancelled at the end of the grace to be rolled back and answered 503 (app.core.shutdown).
 SHUTDOWN_BACKSTOP_SECONDS = 5
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 class Supervisor(Multiprocess):
@@ -48,6 +49,10 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds + SHUTDOWN_BACKSTOP_SECONDS,
+        # A worker that does not answer the supervisor's ping in time is killed and replaced.
+        # uvicorn's 5 s was too short for a worker still importing on a busy host (two cores,
+        # load 10): it was killed and replaced again and again and never served.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     if workers > 1:
         # The supervisor's own lines (workers started, restarted, stopped) in the service's format;
