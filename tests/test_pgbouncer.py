@@ -100,6 +100,8 @@ def bounced_settings(bounced_url: URL) -> Settings:
         db_pool_size=4,
         db_read_pool_size=2,
         db_statement_timeout_ms=ROLE_TIMEOUT_MS,
+        # The statement timeout must be shorter than the shutdown grace (app.core.config).
+        shutdown_grace_seconds=60,
         jobs_poll_interval_seconds=0.05,
     )
 
