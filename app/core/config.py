@@ -125,6 +125,16 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     # The sender of every message: "Name <address>" or an address.
     mail_from: str = "Inovasi <no-reply@inovasi.example.go.id>"
+    # Webhooks (README "Webhooks"). Whether a webhook may target an address that is not on
+    # the public internet (loopback, private, link-local, multicast, reserved, cloud
+    # metadata). Empty: refused in production, allowed in development and test. Production
+    # on a government intranet whose receivers sit on private addresses sets it to true.
+    webhooks_allow_private_targets: bool | None = None
+    # One attempt's limit (connect, send, answer), per Standard Webhooks' recommendation.
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # After POST /v1/webhooks/{id}/rotate-secret, the old secret still signs (both signatures
+    # in `webhook-signature`) for this many hours, unless the request says otherwise.
+    webhooks_rotation_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -196,6 +206,12 @@ class Settings(BaseSettings):
             return self.jwt_signing_keys
         derived = hashlib.sha256(b"inovasi-jwt:" + self.secret_key.encode()).hexdigest()
         return [("default", derived)]
+
+    @property
+    def webhooks_private_targets_allowed(self) -> bool:
+        if self.webhooks_allow_private_targets is not None:
+            return self.webhooks_allow_private_targets
+        return self.environment is not Environment.production
 
     @property
     def resolved_email_backend(self) -> str:

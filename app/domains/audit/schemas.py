@@ -78,6 +78,10 @@ class AuditAction(StrEnum):
     review = "review"
     # background jobs
     retry = "retry"
+    # webhooks
+    disable = "disable"
+    rotate_secret = "rotate_secret"  # noqa: S105 - an action name
+    redeliver = "redeliver"
 
 
 class AuditEntityType(StrEnum):
@@ -104,6 +108,8 @@ class AuditEntityType(StrEnum):
     award = "award"
     replication = "replication"
     job = "job"
+    webhook = "webhook"
+    webhook_delivery = "webhook_delivery"
 
 
 class AuditEventRead(ReadModel):

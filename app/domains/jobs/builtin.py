@@ -6,7 +6,8 @@
 - `competitions.close-registration`, every five minutes: an edition still open past its
   `registration_closes_at` closes registration (its entries never submitted expire);
 - `jobs.prune`, daily at 03:00: delete succeeded jobs finished more than 7 days ago (dead ones
-  stay until the secretariat retries them).
+  stay until the secretariat retries them);
+- `webhooks.feed`, every 10 seconds, and `webhooks.deliver` (app/domains/webhooks/delivery.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.domains.jobs.repository import JobRepository
 from app.domains.jobs.schedules import Schedule, schedule
 from app.domains.notifications import dispatch as _notifications  # noqa: F401 - its job kinds
 from app.domains.sync.service import compact
+from app.domains.webhooks import delivery as _webhooks  # noqa: F401 - its job kinds, its hook
 
 KEEP_SUCCEEDED_DAYS = 7
 

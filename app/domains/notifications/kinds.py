@@ -143,6 +143,14 @@ _KINDS = (
         "/assessments/{subject_id}",
         refs=("hub",),
     ),
+    # webhooks
+    EventKind(
+        "webhook.disabled",
+        "A webhook stopped: its receiver answered 410, failed every attempt for about three "
+        "days, or its owner's key was revoked (to its owner).",
+        None,
+        fields=("url", "reason"),
+    ),
     # accounts (security messages)
     EventKind(
         "account.created",
