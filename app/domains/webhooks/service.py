@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dates
@@ -307,9 +308,10 @@ async def redeliver(
     found.status = "pending"
     found.attempts = 0
     found.seq = await repo.next_seq()
-    found.next_attempt_at = dates.now()
+    found.next_attempt_at = func.now()  # the database's clock, as the queue compares
     found.finished_at = None
     await session.flush()
+    await session.refresh(found)
     await delivery.queue_run(session, webhook_id)
     await audit.record(
         session, principal, "redeliver", "webhook_delivery", found.id,
