@@ -61,6 +61,7 @@ from app.models.innovations import Innovation
 from app.models.institutions import Institution, Unit
 from app.models.jobs import Job
 from app.models.maturity import MaturityAnswer, MaturityAssessment, MaturityInstrument
+from app.models.notifications import Notification, NotificationEvent
 from app.models.replications import Replication
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission
@@ -162,6 +163,8 @@ class World:
     dead_job: Job  # a job that failed every attempt: the secretariat's to see and retry
     webhook_a: Webhook  # the webhook A's regional system created (A's local admin reaches it)
     delivery_a: WebhookDelivery  # a delivery of it that succeeded (one to redeliver)
+    # The in-scope unit operator's notification: only that person marks it read.
+    notification_a: Notification
     callers: dict[str, Caller]
 
 
@@ -457,6 +460,19 @@ async def build_world(
         status="succeeded", attempts=1, finished_at=now,
     )  # fmt: skip
     session.add(delivery_a)
+    operator_id = next(c.id for c in callers if c.name == "unit_operator")
+    assert operator_id is not None
+    event = NotificationEvent(
+        id=uuid.uuid4(), kind="submission.returned", subject_type="submission",
+        subject_id=uuid.uuid4(), data={}, audience=[], occurred_at=now,
+    )  # fmt: skip
+    session.add(event)
+    await session.flush()
+    notification_a = Notification(
+        user_id=operator_id, event_id=event.id, kind=event.kind, subject_type="submission",
+        subject_id=event.subject_id, language="id", title="Usulan dikembalikan", body="Perbaiki.",
+    )  # fmt: skip
+    session.add(notification_a)
     await session.flush()
     evaluator_id = next(c.id for c in callers if c.name == "evaluator")
     assert evaluator_id is not None
@@ -559,6 +575,7 @@ async def build_world(
         dead_job=dead_job,
         webhook_a=webhook_a,
         delivery_a=delivery_a,
+        notification_a=notification_a,
         callers={caller.name: caller for caller in callers},
     )
 
@@ -708,6 +725,24 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     "redeliver_webhook_delivery": lambda w: Sample(
         "POST", f"/v1/webhooks/{w.webhook_a.id}/deliveries/{w.delivery_a.id}/redeliver",
         "item", "webhook_delivery", record=str(w.delivery_a.id), hidden=True,
+    ),
+    # notifications: a person's own (the in-scope unit operator holds notification_a)
+    "list_notifications": lambda w: Sample(
+        "GET", "/v1/notifications", "item", "notification", names_record=False,
+    ),
+    "mark_notification_read": lambda w: Sample(
+        "POST", f"/v1/notifications/{w.notification_a.id}/read", "own", "notification",
+    ),
+    "mark_all_notifications_read": lambda w: Sample(
+        "POST", "/v1/notifications/read-all", "own", "notification",
+    ),
+    "get_notification_preferences": lambda w: Sample(
+        "GET", "/v1/me/notification-preferences", "item", "notification_preferences",
+        names_record=False,
+    ),
+    "set_notification_preferences": lambda w: Sample(
+        "PUT", "/v1/me/notification-preferences", "own", "notification_preferences",
+        json={"kinds": [{"kind": "submission.returned", "email": False, "in_app": True}]},
     ),
     # sync: a draft of A is a change A's callers are shown and B's are not.
     "list_sync_changes": lambda w: Sample(
@@ -1371,6 +1406,17 @@ def _success(sample: Sample) -> Outcome:
     return Outcome(None, sees_record=True if sample.shape == "list" else None)
 
 
+_NOTIFICATION_OPERATIONS = frozenset(
+    {
+        "list_notifications",
+        "mark_notification_read",
+        "mark_all_notifications_read",
+        "get_notification_preferences",
+        "set_notification_preferences",
+    }
+)
+
+
 def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Caller) -> Outcome:
     """The answer the policy gives this caller, plus the documented exceptions."""
     if caller.role is None:
@@ -1381,6 +1427,12 @@ def expected_outcome(operation: str, policy: Access, sample: Sample, caller: Cal
     # an API key has no password (the policy's note says so).
     if operation == "change_my_password" and caller.kind == "api_key":
         return Outcome(403, "auth.not_a_person")
+    # Exception: notifications are for people (machine clients get webhooks), and a person's
+    # notification is nobody else's to mark read (404: not even known to exist).
+    if operation in _NOTIFICATION_OPERATIONS and caller.kind == "api_key":
+        return Outcome(403, "notifications.people_only")
+    if operation == "mark_notification_read" and caller.name != "unit_operator":
+        return Outcome(404, "notification.not_found")
     # Exception: an entry's transitions admit its institution (submit, approve, return,
     # withdraw) and the edition's runners (screen); the sample withdraws, which the runners
     # may not (the policy's note says which side takes which step).
@@ -1468,7 +1520,8 @@ def _requiring_if_match(app: FastAPI) -> list[str]:
 
 def test_every_patch_put_and_delete_of_a_versioned_record_requires_if_match(app: FastAPI) -> None:
     # The unversioned writes: a password has no ETag, a revoked key is simply gone.
-    unversioned = {"change_my_password", "revoke_api_key"}
+    # A person's own preferences are replaced whole, by that person only: the last one wins.
+    unversioned = {"change_my_password", "revoke_api_key", "set_notification_preferences"}
     writes = {
         name for name, route in v1_routes(app).items() if route.method in ("PATCH", "PUT", "DELETE")
     }
