@@ -23,10 +23,14 @@ the job (its lease lapsed) sends them again with the same `webhook-id`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
+import ssl
 import time
 import uuid
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -284,13 +288,55 @@ async def send(
     )
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: building one (loading the CA bundle) costs tens of ms."""
+    return ssl.create_default_context()
+
+
 def client(settings: Settings) -> httpx.AsyncClient:
     # No proxy from the environment (the target is checked, not a proxy), no redirects.
     return httpx.AsyncClient(
         trust_env=False,
         follow_redirects=False,
+        verify=_tls(),
         timeout=httpx.Timeout(settings.webhooks_timeout_seconds),
     )
+
+
+# Each endpoint has a client of its own in each event loop (a worker's), kept for its next run
+# so its connection is reused (a new connection cost about as much as the request itself in
+# bench/webhooks.py). One client per endpoint, never shared: its pool is keyed by the address
+# connected to, and two names on one address each need their own TLS session. At most
+# KEEP_CLIENTS are kept, the least recently used closed first.
+KEEP_CLIENTS = 256
+_CLIENTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, OrderedDict[uuid.UUID, tuple[tuple[str, float], httpx.AsyncClient]]
+] = weakref.WeakKeyDictionary()
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _close_later(old: httpx.AsyncClient) -> None:
+    task = asyncio.get_running_loop().create_task(old.aclose())
+    _CLOSING.add(task)
+    task.add_done_callback(_CLOSING.discard)
+
+
+def client_of(settings: Settings, webhook: Webhook) -> httpx.AsyncClient:
+    """The endpoint's client in this event loop (a new one when its URL changed)."""
+    clients = _CLIENTS.setdefault(asyncio.get_running_loop(), OrderedDict())
+    key = (webhook.url, settings.webhooks_timeout_seconds)
+    found = clients.get(webhook.id)
+    if found is not None and found[0] == key and not found[1].is_closed:
+        clients.move_to_end(webhook.id)
+        return found[1]
+    if found is not None:
+        _close_later(found[1])
+    made = clients[webhook.id] = (key, client(settings))
+    while len(clients) > KEEP_CLIENTS:
+        _, (_, old) = clients.popitem(last=False)
+        _close_later(old)
+    return made[1]
 
 
 def owner_audience(webhook: Webhook) -> list[dict[str, str]]:
@@ -351,14 +397,14 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     queue = await deliveries.pending(webhook_id, RUN_DELIVERIES)
     results: list[tuple[WebhookDelivery, Outcome]] = []
     deadline = time.monotonic() + RUN_SECONDS
-    async with client(settings) as http:
-        for delivery, due in queue:
-            if not due:
-                break  # the oldest waits for its retry, queued for then
-            outcome = await send(http, settings, webhook, delivery)
-            results.append((delivery, outcome))
-            if not outcome.succeeded or time.monotonic() > deadline:
-                break
+    http = client_of(settings, webhook)
+    for delivery, due in queue:
+        if not due:
+            break  # the oldest waits for its retry, queued for then
+        outcome = await send(http, settings, webhook, delivery)
+        results.append((delivery, outcome))
+        if not outcome.succeeded or time.monotonic() > deadline:
+            break
     # Written after every receiver answered: no transaction id was held while waiting.
     for delivery, outcome in results:
         delivery.attempts += 1

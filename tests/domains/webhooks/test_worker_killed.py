@@ -96,8 +96,11 @@ async def test_a_worker_killed_mid_delivery_is_followed_by_the_same_webhook_id(
         "JOBS_LEASE_SECONDS": "5",
         "LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app.cli",
+        "worker",
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -107,7 +110,7 @@ async def test_a_worker_killed_mid_delivery_is_followed_by_the_same_webhook_id(
         [first] = await asyncio.to_thread(receiver.wait_for, path, 1, 60)
     finally:
         proc.kill()  # SIGKILL: no shutdown, no job put back
-        proc.wait(timeout=10)
+        await asyncio.wait_for(proc.wait(), 10)
     del receiver._holds[path]
     release.set()
     async with own_engine.begin() as conn:
