@@ -390,10 +390,10 @@ async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     webhook_id = uuid.UUID(payload["webhook_id"])
     deliveries = DeliveryRepository(session)
     await deliveries.serialise(webhook_id)
-    webhook = await session.get(Webhook, webhook_id, populate_existing=True)
+    repo = WebhookRepository(session)
+    webhook = await repo.get(webhook_id)
     if webhook is None or webhook.status != "active":
         return
-    repo = WebhookRepository(session)
     if not await repo.owner_active(webhook):
         await disable(ctx, webhook, "owner_revoked")
         return

@@ -247,6 +247,17 @@ class DeliveryRepository(RepositoryBase[WebhookDelivery]):
             found[row.delivery_id].append(row)
         return found
 
+    async def requeue(self, delivery: WebhookDelivery) -> None:
+        """Make a finished delivery pending again, last in its endpoint's queue, due now by
+        the database's clock (the one the queue compares with)."""
+        delivery.status = "pending"
+        delivery.attempts = 0
+        delivery.seq = await self.next_seq()
+        delivery.next_attempt_at = func.now()
+        delivery.finished_at = None
+        await self.session.flush()
+        await self.session.refresh(delivery)
+
     async def next_seq(self) -> int:
         value = await self.session.scalar(select(DELIVERY_SEQ.next_value()))
         assert value is not None

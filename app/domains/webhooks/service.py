@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import dates
@@ -305,13 +304,7 @@ async def redeliver(
             extra={"current_status": webhook.status},
         )
     before = {"status": found.status, "attempts": found.attempts}
-    found.status = "pending"
-    found.attempts = 0
-    found.seq = await repo.next_seq()
-    found.next_attempt_at = func.now()  # the database's clock, as the queue compares
-    found.finished_at = None
-    await session.flush()
-    await session.refresh(found)
+    await repo.requeue(found)
     await delivery.queue_run(session, webhook_id)
     await audit.record(
         session, principal, "redeliver", "webhook_delivery", found.id,
