@@ -24,6 +24,7 @@ from app.domains.results.router import router as results_router
 from app.domains.stats.router import router as stats_router
 from app.domains.submissions.router import router as submissions_router
 from app.domains.sync.router import router as sync_router
+from app.domains.webhooks.router import router as webhooks_router
 
 API_PREFIX = "/v1"
 # The router tries routes in order, a few microseconds each: the public catalogue, by far the
@@ -47,6 +48,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     jobs_router,
     notifications_router,
     documents_router,
+    webhooks_router,
 )
 
 

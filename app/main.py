@@ -208,6 +208,12 @@ def create_app(settings: Settings | None = None, *, engine: AsyncEngine | None =
                 "description": "Background jobs run by `inovasi worker`: their status, "
                 "attempts and last error; the secretariat retries the dead ones.",
             },
+            {
+                "name": "webhooks",
+                "description": "Endpoints of machine clients told of workflow events and "
+                "record changes, signed per Standard Webhooks 1.0; their deliveries and "
+                "attempts.",
+            },
         ],
     )
     _add_docs(app)

@@ -164,6 +164,16 @@ class Settings(BaseSettings):
     # A URL of PostgreSQL itself (not PgBouncer) for the worker's LISTEN connection. Empty: the
     # worker listens on DATABASE_URL, or, with DATABASE_PGBOUNCER, only polls.
     jobs_listen_url: str | None = None
+    # Webhooks (README "Webhooks"). Whether a webhook may target an address that is not on
+    # the public internet (loopback, private, link-local, multicast, reserved, cloud
+    # metadata). Empty: refused in production, allowed in development and test. Production
+    # on a government intranet whose receivers sit on private addresses sets it to true.
+    webhooks_allow_private_targets: bool | None = None
+    # One attempt's limit (connect, send, answer), per Standard Webhooks' recommendation.
+    webhooks_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # After POST /v1/webhooks/{id}/rotate-secret, the old secret still signs (both signatures
+    # in `webhook-signature`) for this many hours, unless the request says otherwise.
+    webhooks_rotation_overlap_hours: int = Field(default=24, ge=0, le=24 * 30)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -211,6 +221,11 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("webhooks_allow_private_targets", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.environment is Environment.production and (
@@ -249,6 +264,12 @@ class Settings(BaseSettings):
         if self.documents_store == "s3" and not (self.s3_endpoint and self.s3_bucket):
             raise ValueError("DOCUMENTS_STORE=s3 needs S3_ENDPOINT and S3_BUCKET")
         return self
+
+    @property
+    def webhooks_private_targets_allowed(self) -> bool:
+        if self.webhooks_allow_private_targets is not None:
+            return self.webhooks_allow_private_targets
+        return self.environment is not Environment.production
 
     @property
     def resolved_email_backend(self) -> str:

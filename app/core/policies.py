@@ -99,6 +99,29 @@ POLICIES: dict[str, Access] = {
     },
     # the sent log
     "list_email_messages": _secretariat_only,
+    # webhooks: machine clients' endpoints, in their owner's scope
+    **{
+        name: Access(
+            {
+                Role.secretariat_admin: ALL,
+                Role.local_admin: INSTITUTION,
+                Role.regional_system: INSTITUTION,
+            },
+            note="A regional system's key reaches the webhooks it created, a local admin its "
+            "institution's (its keys' too), the secretariat every one; another's is a 404. A "
+            "webhook receives only events of its institution (the secretariat's may receive all).",
+        )
+        for name in (
+            "create_webhook",
+            "list_webhooks",
+            "get_webhook",
+            "update_webhook",
+            "delete_webhook",
+            "rotate_webhook_secret",
+            "list_webhook_deliveries",
+            "redeliver_webhook_delivery",
+        )
+    },
     # background jobs: the secretariat watches them and retries the dead ones
     "list_jobs": _secretariat_only,
     "get_job": _secretariat_only,

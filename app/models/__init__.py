@@ -36,6 +36,7 @@ from app.models.replications import Replication
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission, SubmissionAnswer
 from app.models.sync import IdempotencyKey, SyncChange, SyncHorizon, SyncRun
+from app.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery, WebhookFeedCursor
 
 __all__ = [
     "Announcement",
@@ -83,4 +84,8 @@ __all__ = [
     "SyncRun",
     "Unit",
     "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookFeedCursor",
 ]

@@ -90,6 +90,8 @@ _NAMED_ACTIONS = {
     "change_my_password": "password_change",
     "revoke_api_key": "revoke",
     "retry_job": "retry",
+    "rotate_webhook_secret": "rotate_secret",
+    "redeliver_webhook_delivery": "redeliver",
     "publish_innovation": "publish",
     "archive_innovation": "archive",
     "transition_hub": "commit",  # the sample commits a candidate hub

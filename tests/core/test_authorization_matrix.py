@@ -28,6 +28,7 @@ from app.core.openapi import RouteInfo, iter_api_routes
 from app.core.security import Access, Scope
 from app.domains.accounts.schemas import ApiKeyCreate
 from app.domains.accounts.service import issue_api_key
+from app.domains.webhooks import signing
 from app.models.accounts import ApiKey, User
 from app.models.competitions import (
     Competition,
@@ -67,6 +68,7 @@ from app.models.replications import Replication
 from app.models.results import Announcement, Objection
 from app.models.submissions import Award, Submission
 from app.models.sync import SyncRun
+from app.models.webhooks import Webhook, WebhookDelivery
 from tests.conftest import (
     TEST_PASSWORD,
     HubFactory,
@@ -161,6 +163,8 @@ class World:
     objection_a: Objection
     award_a: Award
     dead_job: Job  # a job that failed every attempt: the secretariat's to see and retry
+    webhook_a: Webhook  # the webhook A's regional system created (A's local admin reaches it)
+    delivery_a: WebhookDelivery  # a delivery of it that succeeded (one to redeliver)
     # The in-scope unit operator's notification: only that person marks it read.
     notification_a: Notification
     # HUB_A's admins' mailing to HUB_A's members, and its email in the sent log.
@@ -448,6 +452,21 @@ async def build_world(
         last_error="ConnectionError: receiver down", finished_at=now,
     )  # fmt: skip
     session.add(dead_job)
+    # A's regional system's webhook, with one delivery made
+    system_a = next(c for c in callers if c.name == "regional_system")
+    webhook_a = Webhook(
+        owner_api_key_id=system_a.id, owner_name="SIMPEG Kota Medan", institution_id=a.id,
+        url="https://sipinter.medan.go.id/hooks/inovasi", event_types=["record.innovations"],
+        secret_encrypted=signing.encrypt(settings.secret_key, signing.new_secret()),
+    )  # fmt: skip
+    session.add(webhook_a)
+    await session.flush()
+    delivery_a = WebhookDelivery(
+        webhook_id=webhook_a.id, message_id=f"chg_1_{uuid.uuid4().int % 10**9}",
+        event_type="record.innovations", payload={"type": "record.innovations"},
+        status="succeeded", attempts=1, finished_at=now,
+    )  # fmt: skip
+    session.add(delivery_a)
     operator_id = next(c.id for c in callers if c.name == "unit_operator")
     assert operator_id is not None
     event = NotificationEvent(
@@ -584,6 +603,8 @@ async def build_world(
         objection_a=objection_a,
         award_a=award_a,
         dead_job=dead_job,
+        webhook_a=webhook_a,
+        delivery_a=delivery_a,
         notification_a=notification_a,
         mailing_a=mailing_a,
         email_a=email_a,
@@ -706,6 +727,41 @@ SAMPLES: dict[str, Callable[[World], Sample]] = {
     ),
     "retry_job": lambda w: Sample(
         "POST", f"/v1/jobs/{w.dead_job.id}/retry", "item", "job", record=str(w.dead_job.id),
+    ),
+    # webhooks: A's regional system's webhook, reached by A's callers of the policy, 404 to B's
+    "create_webhook": lambda w: Sample(
+        "POST", "/v1/webhooks", "create", "webhook",
+        json={"url": "https://sipinter.medan.go.id/hooks/inovasi-2",
+              "event_types": ["record.innovations", "submission.submitted"],
+              "institution_id": str(w.institution_a.id)},
+    ),
+    "list_webhooks": lambda w: Sample(
+        "GET", "/v1/webhooks", "list", "webhook", record=str(w.webhook_a.id),
+        params={"limit": 100},
+    ),
+    "get_webhook": lambda w: Sample(
+        "GET", f"/v1/webhooks/{w.webhook_a.id}", "item", "webhook", record=str(w.webhook_a.id),
+        hidden=True,
+    ),
+    "update_webhook": lambda w: Sample(
+        "PATCH", f"/v1/webhooks/{w.webhook_a.id}", "item", "webhook",
+        record=str(w.webhook_a.id), hidden=True, json={"description": "SIPINTER, produksi"},
+    ),
+    "delete_webhook": lambda w: Sample(
+        "DELETE", f"/v1/webhooks/{w.webhook_a.id}", "item", "webhook",
+        record=str(w.webhook_a.id), hidden=True,
+    ),
+    "rotate_webhook_secret": lambda w: Sample(
+        "POST", f"/v1/webhooks/{w.webhook_a.id}/rotate-secret", "item", "webhook",
+        record=str(w.webhook_a.id), hidden=True, json={"previous_secret_valid_hours": 1},
+    ),
+    "list_webhook_deliveries": lambda w: Sample(
+        "GET", f"/v1/webhooks/{w.webhook_a.id}/deliveries", "item", "webhook_delivery",
+        record=str(w.webhook_a.id), hidden=True, names_record=False,
+    ),
+    "redeliver_webhook_delivery": lambda w: Sample(
+        "POST", f"/v1/webhooks/{w.webhook_a.id}/deliveries/{w.delivery_a.id}/redeliver",
+        "item", "webhook_delivery", record=str(w.delivery_a.id), hidden=True,
     ),
     # notifications: a person's own (the in-scope unit operator holds notification_a)
     "list_notifications": lambda w: Sample(

@@ -81,6 +81,10 @@ class AuditAction(StrEnum):
     send = "send"
     upload = "upload"
     notification_preferences = "notification_preferences"
+    # webhooks
+    disable = "disable"
+    rotate_secret = "rotate_secret"  # noqa: S105 - an action name
+    redeliver = "redeliver"
 
 
 class AuditEntityType(StrEnum):
@@ -109,6 +113,8 @@ class AuditEntityType(StrEnum):
     job = "job"
     mailing = "mailing"
     document = "document"
+    webhook = "webhook"
+    webhook_delivery = "webhook_delivery"
 
 
 class AuditEventRead(ReadModel):

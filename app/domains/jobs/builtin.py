@@ -14,7 +14,8 @@
   before a round closes), `reminders.approvals` hourly at :20 (local admins with entries
   awaiting approval, 72 h and 24 h before registration closes), `reminders.api-keys` and
   `reminders.replication-evaluations` daily at 08:00 (keys expiring in 14 and 3 days;
-  replications implemented 30, 60 and 90 days ago and not evaluated).
+  replications implemented 30, 60 and 90 days ago and not evaluated);
+- `webhooks.feed`, every 10 seconds, and `webhooks.deliver` (app/domains/webhooks/delivery.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from app.domains.notifications import dispatch as _notifications  # noqa: F401 -
 from app.domains.replications.reminders import remind_evaluations
 from app.domains.submissions.reminders import remind_approvals
 from app.domains.sync.service import compact
+from app.domains.webhooks import delivery as _webhooks  # noqa: F401 - its job kinds, its hook
 
 KEEP_SUCCEEDED_DAYS = 7
 

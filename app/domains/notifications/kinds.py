@@ -174,6 +174,14 @@ _KINDS = (
         fields=("period_year", "reason"),
         refs=("hub",),
     ),
+    # webhooks
+    EventKind(
+        "webhook.disabled",
+        "A webhook stopped: its receiver answered 410, failed every attempt for about three "
+        "days, or its owner's key was revoked (to its owner).",
+        None,
+        fields=("url", "reason"),
+    ),
     # accounts (security messages)
     EventKind(
         "account.created",

@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of workflow events and record changes to machine clients."""
