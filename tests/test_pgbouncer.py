@@ -268,7 +268,12 @@ async def test_a_mix_of_reads_and_writes_more_concurrent_than_the_pools_gets_no_
     assert all(isinstance(pool, QueuePool) for pool in pools)
     held = sum(pool.checkedin() for pool in pools if isinstance(pool, QueuePool))
     assert held > SERVER_POOL
-    assert 0 < peak_backends - baseline <= SERVER_POOL, (peak_backends, baseline)
+    # The service's connections were shared: PostgreSQL saw fewer backends than the service
+    # held connections. (PgBouncer keeps to its pool of SERVER_POOL, but a server connection
+    # it replaces can still be listed while its backend exits: one over is not a leak.)
+    added = peak_backends - baseline
+    assert 0 < added < held, (peak_backends, baseline, held)
+    assert added <= SERVER_POOL + 1, (peak_backends, baseline)
 
 
 async def test_the_statement_timeout_is_the_role_s_and_sessions_stay_in_utc(
