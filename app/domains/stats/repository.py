@@ -220,4 +220,4 @@ class FunnelRepository:
         rows = await self.session.execute(
             select(Region.code, Region.name).where(Region.code.in_(codes))
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())
