@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import NotFound, invalid_field
+from app.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, invalid_field
 from app.core.pagination import PageRequest
 from app.core.security import Principal
 from app.db.repository import PageResult
@@ -23,7 +23,7 @@ from app.domains.audit import service as audit
 from app.domains.documents import kinds
 from app.domains.documents.repository import DocumentRepository
 from app.domains.documents.storage import FileStore
-from app.domains.documents.upload import PayloadTooLarge, UnsupportedMedia, Upload
+from app.domains.documents.upload import Upload
 from app.domains.innovations.service import visible_innovation, writable_innovation
 from app.models.documents import Document
 
@@ -126,7 +126,7 @@ async def create_document(
         detected = sniff(incoming.head)
         allowed = detected & set(kind.media_types)
         if not allowed:
-            raise UnsupportedMedia(
+            raise UnsupportedMediaType(
                 "document.media_type_not_allowed",
                 f"The file is not one a document of kind {kind.name} may be "
                 f"({', '.join(kind.media_types)}), judged by its own bytes.",
@@ -186,10 +186,14 @@ def _not_found(document_id: uuid.UUID) -> NotFound:
 
 
 async def get_document(
-    session: AsyncSession, principal: Principal | None, document_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal | None,
+    document_id: uuid.UUID,
+    *,
+    for_update: bool = False,
 ) -> Document:
     """The document if the caller may see its record (and, if private, as its own)."""
-    document = await DocumentRepository(session).get(document_id)
+    document = await DocumentRepository(session).get(document_id, for_update=for_update)
     if document is None:
         raise _not_found(document_id)
     try:
@@ -217,12 +221,9 @@ async def list_documents(
 async def delete_document(
     session: AsyncSession, store: FileStore, principal: Principal, document_id: uuid.UUID
 ) -> None:
-    document = await get_document(session, principal, document_id)
-    await writable_innovation(session, principal, document.record_id)
+    locked = await get_document(session, principal, document_id, for_update=True)
+    await writable_innovation(session, principal, locked.record_id)
     repo = DocumentRepository(session)
-    locked = await repo.get(document_id, for_update=True)
-    if locked is None:
-        raise _not_found(document_id)
     key = locked.storage_key
     before = audit.snapshot(locked)
     await repo.delete(locked)

@@ -6,25 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from python_multipart.exceptions import ParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from app.core.errors import AppError, BadRequest, invalid_field
+from app.core.errors import (
+    AppError,
+    BadRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    invalid_field,
+)
 from app.domains.documents.storage import FileStore, Incoming
 
 _MAX_FIELD_BYTES = 1024
 _MAX_FIELDS = 10
 _FILE_FIELD = "file"
-
-
-class PayloadTooLarge(AppError):
-    status = 413
-    default_code = "document.too_large"
-
-
-class UnsupportedMedia(AppError):
-    status = 415
-    default_code = "document.unsupported_media_type"
 
 
 @dataclass
@@ -49,7 +46,7 @@ async def receive(request: Request, store: FileStore, limit: int) -> Upload:
     failure the temporary file is removed and the error raised."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
-        raise UnsupportedMedia(
+        raise UnsupportedMediaType(
             "document.multipart_required",
             "Upload the file as multipart/form-data (a `file` part and the fields).",
         )
@@ -152,12 +149,11 @@ async def receive(request: Request, store: FileStore, limit: int) -> Upload:
     except ClientDisconnect:
         await incoming.discard()
         raise
-    except BaseException as exc:
+    except ParseError as exc:
         await incoming.discard()
-        if isinstance(exc, AppError):
-            raise
-        if isinstance(exc, Exception) and type(exc).__module__.startswith("python_multipart"):
-            raise BadRequest("document.malformed", "The multipart body is malformed.") from exc
+        raise BadRequest("document.malformed", "The multipart body is malformed.") from exc
+    except BaseException:
+        await incoming.discard()
         raise
     await incoming.close()
     if upload.file_name is None:
