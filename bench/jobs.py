@@ -21,11 +21,13 @@ import os
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Environment, Settings
 from app.db.session import create_engine, create_sessionmaker
@@ -65,18 +67,26 @@ def _settings(url: URL) -> Settings:
     return Settings(**values)
 
 
-def _ms(samples: list[float]) -> tuple[float, float]:
+def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
 
 
-async def _enqueue_overhead(url: URL, settings: Settings) -> None:
+Extra = Callable[[AsyncSession, uuid.UUID], Awaitable[object]]
+
+
+async def write_overhead(
+    url: URL, settings: Settings, extra: Extra, what: str, writes: int = WRITES
+) -> float:
+    """Institutions created through the service, each in its own transaction, alternately
+    without and with `extra(session, institution_id)` in the same transaction (after 100
+    warm-up pairs); prints both and returns what `extra` adds to the p50, in ms."""
     engine = create_engine(url, settings)
     sessions = create_sessionmaker(engine)
     plain: list[float] = []
-    with_job: list[float] = []
-    for i in range(WRITES + 100):
-        for samples, enqueues in ((plain, False), (with_job, True)):
+    with_extra: list[float] = []
+    for i in range(writes + 100):
+        for samples, extended in ((plain, False), (with_extra, True)):
             started = time.perf_counter()
             async with sessions() as session, session.begin():
                 created = await create_institution(
@@ -87,19 +97,28 @@ async def _enqueue_overhead(url: URL, settings: Settings) -> None:
                         kind=InstitutionKind.kementerian,
                     ),
                 )
-                if enqueues:
-                    await enqueue(session, "bench.noop", {"institution_id": str(created.id)})
+                if extended:
+                    await extra(session, created.id)
             if i >= 100:  # warm-up
                 samples.append(time.perf_counter() - started)
     await engine.dispose()
-    p50, p95 = _ms(plain)
-    q50, q95 = _ms(with_job)
-    print(f"service write alone:     p50 {p50:.2f} ms  p95 {p95:.2f} ms  ({WRITES} writes)")
-    print(f"service write + enqueue: p50 {q50:.2f} ms  p95 {q95:.2f} ms")
-    print(f"enqueue adds {q50 - p50:.2f} ms: {100 * (q50 - p50) / p50:.1f}% of the service write")
+    p50, p95 = percentiles(plain)
+    q50, q95 = percentiles(with_extra)
+    label = f"service write + {what}:"
+    print(f"{'service write alone:':<{len(label)}} p50 {p50:.2f} ms  p95 {p95:.2f} ms  ({writes})")
+    print(f"{label} p50 {q50:.2f} ms  p95 {q95:.2f} ms")
+    print(f"{what} adds {q50 - p50:.2f} ms: {100 * (q50 - p50) / p50:.1f}% of the service write")
+    return q50 - p50
+
+
+async def _enqueue_overhead(url: URL, settings: Settings) -> None:
+    async def one_job(session: AsyncSession, institution_id: uuid.UUID) -> object:
+        return await enqueue(session, "bench.noop", {"institution_id": str(institution_id)})
+
+    added = await write_overhead(url, settings, one_job, "enqueue")
     http50 = await _http_write(url, settings)
     print(f"the same write over HTTP (POST /v1/institutions, in process): p50 {http50:.2f} ms")
-    print(f"enqueue adds {100 * (q50 - p50) / http50:.1f}% of the HTTP write")
+    print(f"enqueue adds {100 * added / http50:.1f}% of the HTTP write")
 
 
 async def _http_write(url: URL, settings: Settings) -> float:
@@ -122,7 +141,7 @@ async def _http_write(url: URL, settings: Settings) -> float:
             if i >= 100:
                 samples.append(elapsed)
     await engine.dispose()
-    return _ms(samples)[0]
+    return percentiles(samples)[0]
 
 
 async def _throughput(url: URL, settings: Settings, workers: int) -> None:

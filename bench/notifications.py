@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import statistics
 import time
 import uuid
 from typing import Any
@@ -26,20 +25,20 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import app.domains.jobs.builtin  # noqa: F401 - registers every job kind
 from app.core.config import Environment, Settings
 from app.db.session import create_engine, create_sessionmaker
 from app.db.url import embedded_server_url, ensure_database, to_async_url
-from app.domains.institutions.schemas import InstitutionCreate
-from app.domains.institutions.service import create_institution
 from app.domains.jobs.kinds import REGISTRY
 from app.domains.jobs.worker import Worker
 from app.domains.notifications import audience, events
 from app.domains.notifications.dispatch import queue_emails
 from app.models.accounts import User
-from app.models.enums import InstitutionKind, Role
+from app.models.enums import Role
 from app.models.notifications import Mailing
+from bench.jobs import write_overhead
 from tests.fixtures.database import drop_database, migrate
 
 WRITES = int(os.environ.get("BENCH_WRITES", "1000"))
@@ -75,50 +74,23 @@ def _settings(url: URL, smtp_port: int) -> Settings:
     )
 
 
-def _ms(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.95)] * 1000
-
-
 async def _emit_overhead(url: URL, settings: Settings) -> None:
-    engine = create_engine(url, settings)
-    sessions = create_sessionmaker(engine)
-    plain: list[float] = []
-    with_event: list[float] = []
-    for i in range(WRITES + 100):
-        for samples, emits in ((plain, False), (with_event, True)):
-            started = time.perf_counter()
-            async with sessions() as session, session.begin():
-                created = await create_institution(
-                    session,
-                    None,
-                    InstitutionCreate(
-                        name=f"Kementerian Bench {uuid.uuid4().hex}",
-                        kind=InstitutionKind.kementerian,
-                    ),
-                )
-                if emits:
-                    await events.emit(
-                        session,
-                        "submission.returned",
-                        "submission",
-                        uuid.uuid4(),
-                        audience=[
-                            audience.unit_operators(uuid.uuid4()),
-                            audience.local_admins(created.id),
-                        ],
-                        institution_id=created.id,
-                        data={"reason": "Lengkapi bukti dukung anggaran dan regulasi."},
-                        refs={"innovation": uuid.uuid4(), "competition": uuid.uuid4()},
-                    )
-            if i >= 100:  # warm-up
-                samples.append(time.perf_counter() - started)
-    await engine.dispose()
-    p50, p95 = _ms(plain)
-    q50, q95 = _ms(with_event)
-    print(f"service write alone:  p50 {p50:.2f} ms  p95 {p95:.2f} ms  ({WRITES} writes)")
-    print(f"service write + emit: p50 {q50:.2f} ms  p95 {q95:.2f} ms")
-    print(f"emit adds {q50 - p50:.2f} ms: {100 * (q50 - p50) / p50:.1f}% of the service write")
+    async def one_event(session: AsyncSession, institution_id: uuid.UUID) -> object:
+        return await events.emit(
+            session,
+            "submission.returned",
+            "submission",
+            uuid.uuid4(),
+            audience=[
+                audience.unit_operators(uuid.uuid4()),
+                audience.local_admins(institution_id),
+            ],
+            institution_id=institution_id,
+            data={"reason": "Lengkapi bukti dukung anggaran dan regulasi."},
+            refs={"innovation": uuid.uuid4(), "competition": uuid.uuid4()},
+        )
+
+    await write_overhead(url, settings, one_event, "emit", WRITES)
 
 
 async def _emails(url: URL, settings: Settings, sink: _Sink, workers: int) -> None:
