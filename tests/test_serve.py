@@ -27,6 +27,7 @@ from app.db.budget import (
 )
 from tests.conftest import TEST_SECRET
 from tests.fixtures.database import drop_database, migrate, test_database_url
+from tests.fixtures.servers import wait_until_live
 
 LOCAL_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -137,16 +138,7 @@ def test_serve_runs_the_workers_and_trusted_proxies_of_a_dotenv_file_and_stops_o
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()[0].decode()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_live(process, port)
         workers = [
             child
             for child in psutil.Process(process.pid).children()

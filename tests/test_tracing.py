@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL
 
 from app.core.config import PROJECT_ROOT
 from app.core.telemetry import tracing_requested
+from tests.fixtures.servers import wait_until_live
 from tests.test_serve import _env, _free_port, served_database  # noqa: F401 - the fixture
 
 trace_service = pytest.importorskip(
@@ -102,16 +103,7 @@ def test_serve_exports_a_server_span_and_its_statements_with_the_traceparents_tr
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()[0].decode()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+        wait_until_live(process, port)
         response = httpx.get(
             f"http://127.0.0.1:{port}/v1/innovations?limit=1",
             headers={"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"},
